@@ -1,0 +1,52 @@
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace multi_fetch {
+
+/// Exit statuses, documented in --help and README.md.
+enum exit_status : int {
+    exit_ok = 0,         ///< every transfer completed (and, with --fail, got a 2xx)
+    exit_transfer = 1,   ///< at least one transfer failed
+    exit_usage = 2,      ///< bad command line
+    exit_config = 3,     ///< bad TLS configuration (certificate, key or CA files)
+    exit_interrupted = 4 ///< stopped by SIGINT/SIGTERM before the transfers finished
+};
+
+struct options {
+    std::vector<std::string> urls;
+    bool now = false;
+    bool demo = false;
+    std::string cacert;
+    std::string capath;
+    std::string cert;
+    std::string key;
+    std::string pass;
+    bool insecure = false;
+    std::optional<std::chrono::milliseconds> connect_timeout;
+    std::optional<std::chrono::milliseconds> max_time;
+    bool fail = false;
+    int verbose = 0;
+    bool quiet = false;
+    bool help = false;
+};
+
+class usage_error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+/// Parses the command line; throws usage_error with a message naming the option at fault.
+options parse_options(int argc, const char* const argv[]);
+
+/// The --help text.
+std::string help_text();
+
+/// The two URLs of the Azure Sphere sample.
+std::vector<std::string> default_urls();
+
+} // namespace multi_fetch

@@ -1,0 +1,13 @@
+# Warning and sanitizer flags, applied per target through edgeloop_set_warnings().
+add_library(edgeloop_build_flags INTERFACE)
+target_compile_options(edgeloop_build_flags INTERFACE -Wall -Wextra -Wpedantic -Wshadow -Wno-missing-field-initializers
+                       $<$<BOOL:${EDGELOOP_WERROR}>:-Werror>)
+if(EDGELOOP_SANITIZE)
+    target_compile_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined -fno-omit-frame-pointer
+                           -fno-sanitize-recover=undefined)
+    target_link_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined)
+endif()
+
+function(edgeloop_set_warnings target)
+    target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:edgeloop_build_flags>)
+endfunction()

@@ -1,0 +1,4 @@
+#pragma once
+
+#include <edgeloop/core/log.hpp>
+#include <edgeloop/core/reactor.hpp>

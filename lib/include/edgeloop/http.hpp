@@ -1,0 +1,8 @@
+#pragma once
+
+#include <edgeloop/http/client.hpp>
+#include <edgeloop/http/error.hpp>
+#include <edgeloop/http/options.hpp>
+#include <edgeloop/http/request.hpp>
+#include <edgeloop/http/response.hpp>
+#include <edgeloop/http/url.hpp>

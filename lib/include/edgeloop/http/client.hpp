@@ -1,0 +1,78 @@
+#pragma once
+
+#include <edgeloop/http/error.hpp>
+#include <edgeloop/http/options.hpp>
+#include <edgeloop/http/request.hpp>
+#include <edgeloop/http/response.hpp>
+#include <edgeloop/tls/context.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/any_io_executor.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <cstddef>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+
+namespace edgeloop::http {
+
+/// Streaming callbacks of one transfer. Both are optional and run on the client's executor.
+struct handlers {
+    /// Called once with the status line and headers, before any body byte.
+    std::function<void(const response_head&)> on_response;
+    /// Called with each piece of the body as it arrives (at most limits::body_chunk_bytes at a time).
+    /// The bytes are valid only during the call.
+    std::function<void(std::span<const std::byte>)> on_body;
+};
+
+namespace detail {
+struct client_state;
+using fetch_handler = boost::asio::any_completion_handler<void(boost::system::error_code, transfer_info)>;
+void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler);
+} // namespace detail
+
+/// Makes HTTP and HTTPS requests on one executor, each over its own connection: resolve, connect, TLS
+/// handshake (verified as the tls::context says), request, response head, body streamed to on_body.
+/// The tls::context is shared by every connection; one client serves any number of concurrent transfers.
+class client {
+public:
+    /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").
+    client(boost::asio::any_io_executor ex, client_options opts = {});
+    client(boost::asio::any_io_executor ex, tls::context tls, client_options opts = {});
+    client(const client&) = delete;
+    client& operator=(const client&) = delete;
+    /// Cancels the transfers still running; they complete with operation_aborted.
+    ~client();
+
+    boost::asio::any_io_executor get_executor() const noexcept;
+    const client_options& options() const noexcept;
+
+    /// Performs one request.
+    ///
+    /// Completes with `void(error_code, transfer_info)` once the whole body has been delivered, or on the
+    /// first failure: an edgeloop.http or edgeloop.tls error naming the phase or reason, or
+    /// operation_aborted after cancellation. A response with any status is a success here; the status is
+    /// in transfer_info. Supports per-operation cancellation of types terminal, partial and total (all
+    /// abandon the transfer), and cancel_all(). Never completes inline.
+    template <typename CompletionToken>
+    auto async_fetch(request req, handlers h, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, transfer_info)>(
+            [](auto handler, const std::shared_ptr<detail::client_state>& state, request r, handlers hs) {
+                detail::start_fetch(state, std::move(r), std::move(hs), std::move(handler));
+            },
+            token, state_, std::move(req), std::move(h));
+    }
+
+    /// Cancels every running transfer of this client; each completes with operation_aborted.
+    void cancel_all();
+
+    /// Number of transfers started and not yet completed.
+    std::size_t active() const noexcept;
+
+private:
+    std::shared_ptr<detail::client_state> state_;
+};
+
+} // namespace edgeloop::http

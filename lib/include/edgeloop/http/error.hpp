@@ -1,0 +1,44 @@
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace edgeloop::http {
+
+/// Errors of the http module (category "edgeloop.http"). Cancellation is reported as
+/// boost::asio::error::operation_aborted, TLS reasons in the edgeloop.tls category.
+enum class error {
+    invalid_url = 1,
+    unsupported_scheme,
+    resolve_failed,
+    connection_refused,
+    connect_failed,
+    resolve_timeout,
+    connect_timeout,
+    handshake_timeout,
+    write_timeout,
+    response_head_timeout,
+    idle_timeout,
+    total_timeout,
+    header_too_large,
+    body_too_large,
+    malformed_response,
+    partial_response,
+    no_response,
+    connection_reset,
+    write_failed,
+    read_failed,
+    http_status,
+};
+
+const boost::system::error_category& http_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), http_category()};
+}
+
+} // namespace edgeloop::http
+
+template <>
+struct boost::system::is_error_code_enum<edgeloop::http::error> : std::true_type {};

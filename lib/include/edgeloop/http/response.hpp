@@ -1,0 +1,38 @@
+#pragma once
+
+#include <edgeloop/http/request.hpp>
+
+#include <boost/system/error_code.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace edgeloop::http {
+
+/// Status line and header fields of a response, handed to on_response before any body byte.
+struct response_head {
+    unsigned status = 0;
+    unsigned version = 11; ///< 10 or 11
+    std::string reason;
+    header_list headers;
+
+    /// First value of a header (case-insensitive name), empty when absent.
+    std::string_view header(std::string_view name) const noexcept;
+};
+
+/// What a finished transfer reports, whether it succeeded or not.
+struct transfer_info {
+    std::string url;
+    unsigned status = 0;          ///< 0 when no response head arrived
+    std::uint64_t body_bytes = 0; ///< body bytes delivered to on_body
+    std::chrono::milliseconds elapsed{0};
+    std::string peer;             ///< "host:port" the transfer was for
+    std::string detail;           ///< extra words about a failure (OpenSSL reason, errno text), may be empty
+    std::string alpn;             ///< ALPN protocol the server selected, empty when none
+};
+
+/// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
+std::string describe(const boost::system::error_code& ec, const transfer_info& info);
+
+} // namespace edgeloop::http

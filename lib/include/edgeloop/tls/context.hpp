@@ -1,0 +1,30 @@
+#pragma once
+
+#include <edgeloop/tls/error.hpp>
+#include <edgeloop/tls/options.hpp>
+
+#include <boost/asio/ssl/context.hpp>
+
+#include <memory>
+
+namespace edgeloop::tls {
+
+/// A client TLS context built once from options and shared by every connection made with it (files are
+/// read once, here, never per connection). Copies share the same underlying ssl::context.
+class context {
+public:
+    /// Builds the context. Throws config_error naming the file and the reason for any bad input
+    /// (missing, unreadable, not PEM, wrong passphrase, key not matching the certificate, ...).
+    explicit context(options opts);
+
+    boost::asio::ssl::context& native() const noexcept { return *ctx_; }
+    const options& opts() const noexcept { return *opts_; }
+    /// True when a client certificate is configured.
+    bool has_client_certificate() const noexcept { return !opts_->cert_file.empty(); }
+
+private:
+    std::shared_ptr<boost::asio::ssl::context> ctx_;
+    std::shared_ptr<const options> opts_;
+};
+
+} // namespace edgeloop::tls

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <stdexcept>
+#include <string>
+#include <system_error>
+#include <type_traits>
+
+namespace edgeloop::tls {
+
+/// Errors of the tls module (category "edgeloop.tls"): configuration faults found when a context is
+/// built, and the reasons a TLS handshake failed.
+enum class error {
+    // configuration, reported before any connection is tried
+    file_not_found = 1,
+    file_unreadable,
+    not_pem,
+    no_certificate_in_file,
+    passphrase_required,
+    wrong_passphrase,
+    key_mismatch,
+    key_without_certificate,
+    bad_alpn,
+    // handshake
+    handshake_failed,
+    certificate_expired,
+    certificate_not_yet_valid,
+    untrusted_issuer,
+    self_signed_certificate,
+    host_name_mismatch,
+    certificate_invalid,
+    client_certificate_rejected,
+    protocol_version_rejected,
+    alpn_not_negotiated,
+};
+
+const boost::system::error_category& tls_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), tls_category()};
+}
+
+/// Thrown by tls::context when options cannot be turned into a context. what() names the file and the
+/// reason, e.g. "client key /etc/gw/key.pem: wrong passphrase".
+class config_error : public std::runtime_error {
+public:
+    config_error(boost::system::error_code ec, const std::string& message)
+        : std::runtime_error(message), code_(ec) {}
+    boost::system::error_code code() const noexcept { return code_; }
+
+private:
+    boost::system::error_code code_;
+};
+
+} // namespace edgeloop::tls
+
+template <>
+struct boost::system::is_error_code_enum<edgeloop::tls::error> : std::true_type {};

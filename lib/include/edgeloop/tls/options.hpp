@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace edgeloop::tls {
+
+/// Everything needed to build a client TLS context. Secure by default: the peer is verified against the
+/// system trust store, its host name (or IP address) is checked, SNI is sent and TLS 1.2 is the minimum.
+struct options {
+    /// PEM file of trust anchors. When neither ca_file nor ca_dir is set, the system store is used.
+    std::string ca_file;
+    /// Directory of hashed PEM trust anchors (c_rehash layout).
+    std::string ca_dir;
+    /// Also trust the system store when ca_file or ca_dir is given.
+    bool use_system_store = false;
+
+    /// Client certificate chain (PEM, leaf first) and its private key (PEM, possibly encrypted) for
+    /// mutual TLS. Both or neither.
+    std::string cert_file;
+    std::string key_file;
+    /// Passphrase of an encrypted key. Never logged.
+    std::string key_passphrase;
+
+    /// ALPN protocols offered, in order of preference (e.g. {"x-amzn-http-ca"}). Empty: no ALPN.
+    std::vector<std::string> alpn;
+
+    /// Send SNI (the URL's host name, or sni_name when set). IP-address hosts never send SNI (RFC 6066).
+    bool sni = true;
+    std::string sni_name;
+
+    /// Check the certificate's name against the host (DNS name or IP address) of the URL.
+    bool verify_host = true;
+
+    /// Turns off all verification of the server. Loud: every connection made with it logs a warning.
+    bool insecure = false;
+};
+
+} // namespace edgeloop::tls

@@ -1,0 +1,826 @@
+#include <edgeloop/devserver/server.hpp>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/redirect_error.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+
+#include <openssl/bn.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509v3.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <cerrno>
+#include <charconv>
+#include <chrono>
+#include <cstdlib>
+#include <exception>
+#include <filesystem>
+#include <initializer_list>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <system_error>
+#include <type_traits>
+#include <utility>
+
+namespace edgeloop::devserver {
+
+namespace {
+
+namespace net = boost::asio;
+namespace ssl = net::ssl;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = net::ip::tcp;
+using namespace std::chrono_literals;
+
+constexpr std::string_view server_name = "edgeloop-devserver";
+constexpr auto io_timeout = 30s;
+constexpr auto shutdown_timeout = 5s;
+constexpr std::uint64_t max_request_body = 8 * 1024 * 1024;
+constexpr std::uint64_t max_drip_chunks = 100'000;
+constexpr std::uint64_t max_drip_chunk_size = 1024 * 1024;
+
+// ---------------------------------------------------------------------------------------------------
+// OpenSSL: keys, certificates, PEM.
+
+struct openssl_free {
+    void operator()(EVP_PKEY* p) const noexcept { EVP_PKEY_free(p); }
+    void operator()(X509* p) const noexcept { X509_free(p); }
+    void operator()(X509_EXTENSION* p) const noexcept { X509_EXTENSION_free(p); }
+    void operator()(BIO* p) const noexcept { BIO_free(p); }
+    void operator()(BIGNUM* p) const noexcept { BN_free(p); }
+};
+template <class T>
+using openssl_ptr = std::unique_ptr<T, openssl_free>;
+
+[[noreturn]] void throw_openssl(std::string_view what) {
+    std::string message = "devserver: " + std::string(what) + " failed";
+    if (const unsigned long err = ERR_get_error(); err != 0) {
+        std::array<char, 256> text{};
+        ERR_error_string_n(err, text.data(), text.size());
+        message += ": ";
+        message += text.data();
+    }
+    // Leftover entries would be misread as the cause of some later, unrelated failure.
+    ERR_clear_error();
+    throw std::runtime_error(message);
+}
+
+template <class T>
+T* check(T* p, std::string_view what) {
+    if (p == nullptr)
+        throw_openssl(what);
+    return p;
+}
+
+void check(long ok, std::string_view what) {
+    if (ok <= 0)
+        throw_openssl(what);
+}
+
+openssl_ptr<EVP_PKEY> make_key() {
+    return openssl_ptr<EVP_PKEY>(check(EVP_PKEY_Q_keygen(nullptr, nullptr, "EC", "P-256"), "EC keygen"));
+}
+
+using extension_list = std::initializer_list<std::pair<int, const char*>>;
+
+/// Self-signed when issuer is null.
+openssl_ptr<X509> make_certificate(EVP_PKEY* key, const char* common_name, extension_list extensions,
+                                   X509* issuer = nullptr, EVP_PKEY* issuer_key = nullptr) {
+    openssl_ptr<X509> cert(check(X509_new(), "X509_new"));
+    check(X509_set_version(cert.get(), X509_VERSION_3), "X509_set_version");
+
+    // Random serials: clients that cache by issuer and serial must not mix up certificates of two runs.
+    openssl_ptr<BIGNUM> serial(check(BN_new(), "BN_new"));
+    check(BN_rand(serial.get(), 127, BN_RAND_TOP_ONE, BN_RAND_BOTTOM_ANY), "BN_rand");
+    check(BN_to_ASN1_INTEGER(serial.get(), X509_get_serialNumber(cert.get())), "serial number");
+
+    // The hour of slack absorbs clock differences between this process and its clients.
+    check(X509_gmtime_adj(X509_getm_notBefore(cert.get()), -3600), "notBefore");
+    check(X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600), "notAfter");
+
+    X509_NAME* subject = X509_get_subject_name(cert.get());
+    check(X509_NAME_add_entry_by_txt(subject, "CN", MBSTRING_UTF8,
+                                     reinterpret_cast<const unsigned char*>(common_name), -1, -1, 0),
+          "subject");
+    check(X509_set_issuer_name(cert.get(), issuer ? X509_get_subject_name(issuer) : subject), "issuer");
+    check(X509_set_pubkey(cert.get(), key), "X509_set_pubkey");
+
+    X509V3_CTX ctx{};
+    X509V3_set_ctx(&ctx, issuer ? issuer : cert.get(), cert.get(), nullptr, nullptr, 0);
+    for (const auto& [nid, value] : extensions) {
+        openssl_ptr<X509_EXTENSION> ext(
+            check(X509V3_EXT_nconf_nid(nullptr, &ctx, nid, value), std::string("extension ") + value));
+        check(X509_add_ext(cert.get(), ext.get(), -1), "X509_add_ext");
+    }
+    check(X509_sign(cert.get(), issuer_key ? issuer_key : key, EVP_sha256()), "X509_sign");
+    return cert;
+}
+
+template <class Write>
+std::string to_pem(Write write) {
+    openssl_ptr<BIO> bio(check(BIO_new(BIO_s_mem()), "BIO_new"));
+    check(write(bio.get()), "PEM write");
+    char* data = nullptr;
+    const long size = BIO_get_mem_data(bio.get(), &data);
+    return std::string(data, static_cast<std::size_t>(size));
+}
+
+std::string certificate_pem(X509* cert) {
+    return to_pem([cert](BIO* bio) { return PEM_write_bio_X509(bio, cert); });
+}
+
+std::string private_key_pem(EVP_PKEY* key) {
+    return to_pem([key](BIO* bio) {
+        return PEM_write_bio_PrivateKey(bio, key, nullptr, nullptr, 0, nullptr, nullptr);
+    });
+}
+
+std::string uuid_v4() {
+    std::array<unsigned char, 16> b{};
+    check(RAND_bytes(b.data(), static_cast<int>(b.size())), "RAND_bytes");
+    b[6] = static_cast<unsigned char>((b[6] & 0x0f) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3f) | 0x80);
+    constexpr std::string_view hex = "0123456789abcdef";
+    std::string out;
+    for (std::size_t i = 0; i < b.size(); ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out += '-';
+        out += hex[b[i] >> 4];
+        out += hex[b[i] & 0x0f];
+    }
+    return out;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Files.
+
+void write_file(const std::string& path, std::string_view data, mode_t mode) {
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    if (fd < 0)
+        throw std::system_error(errno, std::generic_category(), "devserver: cannot create " + path);
+    // O_CREAT leaves the mode of an existing file alone: a key must not stay readable by others.
+    bool ok = ::fchmod(fd, mode) == 0;
+    for (std::size_t done = 0; ok && done < data.size();) {
+        const ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+        if (n >= 0)
+            done += static_cast<std::size_t>(n);
+        else if (errno != EINTR)
+            ok = false;
+    }
+    const int error = errno;
+    if (::close(fd) != 0 && ok)
+        throw std::system_error(errno, std::generic_category(), "devserver: cannot write " + path);
+    if (!ok)
+        throw std::system_error(error, std::generic_category(), "devserver: cannot write " + path);
+}
+
+/// A mkdtemp directory, removed with its content on destruction (also when the server constructor throws).
+class private_dir {
+public:
+    private_dir() {
+        const char* base = std::getenv("TMPDIR");
+        path_ = std::string(base && *base ? base : "/tmp") + "/edgeloop-devserver-XXXXXX";
+        if (::mkdtemp(path_.data()) == nullptr)
+            throw std::system_error(errno, std::generic_category(), "devserver: mkdtemp " + path_);
+    }
+    private_dir(const private_dir&) = delete;
+    private_dir& operator=(const private_dir&) = delete;
+    ~private_dir() { remove(); }
+
+    const std::string& path() const noexcept { return path_; }
+    void remove() noexcept {
+        std::error_code ec;
+        std::filesystem::remove_all(path_, ec);
+    }
+
+private:
+    std::string path_;
+};
+
+// ---------------------------------------------------------------------------------------------------
+// TLS callbacks.
+
+int select_alpn(SSL*, const unsigned char** out, unsigned char* out_size, const unsigned char* offered,
+                unsigned int offered_size, void* arg) {
+    const auto& accepted = *static_cast<const std::string*>(arg);
+    unsigned char* selected = nullptr;
+    if (SSL_select_next_proto(&selected, out_size, reinterpret_cast<const unsigned char*>(accepted.data()),
+                              static_cast<unsigned int>(accepted.size()), offered,
+                              offered_size) != OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    *out = selected;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+// OpenSSL calls the ALPN callback only when the client sends the extension; refusing a client that
+// sends none has to happen earlier.
+int require_alpn(SSL* ssl, int* alert, void*) {
+    const unsigned char* ext = nullptr;
+    std::size_t size = 0;
+    if (SSL_client_hello_get0_ext(ssl, TLSEXT_TYPE_application_layer_protocol_negotiation, &ext, &size) == 1)
+        return SSL_CLIENT_HELLO_SUCCESS;
+    *alert = SSL_AD_NO_APPLICATION_PROTOCOL;
+    return SSL_CLIENT_HELLO_ERROR;
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Connections.
+
+struct connection {
+    explicit connection(const net::any_io_executor& ex)
+        : timer_(ex) {}
+    virtual ~connection() = default;
+    connection(const connection&) = delete;
+    connection& operator=(const connection&) = delete;
+
+    virtual beast::tcp_stream& tcp() = 0;
+    /// Makes every pending operation of the session complete with an error, which ends it.
+    void close() {
+        timer_.cancel();
+        tcp().close();
+    }
+
+    net::steady_timer timer_;
+};
+
+template <class Stream>
+struct connection_of final : connection {
+    template <class... Args>
+    explicit connection_of(const net::any_io_executor& ex, Args&&... args)
+        : connection(ex)
+        , stream_(std::forward<Args>(args)...) {}
+    beast::tcp_stream& tcp() override { return beast::get_lowest_layer(stream_); }
+
+    Stream stream_;
+};
+
+using tls_stream = ssl::stream<beast::tcp_stream>;
+
+template <class Stream>
+constexpr bool is_tls = std::is_same_v<Stream, tls_stream>;
+
+// ---------------------------------------------------------------------------------------------------
+// Routing.
+
+using request = http::request<http::string_body>;
+
+// 630 whole alphabets: a window of up to pattern_block bytes starting anywhere in the pattern is a slice
+// of this block, so large bodies are written from it piece by piece, never built in memory.
+constexpr std::size_t pattern_block = 26 * 630;
+
+net::const_buffer pattern(std::uint64_t offset, std::size_t size) {
+    static const std::string block = [] {
+        std::string s(pattern_block + 26, '\0');
+        for (std::size_t i = 0; i < s.size(); ++i)
+            s[i] = static_cast<char>('a' + i % 26);
+        return s;
+    }();
+    return net::buffer(block.data() + offset % 26, std::min(size, pattern_block));
+}
+
+template <class T>
+std::optional<T> parse_number(std::string_view text) {
+    T value{};
+    const char* end = text.data() + text.size();
+    const auto [ptr, error] = std::from_chars(text.data(), end, value);
+    if (text.empty() || error != std::errc{} || ptr != end)
+        return std::nullopt;
+    return value;
+}
+
+std::string status_text(unsigned code) {
+    const auto status = http::int_to_status(code);
+    if (status == http::status::unknown)
+        return std::to_string(code) + "\n";
+    return std::to_string(code) + " " + std::string(http::obsolete_reason(status)) + "\n";
+}
+
+http::response<http::string_body> make_response(const request& req, unsigned code, std::string body,
+                                                std::string_view content_type = "text/plain") {
+    http::response<http::string_body> res;
+    res.version(req.version());
+    res.result(code);
+    if (http::int_to_status(code) == http::status::unknown)
+        res.reason("Unknown");
+    res.set(http::field::server, server_name);
+    res.set(http::field::content_type, content_type);
+    res.keep_alive(req.keep_alive());
+    // 204 and 304 carry no body, and a Content-Length: 0 would misdescribe both (RFC 9110 8.6).
+    if (code == 204 || code == 304)
+        return res;
+    res.body() = std::move(body);
+    res.prepare_payload();
+    return res;
+}
+
+http::response<http::string_body> make_status(const request& req, unsigned code) {
+    return make_response(req, code, status_text(code));
+}
+
+/// What to answer, decided before anything is written.
+struct reply {
+    enum class kind { text, bytes, drip };
+    kind what = kind::text;
+    http::response<http::string_body> text; ///< kind::text
+    std::chrono::milliseconds sleep{0};
+    std::uint64_t size = 0; ///< bytes: the whole body; drip: one chunk
+    std::uint64_t chunks = 0;
+    std::chrono::milliseconds interval{0};
+};
+
+reply text_reply(http::response<http::string_body> res, std::chrono::milliseconds sleep = {}) {
+    reply r;
+    r.text = std::move(res);
+    r.sleep = sleep;
+    return r;
+}
+
+reply route(const request& req) {
+    const auto target = boost::urls::parse_origin_form(req.target());
+    if (!target)
+        return text_reply(make_status(req, 400));
+    const auto params = target->params();
+    auto param = [&params](std::string_view name, std::uint64_t fallback) -> std::optional<std::uint64_t> {
+        const auto it = params.find(name);
+        return it == params.end() ? fallback : parse_number<std::uint64_t>((*it).value);
+    };
+
+    reply r;
+    const auto sleep = param("sleep", 0);
+    // Beyond a day is surely a typo; it would only pin the connection.
+    if (!sleep || *sleep > 24 * 3600 * 1000)
+        return text_reply(make_status(req, 400));
+    r.sleep = std::chrono::milliseconds(*sleep);
+
+    const auto segments = target->segments();
+    const std::vector<std::string> path(segments.begin(), segments.end());
+    const bool get = req.method() == http::verb::get || req.method() == http::verb::head;
+    auto not_allowed = [&](std::string_view allow) {
+        auto res = make_status(req, 405);
+        res.set(http::field::allow, allow);
+        return text_reply(std::move(res), r.sleep);
+    };
+
+    // The bare root answers like /200, so that "/?sleep=<ms>" is useful too.
+    if (path.empty())
+        return text_reply(make_status(req, 200), r.sleep);
+    if (path.size() == 1 &&
+        std::all_of(path[0].begin(), path[0].end(), [](char c) { return c >= '0' && c <= '9'; })) {
+        const auto code = parse_number<unsigned>(path[0]);
+        // 1xx are interim responses: a final answer would have to follow.
+        if (!code || *code < 200 || *code > 599)
+            return text_reply(make_status(req, 400), r.sleep);
+        return text_reply(make_status(req, *code), r.sleep);
+    }
+    if (path.size() == 2 && path[0] == "bytes") {
+        if (!get)
+            return not_allowed("GET, HEAD");
+        const auto size = parse_number<std::uint64_t>(path[1]);
+        if (!size)
+            return text_reply(make_status(req, 400), r.sleep);
+        r.what = reply::kind::bytes;
+        r.size = *size;
+        return r;
+    }
+    if (path.size() == 1 && path[0] == "drip") {
+        if (!get)
+            return not_allowed("GET, HEAD");
+        const auto chunks = param("chunks", 10);
+        const auto interval = param("interval_ms", 100);
+        const auto size = param("size", 16);
+        // An empty chunk would read as the end of the body.
+        if (!chunks || *chunks > max_drip_chunks || !interval || *interval > 3600 * 1000 || !size ||
+            *size == 0 || *size > max_drip_chunk_size)
+            return text_reply(make_status(req, 400), r.sleep);
+        r.what = reply::kind::drip;
+        r.chunks = *chunks;
+        r.interval = std::chrono::milliseconds(*interval);
+        r.size = *size;
+        return r;
+    }
+    if (path.size() == 2 && path[0] == "topics" && !path[1].empty()) {
+        if (req.method() != http::verb::post)
+            return not_allowed("POST");
+        return text_reply(
+            make_response(req, 200, R"({"message":"OK","traceId":")" + uuid_v4() + "\"}", "application/json"),
+            r.sleep);
+    }
+    return text_reply(make_status(req, 404), r.sleep);
+}
+
+// ---------------------------------------------------------------------------------------------------
+// Responses.
+
+template <class Stream>
+net::awaitable<void> wait_on_timer(connection_of<Stream>& c, std::chrono::milliseconds duration) {
+    c.timer_.expires_after(duration);
+    co_await c.timer_.async_wait(net::use_awaitable);
+}
+
+template <class Stream, class Buffers>
+net::awaitable<void> write_raw(connection_of<Stream>& c, const Buffers& buffers) {
+    c.tcp().expires_after(io_timeout);
+    co_await net::async_write(c.stream_, buffers, net::use_awaitable);
+}
+
+/// Answers with Content-Length, the body written in pattern-sized pieces.
+template <class Stream>
+net::awaitable<void> send_bytes(connection_of<Stream>& c, const request& req, std::uint64_t size) {
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::server, server_name);
+    res.set(http::field::content_type, "application/octet-stream");
+    res.content_length(size);
+    res.keep_alive(req.keep_alive());
+    http::response_serializer<http::empty_body> sr{res};
+    c.tcp().expires_after(io_timeout);
+    co_await http::async_write_header(c.stream_, sr, net::use_awaitable);
+    if (req.method() == http::verb::head)
+        co_return;
+    for (std::uint64_t sent = 0; sent < size;) {
+        const auto piece =
+            pattern(sent, static_cast<std::size_t>(std::min<std::uint64_t>(size - sent, pattern_block)));
+        co_await write_raw(c, piece);
+        sent += piece.size();
+    }
+}
+
+/// Answers with a chunked body, one chunk per interval. Returns whether the connection can be kept.
+template <class Stream>
+net::awaitable<bool> send_drip(connection_of<Stream>& c, const request& req, const reply& r) {
+    // HTTP/1.0 has no chunked coding: the body then ends where the connection does.
+    const bool chunked = req.version() >= 11;
+    http::response<http::empty_body> res{http::status::ok, req.version()};
+    res.set(http::field::server, server_name);
+    res.set(http::field::content_type, "application/octet-stream");
+    res.keep_alive(chunked && req.keep_alive());
+    res.chunked(chunked);
+    http::response_serializer<http::empty_body> sr{res};
+    c.tcp().expires_after(io_timeout);
+    co_await http::async_write_header(c.stream_, sr, net::use_awaitable);
+    if (req.method() == http::verb::head)
+        co_return res.keep_alive();
+
+    std::string data(static_cast<std::size_t>(r.size), '\0');
+    for (std::uint64_t i = 0; i < r.chunks; ++i) {
+        if (i > 0)
+            co_await wait_on_timer(c, r.interval);
+        for (std::size_t done = 0; done < data.size();) {
+            const auto piece = pattern(i * r.size + done, data.size() - done);
+            done += net::buffer_copy(net::buffer(data.data() + done, data.size() - done), piece);
+        }
+        if (chunked)
+            co_await write_raw(c, http::make_chunk(net::buffer(data)));
+        else
+            co_await write_raw(c, net::buffer(data));
+    }
+    if (chunked)
+        co_await write_raw(c, http::make_chunk_last());
+    co_return res.keep_alive();
+}
+
+/// Returns whether the connection can be kept for another request.
+template <class Stream>
+net::awaitable<bool> respond(connection_of<Stream>& c, const request& req) {
+    reply r = route(req);
+    if (r.sleep.count() > 0)
+        co_await wait_on_timer(c, r.sleep);
+    switch (r.what) {
+    case reply::kind::bytes:
+        co_await send_bytes(c, req, r.size);
+        co_return req.keep_alive();
+    case reply::kind::drip:
+        co_return co_await send_drip(c, req, r);
+    case reply::kind::text:
+        break;
+    }
+    if (req.method() == http::verb::head)
+        r.text.body().clear(); // Content-Length stays: it describes what GET would send
+    c.tcp().expires_after(io_timeout);
+    co_await http::async_write(c.stream_, r.text, net::use_awaitable);
+    co_return r.text.keep_alive();
+}
+
+template <class Stream>
+net::awaitable<void> close_gracefully(connection_of<Stream>& c) {
+    if constexpr (is_tls<Stream>) {
+        beast::error_code ec;
+        c.tcp().expires_after(shutdown_timeout);
+        co_await c.stream_.async_shutdown(net::redirect_error(net::use_awaitable, ec));
+    } else {
+        // Half-close: the client reads the end of the response before seeing the connection end.
+        beast::error_code ec;
+        c.tcp().socket().shutdown(tcp::socket::shutdown_send, ec);
+        co_return;
+    }
+}
+
+bool is_http_error(const beast::error_code& ec) {
+    return ec.category() == beast::error_code(http::error::bad_target).category();
+}
+
+} // namespace
+
+// ---------------------------------------------------------------------------------------------------
+// The server's state. Sessions and pending handlers hold it by shared_ptr: it outlives the server object
+// as long as anything on the executor still refers to it.
+
+struct server::impl : std::enable_shared_from_this<server::impl> {
+    impl(net::any_io_executor ex, options opts);
+
+    void start();
+    void stop();
+    void close_all();
+    void launch(tcp::socket socket);
+    template <class Stream, class... Args>
+    void launch_as(Args&&... args);
+    void record_tls(SSL* ssl);
+
+    net::any_io_executor executor_;
+    options opts_;
+    private_dir dir_;
+    std::string ca_file_;
+    openssl_ptr<EVP_PKEY> ca_key_;
+    openssl_ptr<X509> ca_cert_;
+    std::string alpn_wire_; ///< opts_.alpn in wire format, read by select_alpn
+    ssl::context tls_{ssl::context::tls_server};
+    tcp::acceptor acceptor_;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stopped_{false};
+    std::atomic<std::size_t> accepted_{0};
+    std::atomic<std::size_t> served_{0};
+
+    mutable std::mutex mutex_; ///< guards the members below
+    std::vector<std::weak_ptr<connection>> live_;
+    std::string last_sni_;
+    std::string last_alpn_;
+};
+
+namespace {
+
+template <class Stream>
+net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<connection_of<Stream>> conn) {
+    auto& c = *conn;
+    if constexpr (is_tls<Stream>) {
+        beast::error_code ec;
+        c.tcp().expires_after(io_timeout);
+        co_await c.stream_.async_handshake(ssl::stream_base::server,
+                                           net::redirect_error(net::use_awaitable, ec));
+        self->record_tls(c.stream_.native_handle());
+        // A refused or broken handshake concerns that client alone: drop its connection quietly.
+        if (ec)
+            co_return;
+    }
+
+    beast::flat_buffer buffer;
+    for (bool keep_alive = true; keep_alive && !self->stopped_;) {
+        beast::error_code ec;
+        http::request_parser<http::string_body> parser;
+        parser.body_limit(max_request_body);
+        c.tcp().expires_after(io_timeout);
+        co_await http::async_read_header(c.stream_, buffer, parser,
+                                         net::redirect_error(net::use_awaitable, ec));
+        if (!ec && beast::iequals(parser.get()[http::field::expect], "100-continue")) {
+            http::response<http::empty_body> go_on{http::status::continue_, parser.get().version()};
+            co_await http::async_write(c.stream_, go_on, net::use_awaitable);
+        }
+        if (!ec && !parser.is_done())
+            co_await http::async_read(c.stream_, buffer, parser, net::redirect_error(net::use_awaitable, ec));
+        if (ec == http::error::end_of_stream)
+            break;
+        if (ec) {
+            if (is_http_error(ec)) {
+                request bad;
+                bad.keep_alive(false);
+                auto res = make_status(bad, 400);
+                co_await http::async_write(c.stream_, res, net::use_awaitable);
+                break;
+            }
+            co_return; // the transport failed or timed out: nothing more can be said on it
+        }
+        ++self->served_;
+        keep_alive = co_await respond(c, parser.get());
+    }
+    co_await close_gracefully(c);
+}
+
+net::awaitable<void> accept_loop(std::shared_ptr<server::impl> self) {
+    for (;;) {
+        beast::error_code ec;
+        tcp::socket socket =
+            co_await self->acceptor_.async_accept(net::redirect_error(net::use_awaitable, ec));
+        if (self->stopped_ || !self->acceptor_.is_open())
+            co_return;
+        if (ec) {
+            // Typically out of descriptors, which passes: wait a little rather than spin.
+            net::steady_timer pause(self->executor_, 50ms);
+            co_await pause.async_wait(net::redirect_error(net::use_awaitable, ec));
+            continue;
+        }
+        ++self->accepted_;
+        self->launch(std::move(socket));
+    }
+}
+
+} // namespace
+
+server::impl::impl(net::any_io_executor ex, options opts)
+    : executor_(std::move(ex))
+    , opts_(std::move(opts))
+    , acceptor_(executor_) {
+    ca_key_ = make_key();
+    ca_cert_ = make_certificate(ca_key_.get(), "edgeloop devserver CA",
+                                {{NID_basic_constraints, "critical,CA:TRUE"},
+                                 {NID_key_usage, "critical,keyCertSign,cRLSign"},
+                                 {NID_subject_key_identifier, "hash"},
+                                 {NID_authority_key_identifier, "keyid:always"}});
+    auto key = make_key();
+    auto cert = make_certificate(key.get(), "localhost",
+                                 {{NID_basic_constraints, "critical,CA:FALSE"},
+                                  {NID_key_usage, "critical,digitalSignature"},
+                                  {NID_ext_key_usage, "serverAuth"},
+                                  {NID_subject_alt_name, "DNS:localhost,IP:127.0.0.1,IP:::1"},
+                                  {NID_subject_key_identifier, "hash"},
+                                  {NID_authority_key_identifier, "keyid:always"}},
+                                 ca_cert_.get(), ca_key_.get());
+    ca_file_ = (std::filesystem::path(dir_.path()) / "ca.crt").string();
+    write_file(ca_file_, certificate_pem(ca_cert_.get()), 0644);
+
+    SSL_CTX* ctx = tls_.native_handle();
+    check(SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION), "SSL_CTX_set_min_proto_version");
+    check(SSL_CTX_use_certificate(ctx, cert.get()), "SSL_CTX_use_certificate");
+    check(SSL_CTX_use_PrivateKey(ctx, key.get()), "SSL_CTX_use_PrivateKey");
+    // Without a session id context, resuming a session fails as soon as client certificates are verified.
+    constexpr std::string_view session_context = server_name;
+    check(SSL_CTX_set_session_id_context(ctx, reinterpret_cast<const unsigned char*>(session_context.data()),
+                                         static_cast<unsigned int>(session_context.size())),
+          "SSL_CTX_set_session_id_context");
+    if (opts_.require_client_certificate) {
+        check(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca_cert_.get()), "X509_STORE_add_cert");
+        check(SSL_CTX_add_client_CA(ctx, ca_cert_.get()), "SSL_CTX_add_client_CA");
+        tls_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    }
+    if (!opts_.alpn.empty()) {
+        for (const auto& protocol : opts_.alpn) {
+            if (protocol.empty() || protocol.size() > 255)
+                throw std::invalid_argument("devserver: ALPN protocol names are 1 to 255 bytes");
+            alpn_wire_ += static_cast<char>(protocol.size());
+            alpn_wire_ += protocol;
+        }
+        SSL_CTX_set_alpn_select_cb(ctx, select_alpn, &alpn_wire_);
+        SSL_CTX_set_client_hello_cb(ctx, require_alpn, nullptr);
+    }
+
+    const tcp::endpoint endpoint{net::ip::make_address(opts_.address), opts_.port};
+    acceptor_.open(endpoint.protocol());
+    acceptor_.set_option(net::socket_base::reuse_address(true));
+    acceptor_.bind(endpoint);
+    acceptor_.listen(net::socket_base::max_listen_connections);
+    port_ = acceptor_.local_endpoint().port();
+}
+
+void server::impl::start() {
+    net::co_spawn(executor_, accept_loop(shared_from_this()), [](std::exception_ptr) {});
+}
+
+void server::impl::launch(tcp::socket socket) {
+    if (opts_.tls)
+        launch_as<tls_stream>(std::move(socket), tls_);
+    else
+        launch_as<beast::tcp_stream>(std::move(socket));
+}
+
+template <class Stream, class... Args>
+void server::impl::launch_as(Args&&... args) {
+    auto c = std::make_shared<connection_of<Stream>>(executor_, std::forward<Args>(args)...);
+    {
+        std::lock_guard lock(mutex_);
+        // stop() may have swept the connections between the accept completing and now.
+        if (stopped_)
+            return;
+        std::erase_if(live_, [](const std::weak_ptr<connection>& w) { return w.expired(); });
+        live_.push_back(c);
+    }
+    // A session ends at its first failure, which concerns its client alone: there is nobody to tell.
+    net::co_spawn(executor_, serve(shared_from_this(), std::move(c)), [](std::exception_ptr) {});
+}
+
+void server::impl::stop() {
+    stopped_ = true;
+    // The acceptor and the sockets may only be touched where their handlers run: here when that is this
+    // thread or no thread at all (the loop is stopped), through the executor otherwise.
+    const auto* io = executor_.target<net::io_context::executor_type>();
+    if (io && (io->running_in_this_thread() || io->context().stopped()))
+        close_all();
+    else
+        net::post(executor_, [self = shared_from_this()] { self->close_all(); });
+}
+
+void server::impl::close_all() {
+    std::lock_guard lock(mutex_);
+    beast::error_code ec;
+    acceptor_.close(ec);
+    for (const auto& weak : live_)
+        if (auto c = weak.lock())
+            c->close();
+    live_.clear();
+}
+
+void server::impl::record_tls(SSL* ssl) {
+    const char* sni = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const unsigned char* alpn = nullptr;
+    unsigned int alpn_size = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_size);
+    std::lock_guard lock(mutex_);
+    last_sni_ = sni ? sni : "";
+    last_alpn_ = alpn ? std::string(reinterpret_cast<const char*>(alpn), alpn_size) : std::string();
+}
+
+// ---------------------------------------------------------------------------------------------------
+
+server::server(net::any_io_executor ex, options opts)
+    : impl_(std::make_shared<impl>(std::move(ex), std::move(opts))) {
+    impl_->start();
+}
+
+server::~server() {
+    impl_->stop();
+    impl_->dir_.remove();
+}
+
+std::uint16_t server::port() const noexcept {
+    return impl_->port_;
+}
+
+std::string server::url(std::string_view path) const {
+    const std::string& host = impl_->opts_.address;
+    const bool v6 = host.find(':') != std::string::npos;
+    return (impl_->opts_.tls ? "https://" : "http://") + (v6 ? "[" + host + "]" : host) + ":" +
+           std::to_string(impl_->port_) + std::string(path);
+}
+
+const std::string& server::ca_file() const noexcept {
+    return impl_->ca_file_;
+}
+
+std::pair<std::string, std::string> server::issue_client_certificate(const std::string& dir) const {
+    auto key = make_key();
+    auto cert = make_certificate(key.get(), "edgeloop devserver client",
+                                 {{NID_basic_constraints, "critical,CA:FALSE"},
+                                  {NID_key_usage, "critical,digitalSignature"},
+                                  {NID_ext_key_usage, "clientAuth"},
+                                  {NID_subject_key_identifier, "hash"},
+                                  {NID_authority_key_identifier, "keyid:always"}},
+                                 impl_->ca_cert_.get(), impl_->ca_key_.get());
+    std::filesystem::create_directories(dir);
+    std::pair<std::string, std::string> paths{(std::filesystem::path(dir) / "client.crt").string(),
+                                              (std::filesystem::path(dir) / "client.key").string()};
+    write_file(paths.first, certificate_pem(cert.get()), 0644);
+    write_file(paths.second, private_key_pem(key.get()), 0600);
+    return paths;
+}
+
+void server::stop() {
+    impl_->stop();
+}
+
+std::size_t server::connections_accepted() const noexcept {
+    return impl_->accepted_;
+}
+
+std::size_t server::requests_served() const noexcept {
+    return impl_->served_;
+}
+
+std::string server::last_sni() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->last_sni_;
+}
+
+std::string server::last_alpn() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->last_alpn_;
+}
+
+} // namespace edgeloop::devserver

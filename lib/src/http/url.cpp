@@ -1,0 +1,77 @@
+#include <edgeloop/http/error.hpp>
+#include <edgeloop/http/url.hpp>
+
+#include <boost/url/parse.hpp>
+
+#include <algorithm>
+#include <cctype>
+
+namespace edgeloop::http {
+
+namespace urls = boost::urls;
+
+std::string url_parts::authority() const {
+    std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    out += ':';
+    out += std::to_string(port);
+    return out;
+}
+
+std::string url_parts::host_header() const {
+    std::string out = host.find(':') != std::string::npos ? "[" + host + "]" : host;
+    if (port != (tls ? 443 : 80)) {
+        out += ':';
+        out += std::to_string(port);
+    }
+    return out;
+}
+
+boost::system::result<url_parts> parse_url(std::string_view text) {
+    auto parsed = urls::parse_uri(text);
+    if (!parsed)
+        return make_error_code(error::invalid_url);
+    const urls::url_view& u = *parsed;
+
+    url_parts out;
+    if (u.scheme_id() == urls::scheme::https)
+        out.tls = true;
+    else if (u.scheme_id() != urls::scheme::http)
+        return make_error_code(error::unsupported_scheme);
+
+    switch (u.host_type()) {
+    case urls::host_type::name:
+        out.host = u.encoded_host().decode();
+        break;
+    case urls::host_type::ipv4:
+        out.host = u.host_ipv4_address().to_string();
+        out.host_is_ip = true;
+        break;
+    case urls::host_type::ipv6:
+        out.host = u.host_ipv6_address().to_string();
+        out.host_is_ip = true;
+        break;
+    default: // IPvFuture, or no host at all
+        return make_error_code(error::invalid_url);
+    }
+    if (out.host.empty())
+        return make_error_code(error::invalid_url);
+    std::transform(out.host.begin(), out.host.end(), out.host.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+
+    if (u.has_port()) {
+        if (u.port().empty() || u.port_number() == 0)
+            return make_error_code(error::invalid_url);
+        out.port = u.port_number();
+    } else {
+        out.port = out.tls ? 443 : 80;
+    }
+
+    out.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
+    if (u.has_query()) {
+        out.target += '?';
+        out.target += u.encoded_query();
+    }
+    return out;
+}
+
+} // namespace edgeloop::http

@@ -1,0 +1,130 @@
+// The multi_fetch program, run as a user would: output format, exit statuses, clear errors.
+#include <edgeloop/devserver/server.hpp>
+
+#include <support/process.hpp>
+#include <support/servers.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <csignal>
+#include <thread>
+
+using namespace edgeloop::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct run_result {
+    int status = -1;
+    std::string output;
+};
+
+/// Runs multi_fetch with the arguments, stdout+stderr captured, bounded to `limit`.
+run_result run_multi_fetch(std::vector<std::string> args, std::chrono::milliseconds limit = 30s) {
+    static const std::string dir = make_temp_dir("multi_fetch_app");
+    static int n = 0;
+    const std::string log = dir + "/run" + std::to_string(++n) + ".log";
+    args.insert(args.begin(), MULTI_FETCH_BIN);
+    child_process p(args, log);
+    auto status = p.wait_for_exit(limit);
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n" << read_file(log));
+    return {*status, read_file(log)};
+}
+
+/// A devserver running on its own thread, for a child process to talk to.
+struct background_devserver {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server{ioc.get_executor()};
+    std::thread thread{[this] { ioc.run(); }};
+    ~background_devserver() {
+        boost::asio::post(ioc, [this] { server.stop(); });
+        thread.join();
+    }
+};
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(multi_fetch_app)
+
+BOOST_AUTO_TEST_CASE(help_documents_the_exit_statuses) {
+    auto r = run_multi_fetch({"--help"});
+    BOOST_TEST(r.status == 0);
+    BOOST_TEST(r.output.find("Exit status:") != std::string::npos);
+    BOOST_TEST(r.output.find("--cacert") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(bad_option_value_is_a_usage_error) {
+    auto r = run_multi_fetch({"--connect-timeout", "soon", "https://localhost/"});
+    BOOST_TEST(r.status == 2);
+    BOOST_TEST(r.output.find("connect-timeout") != std::string::npos, r.output);
+    auto neg = run_multi_fetch({"--max-time", "-3", "https://localhost/"});
+    BOOST_TEST(neg.status == 2);
+    auto unknown = run_multi_fetch({"--no-such-option"});
+    BOOST_TEST(unknown.status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(missing_ca_file_is_a_configuration_error_naming_it) {
+    auto r = run_multi_fetch({"--cacert", "/nonexistent/ca.pem", "https://localhost/"});
+    BOOST_TEST(r.status == 3);
+    BOOST_TEST(r.output.find("/nonexistent/ca.pem") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(demo_runs_both_sample_transfers_and_prints_completions) {
+    auto r = run_multi_fetch({"--demo"});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("-==- Starting downloads -==-") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("[1] 200 OK") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("[2] 400 Bad Request") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("/200?sleep=5000 download complete: HTTP 200") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("/400?sleep=1000 download complete: HTTP 400") != std::string::npos, r.output);
+    // The short transfer finishes first although it started second: they ran concurrently.
+    BOOST_TEST(r.output.find("HTTP 400") < r.output.find("HTTP 200"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(fail_option_turns_an_error_status_into_exit_1) {
+    background_devserver dev;
+    const auto url = dev.server.url("/400");
+    auto lenient = run_multi_fetch({"--cacert", dev.server.ca_file(), url});
+    BOOST_TEST(lenient.status == 0, lenient.output);
+    auto strict = run_multi_fetch({"--fail", "--cacert", dev.server.ca_file(), url});
+    BOOST_TEST(strict.status == 1, strict.output);
+}
+
+BOOST_AUTO_TEST_CASE(untrusted_server_fails_with_a_message_naming_host_and_reason) {
+    background_devserver dev; // its CA is not in the system store
+    auto r = run_multi_fetch({"--capath", "/etc/ssl/certs", dev.server.url("/200")});
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(r.output.find("127.0.0.1:" + std::to_string(dev.server.port()) + ": server certificate issuer is not trusted") !=
+                   std::string::npos,
+               r.output);
+}
+
+BOOST_AUTO_TEST_CASE(each_body_line_is_prefixed_by_its_transfer) {
+    background_devserver dev;
+    auto r = run_multi_fetch({"--cacert", dev.server.ca_file(), dev.server.url("/drip?chunks=3&interval_ms=50&size=8"),
+                              dev.server.url("/200")});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("[2] 200 OK") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("[1] ") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_mid_transfer_exits_with_interrupted_status) {
+    background_devserver dev;
+    static const std::string dir = make_temp_dir("multi_fetch_sigterm");
+    child_process p({MULTI_FETCH_BIN, "--cacert", dev.server.ca_file(), dev.server.url("/200?sleep=20000")},
+                    dir + "/out.log");
+    // Wait until the transfer is running: the start line is printed before the request goes out.
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (read_file(dir + "/out.log").find("Starting downloads") == std::string::npos &&
+           std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(20ms);
+    p.signal(SIGTERM);
+    auto status = p.wait_for_exit(10s);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == 4, read_file(dir + "/out.log"));
+    BOOST_TEST(read_file(dir + "/out.log").find("Application exiting.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

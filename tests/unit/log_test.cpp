@@ -1,0 +1,31 @@
+#include <edgeloop/core/log.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+using namespace edgeloop::core;
+
+BOOST_AUTO_TEST_SUITE(logging)
+
+BOOST_AUTO_TEST_CASE(credential_headers_are_redacted_whatever_their_case) {
+    BOOST_TEST(redact_header("Authorization", "Bearer s3cr3t") == "<redacted>");
+    BOOST_TEST(redact_header("proxy-AUTHORIZATION", "Basic abc") == "<redacted>");
+    BOOST_TEST(redact_header("Cookie", "session=1") == "<redacted>");
+    BOOST_TEST(redact_header("X-Amz-Security-Token", "tok") == "<redacted>");
+}
+
+BOOST_AUTO_TEST_CASE(ordinary_headers_are_kept) {
+    BOOST_TEST(redact_header("Content-Type", "application/json") == "application/json");
+    BOOST_TEST(!is_secret_header("Authorization-Hint"));
+}
+
+BOOST_AUTO_TEST_CASE(level_threshold_filters) {
+    const auto saved = edgeloop::core::log::level();
+    edgeloop::core::log::set_level(log_level::warn);
+    BOOST_TEST(!edgeloop::core::log::enabled(log_level::info));
+    BOOST_TEST(edgeloop::core::log::enabled(log_level::error));
+    edgeloop::core::log::set_level(log_level::off);
+    BOOST_TEST(!edgeloop::core::log::enabled(log_level::error));
+    edgeloop::core::log::set_level(saved);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

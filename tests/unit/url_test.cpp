@@ -1,0 +1,73 @@
+#include <edgeloop/http/url.hpp>
+
+#include <edgeloop/http/error.hpp>
+
+#include <boost/test/unit_test.hpp>
+
+using edgeloop::http::error;
+using edgeloop::http::parse_url;
+
+BOOST_AUTO_TEST_SUITE(url)
+
+BOOST_AUTO_TEST_CASE(https_default_port_and_root_target) {
+    auto u = parse_url("https://Example.COM");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(u->tls);
+    BOOST_TEST(u->host == "example.com");
+    BOOST_TEST(u->port == 443);
+    BOOST_TEST(u->target == "/");
+    BOOST_TEST(!u->host_is_ip);
+    BOOST_TEST(u->host_header() == "example.com");
+    BOOST_TEST(u->authority() == "example.com:443");
+}
+
+BOOST_AUTO_TEST_CASE(http_default_port_keeps_path_and_query) {
+    auto u = parse_url("http://httpstat.us/200?sleep=5000");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(!u->tls);
+    BOOST_TEST(u->port == 80);
+    BOOST_TEST(u->target == "/200?sleep=5000");
+}
+
+BOOST_AUTO_TEST_CASE(explicit_port_appears_in_host_header) {
+    auto u = parse_url("https://localhost:8443/topics/a%20b?qos=1");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(u->port == 8443);
+    BOOST_TEST(u->host_header() == "localhost:8443");
+    BOOST_TEST(u->target == "/topics/a%20b?qos=1");
+}
+
+BOOST_AUTO_TEST_CASE(ipv4_literal_is_an_ip_host) {
+    auto u = parse_url("https://127.0.0.1:9000/x");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(u->host_is_ip);
+    BOOST_TEST(u->host == "127.0.0.1");
+}
+
+BOOST_AUTO_TEST_CASE(ipv6_literal_loses_brackets_but_authority_keeps_them) {
+    auto u = parse_url("http://[::1]:8080/");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(u->host_is_ip);
+    BOOST_TEST(u->host == "::1");
+    BOOST_TEST(u->authority() == "[::1]:8080");
+    BOOST_TEST(u->host_header() == "[::1]:8080");
+}
+
+BOOST_AUTO_TEST_CASE(other_schemes_are_refused) {
+    auto u = parse_url("ftp://example.com/file");
+    BOOST_REQUIRE(!u);
+    BOOST_TEST(u.error() == make_error_code(error::unsupported_scheme));
+}
+
+BOOST_AUTO_TEST_CASE(garbage_and_relative_references_are_invalid) {
+    for (const char* text : {"", "not a url", "/relative/path", "https://", "https://host:0/", "https://host:99999/",
+                             "http://exa mple.com/"}) {
+        auto u = parse_url(text);
+        BOOST_TEST(!u, "accepted: " << text);
+        if (!u)
+            BOOST_TEST((u.error() == make_error_code(error::invalid_url) ||
+                        u.error() == make_error_code(error::unsupported_scheme)));
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
