@@ -110,6 +110,7 @@ int run(const multi_fetch::options& opt) {
 
     std::size_t remaining = urls.size();
     bool any_failed = false;
+    bool any_aborted = false;
     std::printf(" -==- Starting downloads -==-\n");
     std::fflush(stdout);
     for (std::size_t i = 0; i < urls.size(); ++i) {
@@ -123,14 +124,15 @@ int run(const multi_fetch::options& opt) {
                                const bool status_ok = info.status >= 200 && info.status < 300;
                                if (ec) {
                                    any_failed = true;
-                                   std::printf("%s -==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                                   any_aborted = any_aborted || ec == boost::asio::error::operation_aborted;
+                                   std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
                                                printer->prefix().c_str(), info.url.c_str(),
                                                http::describe(ec, info).c_str(),
                                                static_cast<long long>(info.elapsed.count()));
                                } else {
                                    if (opt.fail && !status_ok)
                                        any_failed = true;
-                                   std::printf("%s -==- %s download complete: HTTP %u, %llu bytes (elapsed time "
+                                   std::printf("%s-==- %s download complete: HTTP %u, %llu bytes (elapsed time "
                                                "%lld milliseconds) -==-\n",
                                                printer->prefix().c_str(), info.url.c_str(), info.status,
                                                static_cast<unsigned long long>(info.body_bytes),
@@ -142,11 +144,9 @@ int run(const multi_fetch::options& opt) {
                            });
     }
     reactor.run();
-    if (reactor.stop_signal() != 0 && remaining > 0) {
-        std::printf("Application exiting.\n");
-        return multi_fetch::exit_interrupted;
-    }
     std::printf("Application exiting.\n");
+    if (reactor.stop_signal() != 0 && (any_aborted || remaining > 0))
+        return multi_fetch::exit_interrupted;
     return any_failed ? multi_fetch::exit_transfer : multi_fetch::exit_ok;
 }
 

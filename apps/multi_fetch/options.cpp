@@ -29,7 +29,8 @@ po::options_description describe_options(std::string& cacert, std::string& capat
          "limit for name resolution, connection and TLS handshake, each (default 10)")
         ("max-time,m", po::value(&max_time)->value_name("SECONDS"), "limit for each whole transfer (default: none)")
         ("fail,f", "count an HTTP status outside 200-299 as a failure")
-        ("verbose,v", "more logging (repeat for more)")
+        ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+         "more logging: -v info, -vv debug (headers; secrets redacted)")
         ("quiet,q", "do not print response bodies, only the completion lines");
     return d;
 }
@@ -56,13 +57,15 @@ options parse_options(int argc, const char* const argv[]) {
 
     po::variables_map vm;
     try {
-        po::store(po::command_line_parser(argc, argv)
-                      .options(all)
-                      .positional(positional)
-                      .style(po::command_line_style::unix_style)
-                      .run(),
-                  vm);
+        auto parsed = po::command_line_parser(argc, argv)
+                          .options(all)
+                          .positional(positional)
+                          .style(po::command_line_style::unix_style)
+                          .run();
+        po::store(parsed, vm);
         po::notify(vm);
+        for (const auto& opt : parsed.options)
+            o.verbose += opt.string_key == "verbose";
     } catch (const po::error& e) {
         throw usage_error(e.what());
     }
@@ -72,7 +75,6 @@ options parse_options(int argc, const char* const argv[]) {
     o.insecure = vm.count("insecure") > 0;
     o.fail = vm.count("fail") > 0;
     o.quiet = vm.count("quiet") > 0;
-    o.verbose = static_cast<int>(vm.count("verbose"));
     if (vm.count("connect-timeout"))
         o.connect_timeout = seconds_option("connect-timeout", connect_timeout);
     if (vm.count("max-time"))

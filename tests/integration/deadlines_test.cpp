@@ -12,7 +12,10 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 namespace http = edgeloop::http;
 namespace tls = edgeloop::tls;
@@ -57,18 +60,22 @@ BOOST_AUTO_TEST_CASE(connect_deadline_fires_on_a_full_accept_queue) {
     net::ip::tcp::acceptor stalled(ioc, {net::ip::make_address("127.0.0.1"), 0});
     ::listen(stalled.native_handle(), 0);
     const auto port = stalled.local_endpoint().port();
-    std::vector<net::ip::tcp::socket> fillers;
+    // Raw non-blocking connects: Asio's synchronous connect would wait for the dropped SYNs.
+    std::vector<int> fillers;
     for (int i = 0; i < 3; ++i) {
-        net::ip::tcp::socket s(ioc);
-        s.open(net::ip::tcp::v4());
-        s.non_blocking(true);
-        boost::system::error_code ignored;
-        s.connect({net::ip::make_address("127.0.0.1"), port}, ignored);
-        fillers.push_back(std::move(s));
+        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+        sockaddr_in addr{};
+        addr.sin_family = AF_INET;
+        addr.sin_port = htons(port);
+        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        fillers.push_back(fd);
     }
     auto client = make_client({.connect = 300ms});
     auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(port) + "/"));
     BOOST_TEST(out.ec == make_error_code(http::error::connect_timeout), http::describe(out.ec, out.info));
+    for (int fd : fillers)
+        ::close(fd);
 }
 
 BOOST_AUTO_TEST_CASE(handshake_deadline_fires_when_the_server_never_speaks_tls) {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 
 namespace edgeloop::http {
 
@@ -59,9 +60,13 @@ boost::system::result<url_parts> parse_url(std::string_view text) {
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
 
     if (u.has_port()) {
-        if (u.port().empty() || u.port_number() == 0)
+        // port_number() wraps values over 65535, so check the digits themselves.
+        const auto digits = u.port();
+        unsigned long port = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
             return make_error_code(error::invalid_url);
-        out.port = u.port_number();
+        out.port = static_cast<std::uint16_t>(port);
     } else {
         out.port = out.tls ? 443 : 80;
     }
