@@ -118,30 +118,30 @@ int run(const multi_fetch::options& opt) {
         http::handlers h;
         if (!opt.quiet)
             h.on_body = [printer](std::span<const std::byte> bytes) { printer->feed(bytes); };
-        client.async_fetch(http::request{.url = urls[i]}, std::move(h),
-                           [&, printer](boost::system::error_code ec, http::transfer_info info) {
-                               printer->flush();
-                               const bool status_ok = info.status >= 200 && info.status < 300;
-                               if (ec) {
-                                   any_failed = true;
-                                   any_aborted = any_aborted || ec == boost::asio::error::operation_aborted;
-                                   std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                                               printer->prefix().c_str(), info.url.c_str(),
-                                               http::describe(ec, info).c_str(),
-                                               static_cast<long long>(info.elapsed.count()));
-                               } else {
-                                   if (opt.fail && !status_ok)
-                                       any_failed = true;
-                                   std::printf("%s-==- %s download complete: HTTP %u, %llu bytes (elapsed time "
-                                               "%lld milliseconds) -==-\n",
-                                               printer->prefix().c_str(), info.url.c_str(), info.status,
-                                               static_cast<unsigned long long>(info.body_bytes),
-                                               static_cast<long long>(info.elapsed.count()));
-                               }
-                               std::fflush(stdout);
-                               if (--remaining == 0)
-                                   reactor.stop();
-                           });
+        client.async_fetch(
+            http::request{.url = urls[i]}, std::move(h),
+            [&, printer](boost::system::error_code ec, http::transfer_info info) {
+                printer->flush();
+                const bool status_ok = info.status >= 200 && info.status < 300;
+                if (ec) {
+                    any_failed = true;
+                    any_aborted = any_aborted || ec == boost::asio::error::operation_aborted;
+                    std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                                printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
+                                static_cast<long long>(info.elapsed.count()));
+                } else {
+                    if (opt.fail && !status_ok)
+                        any_failed = true;
+                    std::printf("%s-==- %s download complete: HTTP %u, %llu bytes (elapsed time "
+                                "%lld milliseconds) -==-\n",
+                                printer->prefix().c_str(), info.url.c_str(), info.status,
+                                static_cast<unsigned long long>(info.body_bytes),
+                                static_cast<long long>(info.elapsed.count()));
+                }
+                std::fflush(stdout);
+                if (--remaining == 0)
+                    reactor.stop();
+            });
     }
     reactor.run();
     std::printf("Application exiting.\n");

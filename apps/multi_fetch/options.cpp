@@ -12,26 +12,27 @@ namespace po = boost::program_options;
 namespace {
 
 po::options_description describe_options(std::string& cacert, std::string& capath, std::string& cert,
-                                          std::string& key, std::string& pass, double& connect_timeout,
-                                          double& max_time) {
+                                         std::string& key, std::string& pass, double& connect_timeout,
+                                         double& max_time) {
     po::options_description d("Options");
-    d.add_options()
-        ("help,h", "show this help and exit")
-        ("now", "start the transfers at once (the default until a board with button A is configured)")
-        ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
-        ("cacert", po::value(&cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
-        ("capath", po::value(&capath)->value_name("DIR"), "directory of hashed CA certificates")
-        ("cert", po::value(&cert)->value_name("FILE"), "client certificate chain (PEM) for mutual TLS")
-        ("key", po::value(&key)->value_name("FILE"), "private key (PEM) of the client certificate")
-        ("pass", po::value(&pass)->value_name("PHRASE"), "passphrase of an encrypted --key")
-        ("insecure,k", "DO NOT verify the server certificate (a warning is logged for every connection)")
-        ("connect-timeout", po::value(&connect_timeout)->value_name("SECONDS"),
-         "limit for name resolution, connection and TLS handshake, each (default 10)")
-        ("max-time,m", po::value(&max_time)->value_name("SECONDS"), "limit for each whole transfer (default: none)")
-        ("fail,f", "count an HTTP status outside 200-299 as a failure")
-        ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
-         "more logging: -v info, -vv debug (headers; secrets redacted)")
-        ("quiet,q", "do not print response bodies, only the completion lines");
+    d.add_options()("help,h", "show this help and exit")(
+        "now", "start the transfers at once (the default until a board with button A is configured)")(
+        "demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")(
+        "cacert", po::value(&cacert)->value_name("FILE"),
+        "PEM file of trusted CA certificates (default: system store)")(
+        "capath", po::value(&capath)->value_name("DIR"), "directory of hashed CA certificates")(
+        "cert", po::value(&cert)->value_name("FILE"), "client certificate chain (PEM) for mutual TLS")(
+        "key", po::value(&key)->value_name("FILE"), "private key (PEM) of the client certificate")(
+        "pass", po::value(&pass)->value_name("PHRASE"), "passphrase of an encrypted --key")(
+        "insecure,k", "DO NOT verify the server certificate (a warning is logged for every connection)")(
+        "connect-timeout", po::value(&connect_timeout)->value_name("SECONDS"),
+        "limit for name resolution, connection and TLS handshake, each (default 10)")(
+        "max-time,m", po::value(&max_time)->value_name("SECONDS"),
+        "limit for each whole transfer (default: none)")("fail,f",
+                                                         "count an HTTP status outside 200-299 as a failure")(
+        "verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+        "more logging: -v info, -vv debug (headers; secrets redacted)")(
+        "quiet,q", "do not print response bodies, only the completion lines");
     return d;
 }
 

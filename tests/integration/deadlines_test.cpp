@@ -6,8 +6,8 @@
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 
-#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
@@ -83,14 +83,16 @@ BOOST_AUTO_TEST_CASE(handshake_deadline_fires_when_the_server_never_speaks_tls) 
     net::ip::tcp::socket accepted(ioc);
     silent.async_accept(accepted, [](boost::system::error_code) {});
     auto client = make_client({.handshake = 300ms});
-    auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/"));
+    auto out =
+        fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/"));
     BOOST_TEST(out.ec == make_error_code(http::error::handshake_timeout), http::describe(out.ec, out.info));
 }
 
 BOOST_AUTO_TEST_CASE(response_head_deadline) {
     auto client = make_client({.response_head = 300ms});
     auto out = fetch(ioc, client, get(server.url("/200?sleep=5000")));
-    BOOST_TEST(out.ec == make_error_code(http::error::response_head_timeout), http::describe(out.ec, out.info));
+    BOOST_TEST(out.ec == make_error_code(http::error::response_head_timeout),
+               http::describe(out.ec, out.info));
     BOOST_TEST(out.info.elapsed < 4000ms);
 }
 
@@ -124,11 +126,12 @@ BOOST_AUTO_TEST_CASE(cancellation_slot_aborts_a_running_transfer) {
     bool done = false;
     http::handlers h;
     h.on_response = [&](const http::response_head&) { cancel.emit(net::cancellation_type::terminal); };
-    client.async_fetch(get(server.url("/drip?chunks=10&interval_ms=500")), std::move(h),
-                       net::bind_cancellation_slot(cancel.slot(), [&](boost::system::error_code ec, http::transfer_info) {
-                           result = ec;
-                           done = true;
-                       }));
+    client.async_fetch(
+        get(server.url("/drip?chunks=10&interval_ms=500")), std::move(h),
+        net::bind_cancellation_slot(cancel.slot(), [&](boost::system::error_code ec, http::transfer_info) {
+            result = ec;
+            done = true;
+        }));
     ioc.run_for(3s);
     BOOST_TEST(done);
     BOOST_TEST(result == net::error::operation_aborted);
@@ -138,10 +141,11 @@ BOOST_AUTO_TEST_CASE(cancel_all_aborts_every_transfer_once) {
     auto client = make_client({});
     int completions = 0, aborted = 0;
     for (int i = 0; i < 3; ++i)
-        client.async_fetch(get(server.url("/200?sleep=5000")), {}, [&](boost::system::error_code ec, http::transfer_info) {
-            ++completions;
-            aborted += ec == net::error::operation_aborted;
-        });
+        client.async_fetch(get(server.url("/200?sleep=5000")), {},
+                           [&](boost::system::error_code ec, http::transfer_info) {
+                               ++completions;
+                               aborted += ec == net::error::operation_aborted;
+                           });
     net::steady_timer t(ioc, 200ms);
     t.async_wait([&](boost::system::error_code) {
         BOOST_TEST(client.active() == 3u);

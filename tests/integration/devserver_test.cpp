@@ -36,16 +36,18 @@ BOOST_AUTO_TEST_CASE(sleep_delays_the_answer_without_blocking_the_loop) {
     int done = 0;
     std::chrono::steady_clock::time_point fast_done, slow_done;
     const auto start = std::chrono::steady_clock::now();
-    client.async_fetch(get(server.url("/200?sleep=1500")), {}, [&](boost::system::error_code ec, http::transfer_info) {
-        BOOST_TEST(!ec);
-        slow_done = std::chrono::steady_clock::now();
-        ++done;
-    });
-    client.async_fetch(get(server.url("/200?sleep=100")), {}, [&](boost::system::error_code ec, http::transfer_info) {
-        BOOST_TEST(!ec);
-        fast_done = std::chrono::steady_clock::now();
-        ++done;
-    });
+    client.async_fetch(get(server.url("/200?sleep=1500")), {},
+                       [&](boost::system::error_code ec, http::transfer_info) {
+                           BOOST_TEST(!ec);
+                           slow_done = std::chrono::steady_clock::now();
+                           ++done;
+                       });
+    client.async_fetch(get(server.url("/200?sleep=100")), {},
+                       [&](boost::system::error_code ec, http::transfer_info) {
+                           BOOST_TEST(!ec);
+                           fast_done = std::chrono::steady_clock::now();
+                           ++done;
+                       });
     while (done < 2 && std::chrono::steady_clock::now() - start < 10s)
         ioc.run_one_for(1s);
     BOOST_REQUIRE(done == 2);

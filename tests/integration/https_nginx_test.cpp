@@ -39,14 +39,16 @@ BOOST_AUTO_TEST_CASE(get_over_https_verifies_the_server_and_delivers_the_body) {
 }
 
 BOOST_AUTO_TEST_CASE(get_over_plain_http) {
-    auto out = fetch(ioc, client, get("http://127.0.0.1:" + std::to_string(nginx.http_port()) + "/hello.txt"));
+    auto out =
+        fetch(ioc, client, get("http://127.0.0.1:" + std::to_string(nginx.http_port()) + "/hello.txt"));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.info.status == 200u);
     BOOST_TEST(out.body == "hello from nginx\n");
 }
 
 BOOST_AUTO_TEST_CASE(ip_address_url_is_verified_against_the_certificate_ip) {
-    auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(nginx.https_port()) + "/hello.txt"));
+    auto out =
+        fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(nginx.https_port()) + "/hello.txt"));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.info.status == 200u);
 }

@@ -14,7 +14,9 @@ using namespace edgeloop::test;
 namespace {
 
 tls::options with_client_cert() {
-    return {.ca_file = pki::path("ca.crt"), .cert_file = pki::path("client.crt"), .key_file = pki::path("client.key")};
+    return {.ca_file = pki::path("ca.crt"),
+            .cert_file = pki::path("client.crt"),
+            .key_file = pki::path("client.key")};
 }
 
 } // namespace
@@ -25,7 +27,8 @@ BOOST_AUTO_TEST_CASE(nginx_accepts_the_right_client_certificate) {
     nginx_server nginx;
     boost::asio::io_context ioc;
     http::client client(ioc.get_executor(), tls::context(with_client_cert()));
-    auto out = fetch(ioc, client, get("https://localhost:" + std::to_string(nginx.mtls_port()) + "/hello.txt"));
+    auto out =
+        fetch(ioc, client, get("https://localhost:" + std::to_string(nginx.mtls_port()) + "/hello.txt"));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.info.status == 200u);
     BOOST_TEST(out.body == "hello from nginx\n");
@@ -36,7 +39,8 @@ BOOST_AUTO_TEST_CASE(nginx_without_client_certificate_answers_400) {
     nginx_server nginx;
     boost::asio::io_context ioc;
     http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}));
-    auto out = fetch(ioc, client, get("https://localhost:" + std::to_string(nginx.mtls_port()) + "/hello.txt"));
+    auto out =
+        fetch(ioc, client, get("https://localhost:" + std::to_string(nginx.mtls_port()) + "/hello.txt"));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.info.status == 400u);
 }
@@ -46,7 +50,8 @@ BOOST_AUTO_TEST_CASE(s_server_refuses_a_client_without_certificate_in_the_handsh
     boost::asio::io_context ioc;
     http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}));
     auto out = fetch(ioc, client, get("https://localhost:" + std::to_string(server.port()) + "/"));
-    BOOST_TEST(out.ec == make_error_code(tls::error::client_certificate_rejected), http::describe(out.ec, out.info));
+    BOOST_TEST(out.ec == make_error_code(tls::error::client_certificate_rejected),
+               http::describe(out.ec, out.info));
 }
 
 BOOST_AUTO_TEST_CASE(s_server_accepts_the_client_certificate) {
@@ -81,7 +86,8 @@ BOOST_AUTO_TEST_CASE(no_alpn_is_offered_unless_configured) {
 BOOST_AUTO_TEST_CASE(server_demanding_an_alpn_protocol_we_lack_is_named) {
     boost::asio::io_context ioc;
     edgeloop::devserver::server server(ioc.get_executor(), {.alpn = {"x-amzn-http-ca"}});
-    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file(), .alpn = {"http/1.1"}}));
+    http::client client(ioc.get_executor(),
+                        tls::context({.ca_file = server.ca_file(), .alpn = {"http/1.1"}}));
     auto out = fetch(ioc, client, get(server.url("/200")));
     BOOST_TEST(out.ec == make_error_code(tls::error::alpn_not_negotiated), http::describe(out.ec, out.info));
 }
@@ -98,7 +104,8 @@ BOOST_AUTO_TEST_CASE(sni_is_sent_by_default) {
 BOOST_AUTO_TEST_CASE(sni_override_is_sent) {
     boost::asio::io_context ioc;
     edgeloop::devserver::server server(ioc.get_executor());
-    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file(), .sni_name = "gateway.test"}));
+    http::client client(ioc.get_executor(),
+                        tls::context({.ca_file = server.ca_file(), .sni_name = "gateway.test"}));
     auto out = fetch(ioc, client, get("https://localhost:" + std::to_string(server.port()) + "/200"));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(server.last_sni() == "gateway.test");

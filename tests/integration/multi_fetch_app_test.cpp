@@ -29,7 +29,8 @@ run_result run_multi_fetch(std::vector<std::string> args, std::chrono::milliseco
     args.insert(args.begin(), MULTI_FETCH_BIN);
     child_process p(args, log);
     auto status = p.wait_for_exit(limit);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n" << read_file(log));
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
+                                                  << read_file(log));
     return {*status, read_file(log)};
 }
 
@@ -96,15 +97,16 @@ BOOST_AUTO_TEST_CASE(untrusted_server_fails_with_a_message_naming_host_and_reaso
     background_devserver dev; // its CA is not in the system store
     auto r = run_multi_fetch({"--capath", "/etc/ssl/certs", dev.server.url("/200")});
     BOOST_TEST(r.status == 1, r.output);
-    BOOST_TEST(r.output.find("127.0.0.1:" + std::to_string(dev.server.port()) + ": server certificate issuer is not trusted") !=
-                   std::string::npos,
+    BOOST_TEST(r.output.find("127.0.0.1:" + std::to_string(dev.server.port()) +
+                             ": server certificate issuer is not trusted") != std::string::npos,
                r.output);
 }
 
 BOOST_AUTO_TEST_CASE(each_body_line_is_prefixed_by_its_transfer) {
     background_devserver dev;
-    auto r = run_multi_fetch({"--cacert", dev.server.ca_file(), dev.server.url("/drip?chunks=3&interval_ms=50&size=8"),
-                              dev.server.url("/200")});
+    auto r =
+        run_multi_fetch({"--cacert", dev.server.ca_file(),
+                         dev.server.url("/drip?chunks=3&interval_ms=50&size=8"), dev.server.url("/200")});
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(r.output.find("[2] 200 OK") != std::string::npos, r.output);
     BOOST_TEST(r.output.find("[1] ") != std::string::npos, r.output);

@@ -40,13 +40,14 @@ inline fetch_outcome fetch(boost::asio::io_context& ioc, http::client& client, h
         out.body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         out.chunk_times.push_back(std::chrono::steady_clock::now());
     };
-    client.async_fetch(std::move(req), std::move(h), [&](boost::system::error_code ec, http::transfer_info info) {
-        out.ec = ec;
-        out.info = std::move(info);
-        out.done = true;
-        ++out.done_calls;
-        out.done_time = std::chrono::steady_clock::now();
-    });
+    client.async_fetch(std::move(req), std::move(h),
+                       [&](boost::system::error_code ec, http::transfer_info info) {
+                           out.ec = ec;
+                           out.info = std::move(info);
+                           out.done = true;
+                           ++out.done_calls;
+                           out.done_time = std::chrono::steady_clock::now();
+                       });
     const auto deadline = std::chrono::steady_clock::now() + limit;
     ioc.restart();
     while (!out.done && std::chrono::steady_clock::now() < deadline)

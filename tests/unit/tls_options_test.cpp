@@ -63,8 +63,9 @@ BOOST_AUTO_TEST_CASE(non_pem_ca_file_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(pem_without_certificate_is_refused) {
-    auto [ec, what] = try_build(
-        {.ca_file = write_temp("empty.pem", "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")});
+    auto [ec, what] =
+        try_build({.ca_file = write_temp("empty.pem",
+                                         "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")});
     BOOST_TEST(ec == make_error_code(tls::error::no_certificate_in_file));
 }
 
@@ -74,8 +75,9 @@ BOOST_AUTO_TEST_CASE(missing_ca_dir_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(valid_client_identity_loads) {
-    auto [ec, what] = try_build(
-        {.ca_file = pki::path("ca.crt"), .cert_file = pki::path("client.crt"), .key_file = pki::path("client.key")});
+    auto [ec, what] = try_build({.ca_file = pki::path("ca.crt"),
+                                 .cert_file = pki::path("client.crt"),
+                                 .key_file = pki::path("client.key")});
     BOOST_TEST(!ec, what);
 }
 
@@ -96,7 +98,8 @@ BOOST_AUTO_TEST_CASE(encrypted_key_with_wrong_passphrase_is_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(encrypted_key_without_passphrase_never_prompts) {
-    auto [ec, what] = try_build({.cert_file = pki::path("client.crt"), .key_file = pki::path("client-enc.key")});
+    auto [ec, what] =
+        try_build({.cert_file = pki::path("client.crt"), .key_file = pki::path("client-enc.key")});
     BOOST_TEST(ec == make_error_code(tls::error::passphrase_required));
 }
 

@@ -60,8 +60,8 @@ BOOST_AUTO_TEST_CASE(other_schemes_are_refused) {
 }
 
 BOOST_AUTO_TEST_CASE(garbage_and_relative_references_are_invalid) {
-    for (const char* text : {"", "not a url", "/relative/path", "https://", "https://host:0/", "https://host:99999/",
-                             "http://exa mple.com/"}) {
+    for (const char* text : {"", "not a url", "/relative/path", "https://", "https://host:0/",
+                             "https://host:99999/", "http://exa mple.com/"}) {
         auto u = parse_url(text);
         BOOST_TEST(!u, "accepted: " << text);
         if (!u)

@@ -18,15 +18,20 @@ constexpr std::array<std::string_view, 5> level_names{"trace", "debug", "info", 
 
 bool iequals(std::string_view a, std::string_view b) noexcept {
     return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-               return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+               return std::tolower(static_cast<unsigned char>(x)) ==
+                      std::tolower(static_cast<unsigned char>(y));
            });
 }
 
 } // namespace
 
-void log::set_level(log_level level) noexcept { current_level.store(level, std::memory_order_relaxed); }
+void log::set_level(log_level level) noexcept {
+    current_level.store(level, std::memory_order_relaxed);
+}
 
-log_level log::level() noexcept { return current_level.load(std::memory_order_relaxed); }
+log_level log::level() noexcept {
+    return current_level.load(std::memory_order_relaxed);
+}
 
 void log::write(log_level level, std::string_view message) {
     if (!enabled(level) || level == log_level::off)
@@ -42,7 +47,7 @@ void log::write(log_level level, std::string_view message) {
 }
 
 bool is_secret_header(std::string_view name) noexcept {
-    constexpr std::array<std::string_view, 7> secret{"authorization", "proxy-authorization", "cookie",
+    constexpr std::array<std::string_view, 7> secret{"authorization", "proxy-authorization",  "cookie",
                                                      "set-cookie",    "x-amz-security-token", "x-api-key",
                                                      "x-auth-token"};
     return std::any_of(secret.begin(), secret.end(), [&](std::string_view s) { return iequals(s, name); });

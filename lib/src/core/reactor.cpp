@@ -21,7 +21,9 @@ reactor::reactor(std::chrono::milliseconds stop_deadline)
 
 reactor::~reactor() = default;
 
-void reactor::on_stop(std::function<void()> handler) { stop_handlers_.push_back(std::move(handler)); }
+void reactor::on_stop(std::function<void()> handler) {
+    stop_handlers_.push_back(std::move(handler));
+}
 
 std::size_t reactor::run() {
     std::size_t n = ctx_.run();

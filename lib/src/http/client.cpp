@@ -56,17 +56,23 @@ error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) 
         if (verify != X509_V_OK) {
             detail = X509_verify_cert_error_string(verify);
             switch (verify) {
-            case X509_V_ERR_CERT_HAS_EXPIRED: return tls::error::certificate_expired;
-            case X509_V_ERR_CERT_NOT_YET_VALID: return tls::error::certificate_not_yet_valid;
-            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT: return tls::error::self_signed_certificate;
+            case X509_V_ERR_CERT_HAS_EXPIRED:
+                return tls::error::certificate_expired;
+            case X509_V_ERR_CERT_NOT_YET_VALID:
+                return tls::error::certificate_not_yet_valid;
+            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+                return tls::error::self_signed_certificate;
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
             case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
             case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
             case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-            case X509_V_ERR_CERT_UNTRUSTED: return tls::error::untrusted_issuer;
+            case X509_V_ERR_CERT_UNTRUSTED:
+                return tls::error::untrusted_issuer;
             case X509_V_ERR_HOSTNAME_MISMATCH:
-            case X509_V_ERR_IP_ADDRESS_MISMATCH: return tls::error::host_name_mismatch;
-            default: return tls::error::certificate_invalid;
+            case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                return tls::error::host_name_mismatch;
+            default:
+                return tls::error::certificate_invalid;
             }
         }
     }
@@ -77,12 +83,16 @@ error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) 
         case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
         case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
         case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-        case SSL_R_TLSV1_ALERT_ACCESS_DENIED: return tls::error::client_certificate_rejected;
+        case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+            return tls::error::client_certificate_rejected;
         case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
         case SSL_R_UNSUPPORTED_PROTOCOL:
-        case SSL_R_NO_PROTOCOLS_AVAILABLE: return tls::error::protocol_version_rejected;
-        case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL: return tls::error::alpn_not_negotiated;
-        default: break;
+        case SSL_R_NO_PROTOCOLS_AVAILABLE:
+            return tls::error::protocol_version_rejected;
+        case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
+            return tls::error::alpn_not_negotiated;
+        default:
+            break;
         }
     }
     return tls::error::handshake_failed;
@@ -105,8 +115,10 @@ bool is_parse_error(const error_code& ec) {
     case bhttp::error::bad_chunk:
     case bhttp::error::bad_chunk_extension:
     case bhttp::error::bad_obs_fold:
-    case bhttp::error::multiple_content_length: return true;
-    default: return false;
+    case bhttp::error::multiple_content_length:
+        return true;
+    default:
+        return false;
     }
 }
 
@@ -168,10 +180,11 @@ private:
             });
         }
         arm(opts().timeouts.resolve, error::resolve_timeout);
-        resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                                [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
-                                    self->on_resolve(ec, std::move(r));
-                                });
+        resolver_.async_resolve(
+            url_.host, std::to_string(url_.port),
+            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
+                self->on_resolve(ec, std::move(r));
+            });
     }
 
     void on_resolve(const error_code& ec, tcp::resolver::results_type results) {
@@ -182,9 +195,9 @@ private:
             return abort(error::resolve_failed);
         }
         arm(opts().timeouts.connect, error::connect_timeout);
-        net::async_connect(socket_, results, [self = shared_from_this()](const error_code& e, const tcp::endpoint&) {
-            self->on_connect(e);
-        });
+        net::async_connect(
+            socket_, results,
+            [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
     }
 
     void on_connect(const error_code& ec) {
@@ -192,7 +205,8 @@ private:
             return;
         if (ec) {
             info_.detail = ec.message();
-            return abort(ec == net::error::connection_refused ? error::connection_refused : error::connect_failed);
+            return abort(ec == net::error::connection_refused ? error::connection_refused
+                                                              : error::connect_failed);
         }
         error_code ignored;
         socket_.set_option(tcp::no_delay(true), ignored);
@@ -212,15 +226,17 @@ private:
         SSL* ssl = tls_->native_handle();
         const std::string& sni = o.sni_name.empty() ? url_.host : o.sni_name;
         // RFC 6066: SNI carries host names only, never IP literals.
-        if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+        if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) &&
+            SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
             info_.detail = "cannot set SNI";
             abort(tls::error::handshake_failed);
             return false;
         }
         if (o.insecure) {
             core::log::write(core::log_level::warn,
-                             info_.peer + ": TLS certificate verification is OFF (insecure): the server is not "
-                                          "authenticated");
+                             info_.peer +
+                                 ": TLS certificate verification is OFF (insecure): the server is not "
+                                 "authenticated");
         } else if (o.verify_host) {
             X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
             X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
@@ -296,9 +312,9 @@ private:
             parser_->skip(true);
         arm(opts().timeouts.response_head, error::response_head_timeout);
         with_stream([this](auto& s) {
-            bhttp::async_read_header(s, buffer_, *parser_, [self = shared_from_this()](const error_code& e, std::size_t) {
-                self->on_header(e);
-            });
+            bhttp::async_read_header(
+                s, buffer_, *parser_,
+                [self = shared_from_this()](const error_code& e, std::size_t) { self->on_header(e); });
         });
     }
 
@@ -332,9 +348,9 @@ private:
         body.data = chunk_.get();
         body.size = opts().limits.body_chunk_bytes;
         with_stream([this](auto& s) {
-            bhttp::async_read_some(s, buffer_, *parser_, [self = shared_from_this()](const error_code& e, std::size_t) {
-                self->on_body(e);
-            });
+            bhttp::async_read_some(
+                s, buffer_, *parser_,
+                [self = shared_from_this()](const error_code& e, std::size_t) { self->on_body(e); });
         });
     }
 
@@ -404,8 +420,8 @@ private:
         ++generation_;
         phase_timer_.cancel();
         total_timer_.cancel();
-        info_.elapsed =
-            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+        info_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
+            std::chrono::steady_clock::now() - started_);
         if (ec && core::log::enabled(core::log_level::debug))
             core::log::write(core::log_level::debug, req_.url + ": " + describe(ec, info_));
         auto slot = net::get_associated_cancellation_slot(handler_);
@@ -502,11 +518,17 @@ client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     state_->tls.emplace(std::move(tls));
 }
 
-client::~client() { cancel_all(); }
+client::~client() {
+    cancel_all();
+}
 
-net::any_io_executor client::get_executor() const noexcept { return state_->ex; }
+net::any_io_executor client::get_executor() const noexcept {
+    return state_->ex;
+}
 
-const client_options& client::options() const noexcept { return state_->opts; }
+const client_options& client::options() const noexcept {
+    return state_->opts;
+}
 
 void client::cancel_all() {
     // cancel() completes the operation and removes it from the set; keep each alive while it does.
@@ -518,6 +540,8 @@ void client::cancel_all() {
         op->cancel();
 }
 
-std::size_t client::active() const noexcept { return state_->active.size(); }
+std::size_t client::active() const noexcept {
+    return state_->active.size();
+}
 
 } // namespace edgeloop::http

@@ -10,27 +10,48 @@ public:
 
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::invalid_url: return "invalid URL";
-        case error::unsupported_scheme: return "unsupported URL scheme (http and https only)";
-        case error::resolve_failed: return "could not resolve host name";
-        case error::connection_refused: return "connection refused";
-        case error::connect_failed: return "could not connect";
-        case error::resolve_timeout: return "timed out resolving the host name";
-        case error::connect_timeout: return "timed out connecting";
-        case error::handshake_timeout: return "timed out in the TLS handshake";
-        case error::write_timeout: return "timed out sending the request";
-        case error::response_head_timeout: return "timed out waiting for the response head";
-        case error::idle_timeout: return "timed out waiting for body data";
-        case error::total_timeout: return "transfer exceeded its total time limit";
-        case error::header_too_large: return "response header exceeds the size limit";
-        case error::body_too_large: return "response body exceeds the size limit";
-        case error::malformed_response: return "malformed response";
-        case error::partial_response: return "connection closed before the response was complete";
-        case error::no_response: return "connection closed before any response";
-        case error::connection_reset: return "connection reset by peer";
-        case error::write_failed: return "could not send the request";
-        case error::read_failed: return "could not read the response";
-        case error::http_status: return "HTTP error status";
+        case error::invalid_url:
+            return "invalid URL";
+        case error::unsupported_scheme:
+            return "unsupported URL scheme (http and https only)";
+        case error::resolve_failed:
+            return "could not resolve host name";
+        case error::connection_refused:
+            return "connection refused";
+        case error::connect_failed:
+            return "could not connect";
+        case error::resolve_timeout:
+            return "timed out resolving the host name";
+        case error::connect_timeout:
+            return "timed out connecting";
+        case error::handshake_timeout:
+            return "timed out in the TLS handshake";
+        case error::write_timeout:
+            return "timed out sending the request";
+        case error::response_head_timeout:
+            return "timed out waiting for the response head";
+        case error::idle_timeout:
+            return "timed out waiting for body data";
+        case error::total_timeout:
+            return "transfer exceeded its total time limit";
+        case error::header_too_large:
+            return "response header exceeds the size limit";
+        case error::body_too_large:
+            return "response body exceeds the size limit";
+        case error::malformed_response:
+            return "malformed response";
+        case error::partial_response:
+            return "connection closed before the response was complete";
+        case error::no_response:
+            return "connection closed before any response";
+        case error::connection_reset:
+            return "connection reset by peer";
+        case error::write_failed:
+            return "could not send the request";
+        case error::read_failed:
+            return "could not read the response";
+        case error::http_status:
+            return "HTTP error status";
         }
         return "unknown edgeloop.http error";
     }

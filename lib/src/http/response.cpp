@@ -8,7 +8,8 @@ namespace edgeloop::http {
 std::string_view response_head::header(std::string_view name) const noexcept {
     for (const auto& [k, v] : headers) {
         if (k.size() == name.size() && std::equal(k.begin(), k.end(), name.begin(), [](char a, char b) {
-                return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+                return std::tolower(static_cast<unsigned char>(a)) ==
+                       std::tolower(static_cast<unsigned char>(b));
             }))
             return v;
     }

@@ -64,7 +64,8 @@ boost::system::result<url_parts> parse_url(std::string_view text) {
         const auto digits = u.port();
         unsigned long port = 0;
         auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
-        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port == 0 || port > 65535)
+        if (digits.empty() || ec != std::errc{} || end != digits.data() + digits.size() || port == 0 ||
+            port > 65535)
             return make_error_code(error::invalid_url);
         out.port = static_cast<std::uint16_t>(port);
     } else {

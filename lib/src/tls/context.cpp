@@ -19,7 +19,8 @@ namespace {
 
 namespace ssl = boost::asio::ssl;
 
-[[noreturn]] void fail(error e, const std::string& what, const std::string& path, const std::string& extra = {}) {
+[[noreturn]] void fail(error e, const std::string& what, const std::string& path,
+                       const std::string& extra = {}) {
     std::string message = what + " " + path + ": " + make_error_code(e).message();
     if (!extra.empty())
         message += " (" + extra + ")";
@@ -90,7 +91,8 @@ void load_trust(SSL_CTX* ctx, const options& o) {
     }
     if ((o.ca_file.empty() && o.ca_dir.empty()) || o.use_system_store) {
         if (SSL_CTX_set_default_verify_paths(ctx) != 1)
-            fail(error::file_unreadable, "system trust store", X509_get_default_cert_file(), openssl_reason());
+            fail(error::file_unreadable, "system trust store", X509_get_default_cert_file(),
+                 openssl_reason());
     }
 }
 
@@ -116,8 +118,8 @@ void load_client_identity(SSL_CTX* ctx, const options& o) {
     if (!key) {
         ERR_clear_error();
         if (pem.find("ENCRYPTED") != std::string::npos)
-            fail(o.key_passphrase.empty() ? error::passphrase_required : error::wrong_passphrase, "client key",
-                 o.key_file);
+            fail(o.key_passphrase.empty() ? error::passphrase_required : error::wrong_passphrase,
+                 "client key", o.key_file);
         fail(error::not_pem, "client key", o.key_file, "no private key in file");
     }
     if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {

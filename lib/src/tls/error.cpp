@@ -10,25 +10,44 @@ public:
 
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {
-        case error::file_not_found: return "file not found";
-        case error::file_unreadable: return "file not readable";
-        case error::not_pem: return "not a PEM file";
-        case error::no_certificate_in_file: return "no certificate in file";
-        case error::passphrase_required: return "private key is encrypted and no passphrase was given";
-        case error::wrong_passphrase: return "wrong passphrase for private key";
-        case error::key_mismatch: return "private key does not match the certificate";
-        case error::key_without_certificate: return "a client key needs a client certificate and vice versa";
-        case error::bad_alpn: return "invalid ALPN protocol name";
-        case error::handshake_failed: return "TLS handshake failed";
-        case error::certificate_expired: return "server certificate has expired";
-        case error::certificate_not_yet_valid: return "server certificate is not yet valid";
-        case error::untrusted_issuer: return "server certificate issuer is not trusted";
-        case error::self_signed_certificate: return "server certificate is self-signed";
-        case error::host_name_mismatch: return "server certificate does not match the host name";
-        case error::certificate_invalid: return "server certificate is invalid";
-        case error::client_certificate_rejected: return "server rejected or required a client certificate";
-        case error::protocol_version_rejected: return "no TLS protocol version in common (TLS 1.2 minimum)";
-        case error::alpn_not_negotiated: return "server did not accept the offered ALPN protocols";
+        case error::file_not_found:
+            return "file not found";
+        case error::file_unreadable:
+            return "file not readable";
+        case error::not_pem:
+            return "not a PEM file";
+        case error::no_certificate_in_file:
+            return "no certificate in file";
+        case error::passphrase_required:
+            return "private key is encrypted and no passphrase was given";
+        case error::wrong_passphrase:
+            return "wrong passphrase for private key";
+        case error::key_mismatch:
+            return "private key does not match the certificate";
+        case error::key_without_certificate:
+            return "a client key needs a client certificate and vice versa";
+        case error::bad_alpn:
+            return "invalid ALPN protocol name";
+        case error::handshake_failed:
+            return "TLS handshake failed";
+        case error::certificate_expired:
+            return "server certificate has expired";
+        case error::certificate_not_yet_valid:
+            return "server certificate is not yet valid";
+        case error::untrusted_issuer:
+            return "server certificate issuer is not trusted";
+        case error::self_signed_certificate:
+            return "server certificate is self-signed";
+        case error::host_name_mismatch:
+            return "server certificate does not match the host name";
+        case error::certificate_invalid:
+            return "server certificate is invalid";
+        case error::client_certificate_rejected:
+            return "server rejected or required a client certificate";
+        case error::protocol_version_rejected:
+            return "no TLS protocol version in common (TLS 1.2 minimum)";
+        case error::alpn_not_negotiated:
+            return "server did not accept the offered ALPN protocols";
         }
         return "unknown edgeloop.tls error";
     }

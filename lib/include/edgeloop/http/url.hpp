@@ -10,11 +10,11 @@ namespace edgeloop::http {
 
 /// The parts of an http or https URL that a connection needs.
 struct url_parts {
-    bool tls = false;      ///< https
-    std::string host;      ///< host name, IPv4 literal, or IPv6 literal without brackets, lower case
+    bool tls = false; ///< https
+    std::string host; ///< host name, IPv4 literal, or IPv6 literal without brackets, lower case
     bool host_is_ip = false;
     std::uint16_t port = 0; ///< explicit port or the scheme's default (80, 443)
-    std::string target;    ///< origin-form request target: path (at least "/") and query
+    std::string target;     ///< origin-form request target: path (at least "/") and query
 
     /// "host:port" with IPv6 hosts in brackets, as used in messages and the Host header.
     std::string authority() const;

@@ -46,7 +46,8 @@ inline boost::system::error_code make_error_code(error e) noexcept {
 class config_error : public std::runtime_error {
 public:
     config_error(boost::system::error_code ec, const std::string& message)
-        : std::runtime_error(message), code_(ec) {}
+        : std::runtime_error(message)
+        , code_(ec) {}
     boost::system::error_code code() const noexcept { return code_; }
 
 private:
