@@ -3,7 +3,14 @@
 #include <edgeloop/http/client.hpp>
 
 #include <support/fetch.hpp>
+#include <support/process.hpp>
 
+#include <thread>
+
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/use_future.hpp>
 #include <boost/test/unit_test.hpp>
 
 namespace http = edgeloop::http;
@@ -85,6 +92,39 @@ BOOST_AUTO_TEST_CASE(topics_post_answers_aws_style_json) {
 BOOST_AUTO_TEST_CASE(unknown_path_is_404) {
     auto out = fetch(ioc, client, get(server.url("/no/such/thing")));
     BOOST_TEST(out.info.status == 404u);
+}
+
+BOOST_AUTO_TEST_CASE(async_fetch_works_with_co_await) {
+    unsigned status = 0;
+    bool threw_for_refused = false;
+    const auto refused_url = "https://127.0.0.1:" + std::to_string(edgeloop::test::free_port()) + "/";
+    boost::asio::co_spawn(
+        ioc,
+        [&]() -> boost::asio::awaitable<void> {
+            auto info = co_await client.async_fetch(get(server.url("/201")), {}, boost::asio::use_awaitable);
+            status = info.status;
+            try {
+                co_await client.async_fetch(get(refused_url), {}, boost::asio::use_awaitable);
+            } catch (const boost::system::system_error& e) {
+                threw_for_refused = e.code() == make_error_code(http::error::connection_refused);
+            }
+        },
+        boost::asio::detached);
+    ioc.run_for(10s);
+    BOOST_TEST(status == 201u);
+    BOOST_TEST(threw_for_refused);
+}
+
+BOOST_AUTO_TEST_CASE(async_fetch_works_with_use_future_from_another_thread) {
+    std::thread loop([&] { ioc.run_for(10s); });
+    auto fut = client.async_fetch(get(server.url("/202")), {}, boost::asio::use_future);
+    const auto status = fut.wait_for(10s);
+    const bool ready = status == std::future_status::ready;
+    unsigned got = ready ? fut.get().status : 0;
+    boost::asio::post(ioc, [&] { ioc.stop(); });
+    loop.join();
+    BOOST_TEST(ready);
+    BOOST_TEST(got == 202u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

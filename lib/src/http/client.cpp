@@ -143,16 +143,19 @@ public:
 
     ~fetch_op() { state_->active.erase(this); }
 
+    /// May be called from any thread: everything else happens on the client's executor.
     void start() {
-        state_->active.insert(this);
-        auto slot = net::get_associated_cancellation_slot(handler_);
-        if (slot.is_connected())
-            slot.assign([weak = weak_from_this()](net::cancellation_type) {
-                if (auto self = weak.lock())
-                    self->cancel();
-            });
         // Never complete inside the initiating call.
-        net::post(state_->ex, [self = shared_from_this()] { self->run(); });
+        net::post(state_->ex, [self = shared_from_this()] {
+            self->state_->active.insert(self.get());
+            auto slot = net::get_associated_cancellation_slot(self->handler_);
+            if (slot.is_connected())
+                slot.assign([weak = self->weak_from_this()](net::cancellation_type) {
+                    if (auto op = weak.lock())
+                        op->cancel();
+                });
+            self->run();
+        });
     }
 
     void cancel() { abort(net::error::operation_aborted); }

@@ -55,7 +55,8 @@ public:
     /// first failure: an edgeloop.http or edgeloop.tls error naming the phase or reason, or
     /// operation_aborted after cancellation. A response with any status is a success here; the status is
     /// in transfer_info. Supports per-operation cancellation of types terminal, partial and total (all
-    /// abandon the transfer), and cancel_all(). Never completes inline.
+    /// abandon the transfer), and cancel_all(). Never completes inline; may be initiated from any thread
+    /// (the transfer itself runs on the client's executor).
     template <typename CompletionToken>
     auto async_fetch(request req, handlers h, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, transfer_info)>(
