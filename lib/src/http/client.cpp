@@ -1,30 +1,26 @@
+#include "fetch_op.hpp"
+
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/client.hpp>
-#include <edgeloop/http/url.hpp>
 
 #include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/associated_executor.hpp>
 #include <boost/asio/connect.hpp>
 #include <boost/asio/dispatch.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
-#include <boost/asio/ssl/stream.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/beast/core/flat_buffer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
 
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
-#include <memory>
-#include <optional>
-#include <unordered_set>
+#include <algorithm>
+#include <limits>
 
 namespace edgeloop::http {
 
@@ -32,19 +28,11 @@ namespace net = boost::asio;
 namespace ssl = net::ssl;
 namespace beast = boost::beast;
 namespace bhttp = beast::http;
+namespace urls = boost::urls;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
 namespace detail {
-
-class fetch_op;
-
-struct client_state {
-    net::any_io_executor ex;
-    std::optional<tls::context> tls;
-    client_options opts;
-    std::unordered_set<fetch_op*> active;
-};
 
 namespace {
 
@@ -124,385 +112,501 @@ bool is_parse_error(const error_code& ec) {
 
 } // namespace
 
-/// One request over a fresh connection. Lives in shared_ptrs held by its pending handlers; completes its
-/// handler exactly once (complete()), after which late callbacks only release resources.
-class fetch_op : public std::enable_shared_from_this<fetch_op> {
-public:
-    fetch_op(std::shared_ptr<client_state> state, request req, handlers h, fetch_handler handler)
-        : state_(std::move(state))
-        , req_(std::move(req))
-        , h_(std::move(h))
-        , handler_(std::move(handler))
-        , resolver_(state_->ex)
-        , socket_(state_->ex)
-        , phase_timer_(state_->ex)
-        , total_timer_(state_->ex)
-        , started_(std::chrono::steady_clock::now()) {
-        info_.url = req_.url;
-    }
+fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h, fetch_handler handler)
+    : state_(std::move(state))
+    , req_(std::move(req))
+    , h_(std::move(h))
+    , handler_(std::move(handler))
+    , resolver_(state_->ex)
+    , phase_timer_(state_->ex)
+    , total_timer_(state_->ex)
+    , started_(std::chrono::steady_clock::now()) {
+    info_.url = req_.url;
+    current_url_ = req_.url;
+}
 
-    ~fetch_op() { state_->active.erase(this); }
+fetch_op::~fetch_op() {
+    state_->active.erase(this);
+}
 
-    /// May be called from any thread: everything else happens on the client's executor.
-    void start() {
-        // Never complete inside the initiating call.
-        net::post(state_->ex, [self = shared_from_this()] {
-            self->state_->active.insert(self.get());
-            auto slot = net::get_associated_cancellation_slot(self->handler_);
-            if (slot.is_connected())
-                slot.assign([weak = self->weak_from_this()](net::cancellation_type) {
-                    if (auto op = weak.lock())
-                        op->cancel();
-                });
-            self->run();
-        });
-    }
-
-    void cancel() { abort(net::error::operation_aborted); }
-
-private:
-    const client_options& opts() const { return state_->opts; }
-
-    void run() {
-        if (completed_)
-            return;
-        auto parsed = parse_url(req_.url);
-        if (!parsed)
-            return abort(parsed.error());
-        url_ = std::move(*parsed);
-        info_.peer = url_.authority();
-        if (url_.tls && !state_->tls) {
-            info_.detail = "client has no TLS context";
-            return abort(tls::error::handshake_failed);
-        }
-        if (opts().timeouts.total.count() > 0) {
-            total_timer_.expires_after(opts().timeouts.total);
-            total_timer_.async_wait([self = shared_from_this()](const error_code& ec) {
-                if (!ec)
-                    self->abort(error::total_timeout);
+void fetch_op::start() {
+    cancel_epoch_ = state_->cancel_epoch.load();
+    // Never complete inside the initiating call.
+    net::post(state_->ex, [self = shared_from_this()] {
+        self->state_->active.insert(self.get());
+        if (self->cancel_epoch_ != self->state_->cancel_epoch.load())
+            return self->cancel();
+        auto slot = net::get_associated_cancellation_slot(self->handler_);
+        if (slot.is_connected())
+            slot.assign([weak = self->weak_from_this()](net::cancellation_type) {
+                if (auto op = weak.lock())
+                    op->cancel();
+            });
+        if (self->opts().timeouts.total.count() > 0) {
+            self->total_timer_.expires_after(self->opts().timeouts.total);
+            self->total_timer_.async_wait([weak = self->weak_from_this()](const error_code& ec) {
+                if (auto op = weak.lock(); op && !ec)
+                    op->abort(error::total_timeout);
             });
         }
-        arm(opts().timeouts.resolve, error::resolve_timeout);
-        resolver_.async_resolve(
-            url_.host, std::to_string(url_.port),
-            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
-                self->on_resolve(ec, std::move(r));
-            });
-    }
+        self->begin_hop();
+    });
+}
 
-    void on_resolve(const error_code& ec, tcp::resolver::results_type results) {
-        if (completed_)
-            return;
-        if (ec) {
-            info_.detail = ec.message();
-            return abort(error::resolve_failed);
+void fetch_op::cancel() {
+    abort(net::error::operation_aborted);
+}
+
+/// Parses the hop's URL, applies the allowlist (before any DNS), then takes or waits for a connection.
+void fetch_op::begin_hop() {
+    if (completed_)
+        return;
+    auto parsed = parse_url(current_url_);
+    if (!parsed)
+        return abort(parsed.error());
+    url_ = std::move(*parsed);
+    info_.peer = url_.authority();
+    info_.final_url = current_url_;
+    if (!state_->allow.allows(url_.host)) {
+        info_.detail = "host " + url_.host;
+        return abort(error::host_not_allowed);
+    }
+    if (url_.tls && !state_->tls) {
+        info_.detail = "client has no TLS context";
+        return abort(tls::error::handshake_failed);
+    }
+    const std::string origin = (url_.tls ? "https://" : "http://") + url_.authority();
+    if (first_origin_.empty())
+        first_origin_ = origin;
+    anonymous_ = anonymous_ || origin != first_origin_;
+    key_ = origin + (anonymous_ && state_->tls_anonymous ? "#anonymous" : "");
+    if (!try_acquire())
+        state_->waiting.push_back(shared_from_this());
+}
+
+bool fetch_op::try_acquire() {
+    if (completed_)
+        return true; // nothing to wait for any more
+    if (!force_fresh_) {
+        if (auto c = state_->take_idle(key_)) {
+            conn_ = std::move(c);
+            reused_ = true;
+            info_.reused_connection = true;
+            write_request();
+            return true;
         }
-        arm(opts().timeouts.connect, error::connect_timeout);
-        net::async_connect(
-            socket_, results,
-            [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
     }
+    if (!state_->make_room(url_.host))
+        return false;
+    conn_ = std::make_shared<connection>(state_, key_, url_.host);
+    reused_ = false;
+    info_.reused_connection = false;
+    arm(opts().timeouts.resolve, error::resolve_timeout);
+    resolver_.async_resolve(url_.host, std::to_string(url_.port),
+                            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
+                                self->on_resolve(ec, std::move(r));
+                            });
+    return true;
+}
 
-    void on_connect(const error_code& ec) {
-        if (completed_)
-            return;
-        if (ec) {
-            info_.detail = ec.message();
-            return abort(ec == net::error::connection_refused ? error::connection_refused
-                                                              : error::connect_failed);
-        }
-        error_code ignored;
-        socket_.set_option(tcp::no_delay(true), ignored);
-        if (!url_.tls)
-            return write_request();
-
-        tls_.emplace(std::move(socket_), state_->tls->native());
-        if (!configure_tls())
-            return;
-        arm(opts().timeouts.handshake, error::handshake_timeout);
-        tls_->async_handshake(ssl::stream_base::client,
-                              [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type results) {
+    if (completed_)
+        return;
+    if (ec) {
+        info_.detail = ec.message();
+        return abort(error::resolve_failed);
     }
+    arm(opts().timeouts.connect, error::connect_timeout);
+    net::async_connect(
+        conn_->socket, results,
+        [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
+}
 
-    bool configure_tls() {
-        const tls::options& o = state_->tls->opts();
-        SSL* ssl = tls_->native_handle();
-        const std::string& sni = o.sni_name.empty() ? url_.host : o.sni_name;
-        // RFC 6066: SNI carries host names only, never IP literals.
-        if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) &&
-            SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
-            info_.detail = "cannot set SNI";
+void fetch_op::on_connect(const error_code& ec) {
+    if (completed_)
+        return;
+    if (ec) {
+        info_.detail = ec.message();
+        return abort(ec == net::error::connection_refused ? error::connection_refused
+                                                          : error::connect_failed);
+    }
+    error_code ignored;
+    conn_->socket.set_option(tcp::no_delay(true), ignored);
+    if (!url_.tls)
+        return write_request();
+
+    auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
+    conn_->tls.emplace(std::move(conn_->socket), ctx.native());
+    if (!configure_tls())
+        return;
+    arm(opts().timeouts.handshake, error::handshake_timeout);
+    conn_->tls->async_handshake(ssl::stream_base::client,
+                                [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+}
+
+bool fetch_op::configure_tls() {
+    const tls::options& o = state_->tls->opts();
+    SSL* ssl = conn_->tls->native_handle();
+    SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
+    if (opts().pool.tls_session_cache)
+        if (SSL_SESSION* session = state_->sessions.find(key_))
+            SSL_set_session(ssl, session);
+    const std::string& sni = o.sni_name.empty() ? url_.host : o.sni_name;
+    // RFC 6066: SNI carries host names only, never IP literals.
+    if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) &&
+        SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+        info_.detail = "cannot set SNI";
+        abort(tls::error::handshake_failed);
+        return false;
+    }
+    if (o.insecure) {
+        core::log::write(core::log_level::warn, info_.peer +
+                                                    ": TLS certificate verification is OFF (insecure): the "
+                                                    "server is not authenticated");
+    } else if (o.verify_host) {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+        const int ok = url_.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str())
+                                       : X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), 0);
+        if (ok != 1) {
+            info_.detail = "cannot set host name check";
             abort(tls::error::handshake_failed);
             return false;
         }
-        if (o.insecure) {
-            core::log::write(core::log_level::warn,
-                             info_.peer +
-                                 ": TLS certificate verification is OFF (insecure): the server is not "
-                                 "authenticated");
-        } else if (o.verify_host) {
-            X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-            X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-            const int ok = url_.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str())
-                                           : X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), 0);
-            if (ok != 1) {
-                info_.detail = "cannot set host name check";
-                abort(tls::error::handshake_failed);
-                return false;
-            }
-        }
-        return true;
     }
+    return true;
+}
 
-    void on_handshake(const error_code& ec) {
+void fetch_op::on_handshake(const error_code& ec) {
+    if (completed_)
+        return;
+    SSL* ssl = conn_->tls->native_handle();
+    if (ec)
+        return abort(map_tls_failure(ssl, ec, info_.detail));
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    info_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    info_.tls_resumed = SSL_session_reused(ssl) == 1;
+    write_request();
+}
+
+void fetch_op::write_request() {
+    wire_ = {};
+    wire_.version(11);
+    wire_.target(url_.target);
+    const auto verb = bhttp::string_to_verb(req_.method);
+    if (verb == bhttp::verb::unknown)
+        wire_.method_string(req_.method);
+    else
+        wire_.method(verb);
+    wire_.set(bhttp::field::host, url_.host_header());
+    bool has_user_agent = false;
+    for (const auto& [name, value] : req_.headers) {
+        // Credentials go only to the origin they were given for.
+        if (anonymous_ && core::is_secret_header(name))
+            continue;
+        has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
+        wire_.insert(name, value);
+    }
+    if (!has_user_agent && !opts().user_agent.empty())
+        wire_.set(bhttp::field::user_agent, opts().user_agent);
+    if (!opts().pool.keep_alive)
+        wire_.set(bhttp::field::connection, "close");
+    wire_.body() = req_.body;
+    if (!req_.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put)
+        wire_.prepare_payload();
+    if (core::log::enabled(core::log_level::debug)) {
+        std::string line =
+            info_.peer + ": > " + req_.method + " " + url_.target + (reused_ ? " (reused connection)" : "");
+        for (const auto& [name, value] : req_.headers)
+            line += "\n  " + name + ": " + core::redact_header(name, value);
+        core::log::write(core::log_level::debug, line);
+    }
+    ++conn_->requests;
+    arm(opts().timeouts.write, error::write_timeout);
+    with_stream([this](auto& s) {
+        bhttp::async_write(
+            s, wire_, [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+    });
+}
+
+void fetch_op::on_write(const error_code& ec) {
+    if (completed_)
+        return;
+    if (ec)
+        return fail_io(ec, error::write_failed);
+    parser_.emplace();
+    parser_->header_limit(opts().limits.max_header_bytes);
+    if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
+        parser_->body_limit(boost::none);
+    else
+        parser_->body_limit(opts().limits.max_body_bytes);
+    if (wire_.method() == bhttp::verb::head)
+        parser_->skip(true);
+    arm(opts().timeouts.response_head, error::response_head_timeout);
+    with_stream([this](auto& s) {
+        bhttp::async_read_header(
+            s, conn_->buffer, *parser_,
+            [self = shared_from_this()](const error_code& e, std::size_t) { self->on_header(e); });
+    });
+}
+
+void fetch_op::on_header(const error_code& ec) {
+    if (completed_)
+        return;
+    if (ec)
+        return fail_io(ec, error::read_failed);
+    const auto& msg = parser_->get();
+    const unsigned status = msg.result_int();
+    redirecting_ = opts().redirects.follow &&
+                   (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
+    info_.status = status;
+    if (!redirecting_ && h_.on_response) {
+        response_head head;
+        head.status = status;
+        head.version = msg.version();
+        head.reason = std::string(msg.reason());
+        for (const auto& field : msg)
+            head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        h_.on_response(head);
         if (completed_)
             return;
-        if (ec)
-            return abort(map_tls_failure(tls_->native_handle(), ec, info_.detail));
-        const unsigned char* alpn = nullptr;
-        unsigned alpn_len = 0;
-        SSL_get0_alpn_selected(tls_->native_handle(), &alpn, &alpn_len);
-        info_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
-        write_request();
     }
-
-    void write_request() {
-        wire_.version(11);
-        wire_.target(url_.target);
-        const auto verb = bhttp::string_to_verb(req_.method);
-        if (verb == bhttp::verb::unknown)
-            wire_.method_string(req_.method);
-        else
-            wire_.method(verb);
-        wire_.set(bhttp::field::host, url_.host_header());
-        bool has_user_agent = false;
-        for (const auto& [name, value] : req_.headers) {
-            has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
-            wire_.insert(name, value);
-        }
-        if (!has_user_agent && !opts().user_agent.empty())
-            wire_.set(bhttp::field::user_agent, opts().user_agent);
-        wire_.body() = req_.body;
-        if (!req_.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put)
-            wire_.prepare_payload();
-        if (core::log::enabled(core::log_level::debug)) {
-            std::string line = info_.peer + ": > " + req_.method + " " + url_.target;
-            for (const auto& [name, value] : req_.headers)
-                line += "\n  " + name + ": " + core::redact_header(name, value);
-            core::log::write(core::log_level::debug, line);
-        }
-
-        arm(opts().timeouts.write, error::write_timeout);
-        with_stream([this](auto& s) {
-            bhttp::async_write(s, wire_, [self = shared_from_this()](const error_code& ec, std::size_t) {
-                self->on_write(ec);
-            });
-        });
+    if (parser_->is_done())
+        return end_of_hop();
+    if (redirecting_) {
+        // A redirect's body is not worth reading: drop the connection instead of reusing it.
+        conn_.reset();
+        return end_of_hop();
     }
+    if (!chunk_)
+        chunk_ = std::make_unique<unsigned char[]>(opts().limits.body_chunk_bytes);
+    read_body();
+}
 
-    void on_write(const error_code& ec) {
-        if (completed_)
-            return;
-        if (ec)
-            return fail_io(ec, error::write_failed);
-        parser_.emplace();
-        parser_->header_limit(opts().limits.max_header_bytes);
-        if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
-            parser_->body_limit(boost::none);
-        else
-            parser_->body_limit(opts().limits.max_body_bytes);
-        if (wire_.method() == bhttp::verb::head)
-            parser_->skip(true);
-        arm(opts().timeouts.response_head, error::response_head_timeout);
-        with_stream([this](auto& s) {
-            bhttp::async_read_header(
-                s, buffer_, *parser_,
-                [self = shared_from_this()](const error_code& e, std::size_t) { self->on_header(e); });
-        });
-    }
+void fetch_op::read_body() {
+    arm(opts().timeouts.idle, error::idle_timeout);
+    auto& body = parser_->get().body();
+    body.data = chunk_.get();
+    body.size = opts().limits.body_chunk_bytes;
+    with_stream([this](auto& s) {
+        bhttp::async_read_some(
+            s, conn_->buffer, *parser_,
+            [self = shared_from_this()](const error_code& e, std::size_t) { self->on_body(e); });
+    });
+}
 
-    void on_header(const error_code& ec) {
-        if (completed_)
-            return;
-        if (ec)
-            return fail_io(ec, error::read_failed);
-        const auto& msg = parser_->get();
-        info_.status = msg.result_int();
-        if (h_.on_response) {
-            response_head head;
-            head.status = msg.result_int();
-            head.version = msg.version();
-            head.reason = std::string(msg.reason());
-            for (const auto& field : msg)
-                head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
-            h_.on_response(head);
+void fetch_op::on_body(error_code ec) {
+    if (completed_)
+        return;
+    if (ec == bhttp::error::need_buffer)
+        ec = {};
+    const std::size_t got = opts().limits.body_chunk_bytes - parser_->get().body().size;
+    if (got > 0) {
+        info_.body_bytes += got;
+        if (h_.on_body) {
+            h_.on_body(std::span<const std::byte>(reinterpret_cast<const std::byte*>(chunk_.get()), got));
             if (completed_)
                 return;
         }
-        if (parser_->is_done())
-            return finish();
-        chunk_ = std::make_unique<unsigned char[]>(opts().limits.body_chunk_bytes);
-        read_body();
     }
+    if (ec)
+        return fail_io(ec, error::read_failed);
+    if (parser_->is_done())
+        return end_of_hop();
+    read_body();
+}
 
-    void read_body() {
-        arm(opts().timeouts.idle, error::idle_timeout);
-        auto& body = parser_->get().body();
-        body.data = chunk_.get();
-        body.size = opts().limits.body_chunk_bytes;
-        with_stream([this](auto& s) {
-            bhttp::async_read_some(
-                s, buffer_, *parser_,
-                [self = shared_from_this()](const error_code& e, std::size_t) { self->on_body(e); });
-        });
+/// A kept-alive connection may have been closed by the server just as we reused it. Retrying once on a
+/// fresh connection is safe only while nothing of the response has arrived.
+bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
+    if (!reused_ || retried_stale_ || (parser_ && parser_->got_some()))
+        return false;
+    const bool closed = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
+                        ec == ssl::error::stream_truncated || ec == net::error::connection_reset ||
+                        ec == net::error::broken_pipe;
+    if (!closed)
+        return false;
+    core::log::write(core::log_level::debug,
+                     info_.peer + ": kept-alive connection was closed; retrying once");
+    retried_stale_ = true;
+    force_fresh_ = true;
+    conn_.reset();
+    parser_.reset();
+    if (!try_acquire())
+        state_->waiting.push_back(shared_from_this());
+    return true;
+}
+
+void fetch_op::fail_io(const error_code& ec, error fallback) {
+    if (retry_on_fresh_connection(ec))
+        return;
+    const bool got_some = parser_ && parser_->got_some();
+    info_.detail = ec.message();
+    if (ec == bhttp::error::header_limit)
+        return abort(error::header_too_large);
+    if (ec == bhttp::error::body_limit)
+        return abort(error::body_too_large);
+    if (is_parse_error(ec))
+        return abort(error::malformed_response);
+    if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == ssl::error::stream_truncated)
+        return abort(got_some ? error::partial_response : error::no_response);
+    if (ec == bhttp::error::partial_message)
+        return abort(error::partial_response);
+    if (ec == net::error::connection_reset || ec == net::error::broken_pipe)
+        return abort(error::connection_reset);
+    if (ec.category() == net::error::get_ssl_category()) {
+        // A TLS 1.3 server reports a missing or refused client certificate after the client's side
+        // of the handshake has finished: it arrives here, on the first read.
+        const error_code mapped = map_tls_failure(nullptr, ec, info_.detail);
+        if (mapped != tls::error::handshake_failed)
+            return abort(mapped);
     }
+    abort(fallback);
+}
 
-    void on_body(error_code ec) {
-        if (completed_)
-            return;
-        if (ec == bhttp::error::need_buffer)
-            ec = {};
-        const std::size_t got = opts().limits.body_chunk_bytes - parser_->get().body().size;
-        if (got > 0) {
-            info_.body_bytes += got;
-            if (h_.on_body) {
-                h_.on_body(std::span<const std::byte>(reinterpret_cast<const std::byte*>(chunk_.get()), got));
-                if (completed_)
-                    return;
-            }
-        }
-        if (ec)
-            return fail_io(ec, error::read_failed);
-        if (parser_->is_done())
-            return finish();
-        read_body();
-    }
-
-    /// Classifies a read or write failure.
-    void fail_io(const error_code& ec, error fallback) {
-        const bool got_some = parser_ && parser_->got_some();
-        info_.detail = ec.message();
-        if (ec == bhttp::error::header_limit)
-            return abort(error::header_too_large);
-        if (ec == bhttp::error::body_limit)
-            return abort(error::body_too_large);
-        if (is_parse_error(ec))
-            return abort(error::malformed_response);
-        if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == ssl::error::stream_truncated)
-            return abort(got_some ? error::partial_response : error::no_response);
-        if (ec == bhttp::error::partial_message)
-            return abort(error::partial_response);
-        if (ec == net::error::connection_reset || ec == net::error::broken_pipe)
-            return abort(error::connection_reset);
-        if (ec.category() == net::error::get_ssl_category()) {
-            // A TLS 1.3 server reports a missing or refused client certificate after the client's side
-            // of the handshake has finished: it arrives here, on the first read.
-            const error_code mapped = map_tls_failure(nullptr, ec, info_.detail);
-            if (mapped != tls::error::handshake_failed)
-                return abort(mapped);
-        }
-        abort(fallback);
-    }
-
-    void finish() {
-        complete({});
-        close_gracefully();
-    }
-
-    /// Ends the transfer with a failure (or cancellation) and drops the connection at once.
-    void abort(const error_code& ec) {
-        complete(ec);
-        close_now();
-    }
-
-    void complete(const error_code& ec) {
-        if (completed_)
-            return;
-        completed_ = true;
-        state_->active.erase(this);
-        ++generation_;
-        phase_timer_.cancel();
-        total_timer_.cancel();
-        info_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(
-            std::chrono::steady_clock::now() - started_);
-        if (ec && core::log::enabled(core::log_level::debug))
-            core::log::write(core::log_level::debug, req_.url + ": " + describe(ec, info_));
-        auto slot = net::get_associated_cancellation_slot(handler_);
-        if (slot.is_connected())
-            slot.clear();
-        auto ex = net::get_associated_executor(handler_, state_->ex);
-        net::dispatch(ex, [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
-            std::move(h)(ec, std::move(info));
-        });
-    }
-
-    /// Arms the phase deadline; a zero duration leaves the phase unbounded.
-    void arm(std::chrono::milliseconds d, error on_expiry) {
-        const auto generation = ++generation_;
-        phase_timer_.cancel();
-        if (d.count() <= 0)
-            return;
-        phase_timer_.expires_after(d);
-        phase_timer_.async_wait([self = shared_from_this(), generation, on_expiry](const error_code& ec) {
-            if (!ec && generation == self->generation_)
-                self->abort(on_expiry);
-        });
-    }
-
-    template <typename F>
-    void with_stream(F&& f) {
-        if (tls_)
-            f(*tls_);
+/// The response of this hop is complete: keep or close its connection, then finish or follow.
+void fetch_op::end_of_hop() {
+    ++generation_;
+    phase_timer_.cancel();
+    if (conn_) {
+        auto c = std::move(conn_);
+        if (parser_->keep_alive() && opts().pool.keep_alive && c->buffer.size() == 0)
+            state_->release(std::move(c));
         else
-            f(socket_);
+            close_gracefully(std::move(c));
     }
+    if (redirecting_ && follow_redirect())
+        return;
+    finish();
+}
 
-    tcp::socket& lowest() { return tls_ ? tls_->next_layer() : socket_; }
-
-    void close_now() {
-        error_code ignored;
-        resolver_.cancel();
-        lowest().close(ignored);
+bool fetch_op::follow_redirect() {
+    const auto location = parser_->get()[bhttp::field::location];
+    if (location.empty())
+        return false; // a 3xx without Location is an ordinary response
+    if (info_.redirects >= opts().redirects.max_redirects) {
+        info_.detail = std::to_string(info_.redirects) + " followed";
+        abort(error::too_many_redirects);
+        return true;
     }
-
-    /// Sends close_notify and waits (briefly) for the server's, as TLS asks; plain TCP just closes.
-    void close_gracefully() {
-        if (!tls_)
-            return close_now();
-        const auto generation = ++generation_;
-        phase_timer_.expires_after(std::chrono::seconds(1));
-        phase_timer_.async_wait([self = shared_from_this(), generation](const error_code& ec) {
-            if (!ec && generation == self->generation_)
-                self->close_now();
+    auto base = urls::parse_uri(current_url_);
+    auto ref = urls::parse_uri_reference(std::string_view(location.data(), location.size()));
+    urls::url next;
+    if (!base || !ref || !urls::resolve(*base, *ref, next)) {
+        info_.detail = "Location: " + std::string(location);
+        abort(error::bad_redirect);
+        return true;
+    }
+    next.remove_fragment();
+    const auto scheme = next.scheme_id();
+    if (scheme != urls::scheme::http && scheme != urls::scheme::https) {
+        info_.detail = "Location: " + std::string(next.buffer());
+        abort(error::bad_redirect);
+        return true;
+    }
+    if (url_.tls && scheme == urls::scheme::http && !opts().redirects.allow_downgrade) {
+        info_.detail = "to " + std::string(next.buffer());
+        abort(error::insecure_redirect);
+        return true;
+    }
+    const unsigned status = parser_->get().result_int();
+    if (status == 303 || ((status == 301 || status == 302) && req_.method == "POST")) {
+        if (req_.method != "HEAD")
+            req_.method = "GET";
+        req_.body.clear();
+        std::erase_if(req_.headers, [](const auto& h) {
+            return beast::iequals(h.first, "content-type") || beast::iequals(h.first, "content-length");
         });
-        tls_->async_shutdown([self = shared_from_this()](const error_code&) {
-            // stream_truncated here only means the server closed without its close_notify; the response
-            // was already complete (a truncated message surfaces as partial_response before this).
-            ++self->generation_;
-            self->phase_timer_.cancel();
-            self->close_now();
-        });
     }
+    ++info_.redirects;
+    current_url_ = std::string(next.buffer());
+    core::log::write(core::log_level::info,
+                     info_.peer + ": " + std::to_string(status) + " redirect to " + current_url_);
+    parser_.reset();
+    redirecting_ = false;
+    force_fresh_ = false;
+    retried_stale_ = false;
+    info_.status = 0;
+    begin_hop();
+    return true;
+}
 
-    std::shared_ptr<client_state> state_;
-    request req_;
-    handlers h_;
-    fetch_handler handler_;
-    url_parts url_;
-    transfer_info info_;
-    tcp::resolver resolver_;
-    tcp::socket socket_;
-    std::optional<ssl::stream<tcp::socket>> tls_;
-    net::steady_timer phase_timer_;
-    net::steady_timer total_timer_;
-    std::uint64_t generation_ = 0;
-    bhttp::request<bhttp::string_body> wire_;
-    beast::flat_buffer buffer_;
-    std::optional<bhttp::response_parser<bhttp::buffer_body>> parser_;
-    std::unique_ptr<unsigned char[]> chunk_;
-    std::chrono::steady_clock::time_point started_;
-    bool completed_ = false;
-};
+void fetch_op::finish() {
+    complete({});
+}
+
+/// Ends the transfer with a failure (or cancellation) and drops its connection at once.
+void fetch_op::abort(const error_code& ec) {
+    complete(ec);
+    resolver_.cancel();
+    if (conn_) {
+        conn_->close();
+        conn_.reset();
+    }
+}
+
+void fetch_op::complete(const error_code& ec) {
+    if (completed_)
+        return;
+    completed_ = true;
+    state_->active.erase(this);
+    state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+    ++generation_;
+    phase_timer_.cancel();
+    total_timer_.cancel();
+    info_.elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+    if (ec && core::log::enabled(core::log_level::debug))
+        core::log::write(core::log_level::debug, req_.url + ": " + describe(ec, info_));
+    auto slot = net::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+        slot.clear();
+    auto ex = net::get_associated_executor(handler_, state_->ex);
+    net::dispatch(ex, [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
+        std::move(h)(ec, std::move(info));
+    });
+}
+
+/// Arms the phase deadline; a zero duration leaves the phase unbounded.
+void fetch_op::arm(std::chrono::milliseconds d, error on_expiry) {
+    const auto generation = ++generation_;
+    phase_timer_.cancel();
+    if (d.count() <= 0)
+        return;
+    phase_timer_.expires_after(d);
+    phase_timer_.async_wait([weak = weak_from_this(), generation, on_expiry](const error_code& ec) {
+        if (auto self = weak.lock(); self && !ec && generation == self->generation_)
+            self->abort(on_expiry);
+    });
+}
+
+template <typename F>
+void fetch_op::with_stream(F&& f) {
+    if (conn_->tls)
+        f(*conn_->tls);
+    else
+        f(conn_->socket);
+}
+
+/// Sends close_notify and waits (briefly) for the server's, as TLS asks; plain TCP just closes.
+void fetch_op::close_gracefully(std::shared_ptr<connection> c) {
+    if (!c->tls)
+        return c->close();
+    auto timer = std::make_shared<net::steady_timer>(state_->ex, std::chrono::seconds(1));
+    timer->async_wait([c](const error_code& ec) {
+        if (!ec)
+            c->close();
+    });
+    auto& stream = *c->tls;
+    stream.async_shutdown([c = std::move(c), timer](const error_code&) {
+        // stream_truncated here only means the server closed without its close_notify; the response
+        // was already complete (a truncated message surfaces as partial_response before this).
+        timer->cancel();
+        c->close();
+    });
+}
 
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler) {
     std::make_shared<fetch_op>(state, std::move(req), std::move(h), std::move(handler))->start();
@@ -511,14 +615,20 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 } // namespace detail
 
 client::client(net::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>()) {
-    state_->ex = std::move(ex);
-    state_->opts = std::move(opts);
-}
+    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
 
 client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     : client(std::move(ex), std::move(opts)) {
+    if (tls.has_client_certificate()) {
+        tls::options anonymous = tls.opts();
+        anonymous.cert_file.clear();
+        anonymous.key_file.clear();
+        anonymous.key_passphrase.clear();
+        state_->tls_anonymous.emplace(std::move(anonymous));
+        state_->enable_session_callbacks(*state_->tls_anonymous);
+    }
     state_->tls.emplace(std::move(tls));
+    state_->enable_session_callbacks(*state_->tls);
 }
 
 client::~client() {
@@ -534,6 +644,7 @@ const client_options& client::options() const noexcept {
 }
 
 void client::cancel_all() {
+    ++state_->cancel_epoch;
     // cancel() completes the operation and removes it from the set; keep each alive while it does.
     std::vector<std::shared_ptr<detail::fetch_op>> ops;
     for (auto* op : state_->active)
@@ -541,10 +652,23 @@ void client::cancel_all() {
             ops.push_back(std::move(p));
     for (auto& op : ops)
         op->cancel();
+    state_->close_idle();
 }
 
 std::size_t client::active() const noexcept {
     return state_->active.size();
+}
+
+std::size_t client::idle_connections() const noexcept {
+    return state_->idle.size();
+}
+
+std::size_t client::open_connections() const noexcept {
+    return state_->open_total;
+}
+
+std::size_t client::cached_tls_sessions() const noexcept {
+    return state_->sessions.size();
 }
 
 } // namespace edgeloop::http

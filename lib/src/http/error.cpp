@@ -52,6 +52,14 @@ public:
             return "could not read the response";
         case error::http_status:
             return "HTTP error status";
+        case error::host_not_allowed:
+            return "host is not in the allowlist";
+        case error::too_many_redirects:
+            return "too many redirects";
+        case error::insecure_redirect:
+            return "redirect from https to http refused";
+        case error::bad_redirect:
+            return "redirect without a usable Location";
         }
         return "unknown edgeloop.http error";
     }

@@ -33,9 +33,11 @@ using fetch_handler = boost::asio::any_completion_handler<void(boost::system::er
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler);
 } // namespace detail
 
-/// Makes HTTP and HTTPS requests on one executor, each over its own connection: resolve, connect, TLS
-/// handshake (verified as the tls::context says), request, response head, body streamed to on_body.
-/// The tls::context is shared by every connection; one client serves any number of concurrent transfers.
+/// Makes HTTP and HTTPS requests on one executor: resolve, connect, TLS handshake (verified as the
+/// tls::context says), request, response head, body streamed to on_body; redirects followed, hosts
+/// checked against the allowlist. Connections are kept alive and reused per origin and TLS identity, TLS
+/// sessions resumed, and the pool limits (total, per host) queue transfers in FIFO order. The
+/// tls::context is shared by every connection; one client serves any number of concurrent transfers.
 class client {
 public:
     /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").
@@ -66,11 +68,18 @@ public:
             token, state_, std::move(req), std::move(h));
     }
 
-    /// Cancels every running transfer of this client; each completes with operation_aborted.
+    /// Cancels every running or queued transfer of this client (each completes with operation_aborted)
+    /// and closes its idle connections.
     void cancel_all();
 
     /// Number of transfers started and not yet completed.
     std::size_t active() const noexcept;
+    /// Kept-alive connections waiting for a next request.
+    std::size_t idle_connections() const noexcept;
+    /// Open connections, busy and idle (what pool_options::max_total limits).
+    std::size_t open_connections() const noexcept;
+    /// Origins with a TLS session remembered for resumption.
+    std::size_t cached_tls_sessions() const noexcept;
 
 private:
     std::shared_ptr<detail::client_state> state_;

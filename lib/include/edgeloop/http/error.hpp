@@ -30,6 +30,10 @@ enum class error {
     write_failed,
     read_failed,
     http_status,
+    host_not_allowed,
+    too_many_redirects,
+    insecure_redirect,
+    bad_redirect,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <limits>
 #include <string>
+#include <vector>
 
 namespace edgeloop::http {
 
@@ -31,9 +32,40 @@ struct limits {
     std::size_t body_chunk_bytes = 16 * 1024;
 };
 
+/// Connection reuse and concurrency. Open connections (busy and idle) count toward the limits; a transfer
+/// that would exceed one waits in a FIFO queue (its total deadline keeps running, as in curl).
+struct pool_options {
+    /// Most open connections in all; 0: no limit.
+    std::size_t max_total = 0;
+    /// Most open connections to one origin (scheme, host, port); 0: no limit.
+    std::size_t max_per_host = 0;
+    /// Keep connections open after a response that allows it, for the next request to the same origin.
+    bool keep_alive = true;
+    /// Most idle connections kept; the least recently used is closed first.
+    std::size_t max_idle = 32;
+    /// An idle connection older than this is closed rather than reused (curl's default).
+    std::chrono::seconds max_idle_age{118};
+    /// Resume TLS sessions across connections to the same origin (session tickets / IDs).
+    bool tls_session_cache = true;
+    /// Origins whose session is remembered; the least recently used is forgotten first.
+    std::size_t tls_session_cache_size = 64;
+};
+
+/// Redirect following (301, 302, 303, 307, 308).
+struct redirect_options {
+    bool follow = true;
+    unsigned max_redirects = 10;
+    /// Follow an https URL's redirect to plain http. Off: such a redirect fails with insecure_redirect.
+    bool allow_downgrade = false;
+};
+
 struct client_options {
     http::timeouts timeouts;
     http::limits limits;
+    http::pool_options pool;
+    http::redirect_options redirects;
+    /// Hosts that may be connected to (first hop and every redirect), checked before DNS. Empty: any.
+    std::vector<std::string> allowed_hosts;
     std::string user_agent = "edgeloop/0.1";
 };
 

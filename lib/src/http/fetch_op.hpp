@@ -1,0 +1,88 @@
+#pragma once
+
+// Private to lib/src/http: one transfer (all its redirect hops), from queueing for a connection slot to
+// its single completion.
+
+#include "client_state.hpp"
+
+#include <edgeloop/http/url.hpp>
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+
+#include <memory>
+#include <optional>
+
+namespace edgeloop::http::detail {
+
+/// Lives in shared_ptrs held by its pending handlers (and the waiting queue); completes its handler
+/// exactly once (complete()), after which late callbacks only release resources.
+class fetch_op : public std::enable_shared_from_this<fetch_op> {
+public:
+    fetch_op(std::shared_ptr<client_state> state, request req, handlers h, fetch_handler handler);
+    ~fetch_op();
+
+    /// May be called from any thread: everything else happens on the client's executor.
+    void start();
+    void cancel();
+    /// Takes an idle connection or opens a new one when the limits allow; false: keep waiting.
+    bool try_acquire();
+
+private:
+    using error_code = boost::system::error_code;
+
+    const client_options& opts() const { return state_->opts; }
+    void begin_hop();
+    void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
+    void on_connect(const error_code& ec);
+    bool configure_tls();
+    void on_handshake(const error_code& ec);
+    void write_request();
+    void on_write(const error_code& ec);
+    void on_header(const error_code& ec);
+    void read_body();
+    void on_body(error_code ec);
+    void fail_io(const error_code& ec, error fallback);
+    bool retry_on_fresh_connection(const error_code& ec);
+    void end_of_hop();
+    bool follow_redirect();
+    void finish();
+    void abort(const error_code& ec);
+    void complete(const error_code& ec);
+    void arm(std::chrono::milliseconds d, error on_expiry);
+    void close_gracefully(std::shared_ptr<connection> c);
+
+    template <typename F>
+    void with_stream(F&& f);
+
+    std::shared_ptr<client_state> state_;
+    request req_;
+    handlers h_;
+    fetch_handler handler_;
+    url_parts url_;
+    std::string current_url_;
+    std::string first_origin_;
+    std::string key_;
+    bool anonymous_ = false; ///< the client identity is withheld (another origin after a redirect)
+    transfer_info info_;
+    boost::asio::ip::tcp::resolver resolver_;
+    std::shared_ptr<connection> conn_;
+    boost::asio::steady_timer phase_timer_;
+    boost::asio::steady_timer total_timer_;
+    std::uint64_t generation_ = 0;
+    boost::beast::http::request<boost::beast::http::string_body> wire_;
+    std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
+    std::unique_ptr<unsigned char[]> chunk_;
+    std::chrono::steady_clock::time_point started_;
+    std::uint64_t cancel_epoch_ = 0;
+    bool completed_ = false;
+    bool redirecting_ = false;
+    bool reused_ = false;
+    bool force_fresh_ = false;
+    bool retried_stale_ = false;
+};
+
+} // namespace edgeloop::http::detail

@@ -1,0 +1,188 @@
+// The client's connection pool, connection-slot queue and TLS session cache.
+#include "client_state.hpp"
+#include "fetch_op.hpp"
+
+#include <boost/asio/post.hpp>
+
+#include <sys/socket.h>
+
+#include <cerrno>
+
+namespace edgeloop::http::detail {
+
+namespace net = boost::asio;
+
+SSL_SESSION* session_cache::find(const std::string& key) {
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+        if (it->first == key) {
+            entries_.splice(entries_.begin(), entries_, it);
+            return entries_.front().second;
+        }
+    }
+    return nullptr;
+}
+
+void session_cache::put(const std::string& key, SSL_SESSION* session) {
+    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
+        if (it->first == key) {
+            SSL_SESSION_free(it->second);
+            entries_.erase(it);
+            break;
+        }
+    }
+    entries_.emplace_front(key, session);
+    while (entries_.size() > capacity_) {
+        SSL_SESSION_free(entries_.back().second);
+        entries_.pop_back();
+    }
+}
+
+void session_cache::clear() {
+    for (auto& e : entries_)
+        SSL_SESSION_free(e.second);
+    entries_.clear();
+}
+
+int connection_ex_index() {
+    static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+    return index;
+}
+
+namespace {
+
+/// OpenSSL calls this when the server issues a session (for TLS 1.3: a ticket after the handshake).
+int on_new_session(SSL* ssl, SSL_SESSION* session) {
+    auto* c = static_cast<connection*>(SSL_get_ex_data(ssl, connection_ex_index()));
+    if (c == nullptr)
+        return 0;
+    auto state = c->state.lock();
+    if (!state || !state->opts.pool.tls_session_cache || state->opts.pool.tls_session_cache_size == 0)
+        return 0;
+    state->sessions.put(c->key, session);
+    return 1; // the cache now owns the reference
+}
+
+} // namespace
+
+connection::connection(const std::shared_ptr<client_state>& s, std::string k, std::string h)
+    : state(s)
+    , key(std::move(k))
+    , host(std::move(h))
+    , socket(s->ex) {
+    ++s->open_total;
+    ++s->open_per_host[host];
+}
+
+connection::~connection() {
+    if (auto s = state.lock()) {
+        --s->open_total;
+        if (--s->open_per_host[host] == 0)
+            s->open_per_host.erase(host);
+        s->wake();
+    }
+}
+
+bool connection::looks_alive() {
+    if (buffer.size() != 0)
+        return false; // bytes after the last response: never reuse such a connection
+    char probe;
+    const auto n = ::recv(lowest().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+}
+
+void connection::close() noexcept {
+    boost::system::error_code ignored;
+    lowest().close(ignored);
+}
+
+client_state::client_state(net::any_io_executor executor, client_options options)
+    : ex(std::move(executor))
+    , opts(std::move(options))
+    , allow(opts.allowed_hosts)
+    , sessions(opts.pool.tls_session_cache_size) {}
+
+void client_state::enable_session_callbacks(tls::context& ctx) {
+    SSL_CTX* native = ctx.native().native_handle();
+    SSL_CTX_set_session_cache_mode(native, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
+    SSL_CTX_sess_set_new_cb(native, on_new_session);
+}
+
+bool client_state::make_room(const std::string& host) {
+    const auto fits = [&] {
+        const bool total_ok = opts.pool.max_total == 0 || open_total < opts.pool.max_total;
+        auto it = open_per_host.find(host);
+        const bool host_ok =
+            opts.pool.max_per_host == 0 || it == open_per_host.end() || it->second < opts.pool.max_per_host;
+        return total_ok && host_ok;
+    };
+    while (!fits()) {
+        // Close the least recently used idle connection that is in the way.
+        const bool host_full = opts.pool.max_per_host != 0 && open_per_host.count(host) != 0 &&
+                               open_per_host[host] >= opts.pool.max_per_host;
+        auto victim = idle.begin();
+        if (host_full)
+            while (victim != idle.end() && (*victim)->host != host)
+                ++victim;
+        if (victim == idle.end())
+            return false;
+        idle.erase(victim);
+    }
+    return true;
+}
+
+std::shared_ptr<connection> client_state::take_idle(const std::string& key) {
+    const auto now = std::chrono::steady_clock::now();
+    for (auto it = idle.begin(); it != idle.end();) {
+        if (now - (*it)->idle_since > opts.pool.max_idle_age)
+            it = idle.erase(it);
+        else
+            ++it;
+    }
+    for (auto it = idle.rbegin(); it != idle.rend(); ++it) {
+        if ((*it)->key != key)
+            continue;
+        auto c = std::move(*it);
+        idle.erase(std::next(it).base());
+        if (c->looks_alive())
+            return c;
+        return nullptr; // closed by the server while idle: the caller opens a fresh one
+    }
+    return nullptr;
+}
+
+void client_state::release(std::shared_ptr<connection> c) {
+    if (!opts.pool.keep_alive || opts.pool.max_idle == 0)
+        return;
+    c->idle_since = std::chrono::steady_clock::now();
+    idle.push_back(std::move(c));
+    while (idle.size() > opts.pool.max_idle)
+        idle.pop_front();
+    wake();
+}
+
+void client_state::close_idle() {
+    idle.clear();
+}
+
+void client_state::wake() {
+    if (wake_posted_ || waiting.empty())
+        return;
+    wake_posted_ = true;
+    net::post(ex, [self = shared_from_this()] {
+        self->wake_posted_ = false;
+        self->drain_queue();
+    });
+}
+
+void client_state::drain_queue() {
+    // FIFO, but a transfer blocked only by its own host's limit does not hold up the others.
+    for (auto it = waiting.begin(); it != waiting.end();) {
+        auto op = *it;
+        if (op->try_acquire())
+            it = waiting.erase(it);
+        else
+            ++it;
+    }
+}
+
+} // namespace edgeloop::http::detail
