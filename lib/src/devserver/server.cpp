@@ -420,6 +420,30 @@ reply route(const request& req) {
         r.size = *size;
         return r;
     }
+    // Redirects: /redirect/<n> chains n hops down to /redirect/0 (200); /redirect?to=<url>&status=<3xx>
+    // points anywhere (a loop: to=/redirect?to=...).
+    if (!path.empty() && path[0] == "redirect") {
+        std::string location;
+        unsigned code = 302;
+        if (path.size() == 2) {
+            const auto hops = parse_number<unsigned>(path[1]);
+            if (!hops)
+                return text_reply(make_status(req, 400), r.sleep);
+            if (*hops == 0)
+                return text_reply(make_status(req, 200), r.sleep);
+            location = "/redirect/" + std::to_string(*hops - 1);
+        } else {
+            const auto to = params.find("to");
+            const auto status = param("status", 302);
+            if (to == params.end() || !status || *status < 300 || *status > 399)
+                return text_reply(make_status(req, 400), r.sleep);
+            location = (*to).value;
+            code = static_cast<unsigned>(*status);
+        }
+        auto res = make_status(req, code);
+        res.set(http::field::location, location);
+        return text_reply(std::move(res), r.sleep);
+    }
     if (path.size() == 2 && path[0] == "topics" && !path[1].empty()) {
         if (req.method() != http::verb::post)
             return not_allowed("POST");
