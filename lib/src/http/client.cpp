@@ -131,17 +131,21 @@ fetch_op::~fetch_op() {
 
 void fetch_op::start() {
     cancel_epoch_ = state_->cancel_epoch.load();
+    // The slot belongs to the caller's signal: connect it now, so that an emit before the transfer has
+    // started is not lost.
+    auto slot = net::get_associated_cancellation_slot(handler_);
+    if (slot.is_connected())
+        slot.assign([weak = weak_from_this()](net::cancellation_type) {
+            if (auto op = weak.lock())
+                op->cancel();
+        });
     // Never complete inside the initiating call.
     net::post(state_->ex, [self = shared_from_this()] {
+        if (self->completed_)
+            return;
         self->state_->active.insert(self.get());
         if (self->cancel_epoch_ != self->state_->cancel_epoch.load())
             return self->cancel();
-        auto slot = net::get_associated_cancellation_slot(self->handler_);
-        if (slot.is_connected())
-            slot.assign([weak = self->weak_from_this()](net::cancellation_type) {
-                if (auto op = weak.lock())
-                    op->cancel();
-            });
         if (self->opts().timeouts.total.count() > 0) {
             self->total_timer_.expires_after(self->opts().timeouts.total);
             self->total_timer_.async_wait([weak = self->weak_from_this()](const error_code& ec) {

@@ -1,0 +1,65 @@
+#pragma once
+
+#include <edgeloop/http/client.hpp>
+
+#include <boost/asio/any_completion_handler.hpp>
+#include <boost/asio/async_result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+
+namespace edgeloop::http {
+
+/// One transfer handed to a multi: the request, its streaming callbacks and its completion callback.
+struct transfer {
+    request req;
+    handlers callbacks;
+    /// Called exactly once, on the client's executor, with the transfer's result.
+    std::function<void(const boost::system::error_code&, const transfer_info&)> on_done;
+};
+
+namespace detail {
+struct multi_state;
+void multi_wait_all(const std::shared_ptr<multi_state>& state,
+                    boost::asio::any_completion_handler<void(boost::system::error_code)> handler);
+} // namespace detail
+
+/// The curl-multi replacement: add transfers, each with its own callbacks and id; cancel one; wait for
+/// all; stop everything. Limits, queueing, reuse and redirects are the client's (client_options::pool).
+/// Use from the client's executor.
+class multi {
+public:
+    using id = std::uint64_t;
+
+    explicit multi(client& c);
+    multi(const multi&) = delete;
+    multi& operator=(const multi&) = delete;
+    /// Stops every transfer still running (each on_done gets operation_aborted).
+    ~multi();
+
+    /// Starts (or queues) a transfer and returns its id.
+    id add(transfer t);
+    /// Cancels one transfer: its on_done gets operation_aborted. False when it already finished.
+    bool cancel(id transfer_id);
+    /// Cancels every transfer of this multi.
+    void stop();
+    /// Transfers added and not yet done.
+    std::size_t running() const noexcept;
+
+    /// Completes with `void(error_code)` once no transfer is running (at once, though never inline,
+    /// when none is). Supports no per-operation cancellation.
+    template <typename CompletionToken>
+    auto async_wait_all(CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(
+            [](auto handler, const std::shared_ptr<detail::multi_state>& state) {
+                detail::multi_wait_all(state, std::move(handler));
+            },
+            token, state_);
+    }
+
+private:
+    std::shared_ptr<detail::multi_state> state_;
+};
+
+} // namespace edgeloop::http

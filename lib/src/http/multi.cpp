@@ -1,0 +1,99 @@
+#include <edgeloop/http/multi.hpp>
+
+#include <boost/asio/append.hpp>
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
+
+#include <map>
+#include <vector>
+
+namespace edgeloop::http {
+
+namespace net = boost::asio;
+
+namespace detail {
+
+struct multi_state {
+    explicit multi_state(client& c)
+        : cl(&c) {}
+
+    client* cl;
+    multi::id next_id = 1;
+    struct entry {
+        std::unique_ptr<net::cancellation_signal> signal = std::make_unique<net::cancellation_signal>();
+        bool done = false; ///< completed; erased once the completion has fully unwound
+    };
+    std::map<multi::id, entry> running;
+    std::vector<net::any_completion_handler<void(boost::system::error_code)>> waiters;
+
+    void notify_if_idle() {
+        if (!running.empty())
+            return;
+        auto ready = std::move(waiters);
+        waiters.clear();
+        for (auto& w : ready)
+            net::post(cl->get_executor(), net::append(std::move(w), boost::system::error_code{}));
+    }
+};
+
+void multi_wait_all(const std::shared_ptr<multi_state>& state,
+                    net::any_completion_handler<void(boost::system::error_code)> handler) {
+    state->waiters.push_back(std::move(handler));
+    state->notify_if_idle();
+}
+
+} // namespace detail
+
+multi::multi(client& c)
+    : state_(std::make_shared<detail::multi_state>(c)) {}
+
+multi::~multi() {
+    stop();
+}
+
+multi::id multi::add(transfer t) {
+    const id tid = state_->next_id++;
+    auto& signal = *state_->running[tid].signal;
+    state_->cl->async_fetch(
+        std::move(t.req), std::move(t.callbacks),
+        net::bind_cancellation_slot(
+            signal.slot(), [weak = std::weak_ptr<detail::multi_state>(state_), tid,
+                            done = std::move(t.on_done)](boost::system::error_code ec, transfer_info info) {
+                if (done)
+                    done(ec, info);
+                // Erased later, not here: this may run inside the signal's own emit().
+                if (auto state = weak.lock()) {
+                    state->running[tid].done = true;
+                    net::post(state->cl->get_executor(), [weak, tid] {
+                        if (auto s = weak.lock()) {
+                            s->running.erase(tid);
+                            s->notify_if_idle();
+                        }
+                    });
+                }
+            }));
+    return tid;
+}
+
+bool multi::cancel(id transfer_id) {
+    auto it = state_->running.find(transfer_id);
+    if (it == state_->running.end() || it->second.done)
+        return false;
+    it->second.signal->emit(net::cancellation_type::terminal);
+    return true;
+}
+
+void multi::stop() {
+    std::vector<id> ids;
+    for (const auto& [tid, e] : state_->running)
+        ids.push_back(tid);
+    for (id tid : ids)
+        cancel(tid);
+}
+
+std::size_t multi::running() const noexcept {
+    return state_->running.size();
+}
+
+} // namespace edgeloop::http
