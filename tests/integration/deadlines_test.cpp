@@ -132,7 +132,8 @@ BOOST_AUTO_TEST_CASE(cancellation_slot_aborts_a_running_transfer) {
             result = ec;
             done = true;
         }));
-    ioc.run_for(3s);
+    run_until(
+        ioc, [&] { return done; }, 3s);
     BOOST_TEST(done);
     BOOST_TEST(result == net::error::operation_aborted);
 }
@@ -151,7 +152,8 @@ BOOST_AUTO_TEST_CASE(cancel_all_aborts_every_transfer_once) {
         BOOST_TEST(client.active() == 3u);
         client.cancel_all();
     });
-    ioc.run_for(3s);
+    run_until(
+        ioc, [&] { return completions == 3; }, 3s);
     BOOST_TEST(completions == 3);
     BOOST_TEST(aborted == 3);
     BOOST_TEST(client.active() == 0u);

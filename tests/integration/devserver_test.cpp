@@ -110,7 +110,8 @@ BOOST_AUTO_TEST_CASE(async_fetch_works_with_co_await) {
             }
         },
         boost::asio::detached);
-    ioc.run_for(10s);
+    run_until(
+        ioc, [&] { return threw_for_refused; }, 10s);
     BOOST_TEST(status == 201u);
     BOOST_TEST(threw_for_refused);
 }

@@ -108,7 +108,8 @@ BOOST_AUTO_TEST_CASE(invalid_url_fails_without_completing_inline) {
         BOOST_TEST(ec == make_error_code(http::error::invalid_url));
     });
     BOOST_TEST(!done);
-    ioc.run_for(std::chrono::seconds(5));
+    run_until(
+        ioc, [&] { return done; }, std::chrono::seconds(5));
     BOOST_TEST(done);
 }
 

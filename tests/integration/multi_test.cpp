@@ -2,6 +2,7 @@
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/multi.hpp>
 
+#include <support/fetch.hpp>
 #include <support/process.hpp>
 
 #include <boost/asio/error.hpp>
@@ -60,7 +61,8 @@ BOOST_AUTO_TEST_CASE(every_transfer_completes_once_and_wait_all_follows) {
         all_done = true;
         BOOST_TEST(m.running() == 0u);
     });
-    ioc.run_for(20s);
+    edgeloop::test::run_until(
+        ioc, [&] { return all_done; }, 20s);
     BOOST_TEST(all_done);
     for (auto id : ids) {
         BOOST_TEST(done_calls[id] == 1);
@@ -75,7 +77,8 @@ BOOST_AUTO_TEST_CASE(cancel_one_leaves_the_others_running) {
     BOOST_TEST(m.cancel(slow));
     bool all_done = false;
     m.async_wait_all([&](boost::system::error_code) { all_done = true; });
-    ioc.run_for(10s);
+    edgeloop::test::run_until(
+        ioc, [&] { return all_done; }, 10s);
     BOOST_TEST(all_done);
     BOOST_TEST(results[slow] == net::error::operation_aborted);
     BOOST_TEST(!results[quick]);
@@ -90,7 +93,8 @@ BOOST_AUTO_TEST_CASE(stop_cancels_running_and_queued_transfers) {
     net::post(ioc, [&] { net::post(ioc, [&] { m.stop(); }); });
     bool all_done = false;
     m.async_wait_all([&](boost::system::error_code) { all_done = true; });
-    ioc.run_for(10s);
+    edgeloop::test::run_until(
+        ioc, [&] { return all_done; }, 10s);
     BOOST_TEST(all_done);
     for (auto id : ids) {
         BOOST_TEST(done_calls[id] == 1);
@@ -102,7 +106,8 @@ BOOST_AUTO_TEST_CASE(wait_all_with_nothing_running_completes_but_not_inline) {
     bool done = false;
     m.async_wait_all([&](boost::system::error_code) { done = true; });
     BOOST_TEST(!done);
-    ioc.run_for(1s);
+    edgeloop::test::run_until(
+        ioc, [&] { return done; }, 1s);
     BOOST_TEST(done);
 }
 

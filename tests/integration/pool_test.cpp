@@ -142,7 +142,8 @@ BOOST_AUTO_TEST_CASE(queued_transfer_can_be_cancelled) {
             ++done;
         }));
     net::post(ioc, [&] { net::post(ioc, [&] { cancel.emit(net::cancellation_type::terminal); }); });
-    ioc.run_for(5s);
+    run_until(
+        ioc, [&] { return done == 2; }, 5s);
     BOOST_TEST(done == 2);
     BOOST_TEST(second_ec == net::error::operation_aborted);
     BOOST_TEST(!first_ec);

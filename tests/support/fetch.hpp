@@ -58,6 +58,16 @@ inline fetch_outcome fetch(boost::asio::io_context& ioc, http::client& client, h
     return out;
 }
 
+/// Runs ioc until `done()` holds or `limit` passes (servers on the same loop never let it run dry).
+template <typename Pred>
+bool run_until(boost::asio::io_context& ioc, Pred done, std::chrono::milliseconds limit) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    ioc.restart();
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        ioc.run_one_until(deadline);
+    return done();
+}
+
 inline http::request get(std::string url) {
     http::request r;
     r.url = std::move(url);
