@@ -1,64 +1,97 @@
 // multi_fetch: the Azure Sphere "HTTPS cURL Multi" sample on edgeloop. Composition root only: parse the
-// command line, build the TLS context, client and (with --demo) the embedded server, run the reactor.
+// command line, build the TLS context, client, multi and (with --demo) the embedded server, run the
+// reactor.
 
 #include "options.hpp"
+#include "output.hpp"
 
 #include <edgeloop/core.hpp>
 #include <edgeloop/devserver.hpp>
 #include <edgeloop/http.hpp>
 #include <edgeloop/tls.hpp>
 
+#include <boost/asio/steady_timer.hpp>
+
+#include <unistd.h>
+
 #include <cstdio>
+#include <filesystem>
 #include <iostream>
+#include <map>
 #include <memory>
+#include <stdexcept>
 #include <string>
 #include <vector>
 
 namespace {
 
 using namespace edgeloop;
+using multi_fetch::exit_status;
 
-/// Writes a transfer's body to stdout as it arrives, each line prefixed "[n] ". Only whole lines are
-/// written (so concurrent transfers never split each other's lines), except that a line longer than
-/// the limit is written in pieces.
-class line_printer {
+struct run_totals {
+    std::size_t transfers = 0;
+    std::size_t failed = 0;
+    std::size_t aborted = 0;
+    std::uint64_t bytes = 0;
+};
+
+/// One line on stderr, redrawn while transfers run, when stderr is a terminal.
+class progress_line {
 public:
-    explicit line_printer(std::size_t id)
-        : prefix_("[" + std::to_string(id) + "] ") {}
+    progress_line(boost::asio::any_io_executor ex, bool enabled)
+        : timer_(ex)
+        , enabled_(enabled) {}
 
-    void feed(std::span<const std::byte> bytes) {
-        const auto* p = reinterpret_cast<const char*>(bytes.data());
-        pending_.append(p, bytes.size());
-        std::size_t start = 0;
-        for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1)
-            emit(std::string_view(pending_).substr(start, nl + 1 - start));
-        pending_.erase(0, start);
-        if (pending_.size() >= max_line_) {
-            emit(pending_ + "\n");
-            pending_.clear();
-        }
-        std::fflush(stdout);
+    void set(std::size_t id, std::uint64_t bytes) {
+        if (enabled_)
+            bytes_[id] = bytes;
     }
-
-    void flush() {
-        if (!pending_.empty())
-            emit(pending_ + "\n");
-        pending_.clear();
-        std::fflush(stdout);
+    void done(std::size_t id) { bytes_.erase(id); }
+    void start() {
+        if (!enabled_)
+            return;
+        timer_.expires_after(std::chrono::milliseconds(250));
+        timer_.async_wait([this](boost::system::error_code ec) {
+            if (ec)
+                return;
+            draw();
+            start();
+        });
     }
-
-    const std::string& prefix() const noexcept { return prefix_; }
+    void stop() {
+        if (!enabled_)
+            return;
+        timer_.cancel();
+        std::fputs("\r\033[K", stderr);
+    }
 
 private:
-    void emit(std::string_view line) {
-        std::fwrite(prefix_.data(), 1, prefix_.size(), stdout);
-        std::fwrite(line.data(), 1, line.size(), stdout);
+    void draw() {
+        std::string line = "\r\033[K";
+        for (const auto& [id, b] : bytes_)
+            line += "[" + std::to_string(id) + "] " + std::to_string(b / 1024) + " KiB  ";
+        std::fputs(line.c_str(), stderr);
     }
 
-    static constexpr std::size_t max_line_ = 4096;
-    std::string prefix_;
-    std::string pending_;
+    boost::asio::steady_timer timer_;
+    bool enabled_;
+    std::map<std::size_t, std::uint64_t> bytes_;
 };
+
+http::client_options client_options_from(const multi_fetch::options& opt) {
+    http::client_options o;
+    if (opt.connect_timeout)
+        o.timeouts.resolve = o.timeouts.connect = o.timeouts.handshake = *opt.connect_timeout;
+    if (opt.max_time)
+        o.timeouts.total = *opt.max_time;
+    o.pool.max_total = opt.max_total;
+    o.pool.max_per_host = opt.max_per_host;
+    o.pool.tls_session_cache = opt.session_cache;
+    o.redirects.follow = opt.follow;
+    o.redirects.max_redirects = opt.max_redirs;
+    o.allowed_hosts = opt.allow;
+    return o;
+}
 
 int run(const multi_fetch::options& opt) {
     core::log::set_level(opt.verbose >= 2   ? core::log_level::debug
@@ -68,13 +101,12 @@ int run(const multi_fetch::options& opt) {
 
     std::unique_ptr<devserver::server> demo_server;
     std::vector<std::string> urls = opt.urls;
-    tls::options tls_opts;
-    tls_opts.ca_file = opt.cacert;
-    tls_opts.ca_dir = opt.capath;
-    tls_opts.cert_file = opt.cert;
-    tls_opts.key_file = opt.key;
-    tls_opts.key_passphrase = opt.pass;
-    tls_opts.insecure = opt.insecure;
+    tls::options tls_opts{.ca_file = opt.cacert,
+                          .ca_dir = opt.capath,
+                          .cert_file = opt.cert,
+                          .key_file = opt.key,
+                          .key_passphrase = opt.pass,
+                          .insecure = opt.insecure};
     if (opt.demo) {
         demo_server = std::make_unique<devserver::server>(reactor.executor());
         if (urls.empty())
@@ -86,6 +118,10 @@ int run(const multi_fetch::options& opt) {
     }
     if (urls.empty())
         urls = multi_fetch::default_urls();
+    if (!opt.output_dir.empty() && !std::filesystem::is_directory(opt.output_dir)) {
+        std::fprintf(stderr, "multi_fetch: --output-dir %s: not a directory\n", opt.output_dir.c_str());
+        return multi_fetch::exit_usage;
+    }
 
     std::optional<tls::context> tls_ctx;
     try {
@@ -94,60 +130,101 @@ int run(const multi_fetch::options& opt) {
         std::fprintf(stderr, "multi_fetch: %s\n", e.what());
         return multi_fetch::exit_config;
     }
-
-    http::client_options client_opts;
-    if (opt.connect_timeout)
-        client_opts.timeouts.resolve = client_opts.timeouts.connect = client_opts.timeouts.handshake =
-            *opt.connect_timeout;
-    if (opt.max_time)
-        client_opts.timeouts.total = *opt.max_time;
-    http::client client(reactor.executor(), std::move(*tls_ctx), client_opts);
+    std::optional<http::client> client;
+    try {
+        client.emplace(reactor.executor(), std::move(*tls_ctx), client_options_from(opt));
+    } catch (const std::invalid_argument& e) { // a malformed --allow entry
+        std::fprintf(stderr, "multi_fetch: --allow: %s\n", e.what());
+        return multi_fetch::exit_usage;
+    }
+    http::multi transfers(*client);
+    progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet);
     reactor.on_stop([&] {
-        client.cancel_all();
+        transfers.stop();
+        client->cancel_all();
         if (demo_server)
             demo_server->stop();
     });
 
-    std::size_t remaining = urls.size();
-    bool any_failed = false;
-    bool any_aborted = false;
+    run_totals totals;
+    multi_fetch::name_picker names(opt.output_dir);
+    const auto started = std::chrono::steady_clock::now();
     std::printf(" -==- Starting downloads -==-\n");
     std::fflush(stdout);
     for (std::size_t i = 0; i < urls.size(); ++i) {
-        auto printer = std::make_shared<line_printer>(i + 1);
+        const std::size_t n = i + 1;
+        auto printer = std::make_shared<multi_fetch::line_printer>(n);
+        std::shared_ptr<multi_fetch::file_sink> file;
+        if (!opt.output_dir.empty()) {
+            file = std::make_shared<multi_fetch::file_sink>(names.pick(urls[i]));
+            if (!file->ok()) {
+                std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
+                return multi_fetch::exit_usage;
+            }
+        }
+        auto received = std::make_shared<std::uint64_t>(0);
         http::handlers h;
-        if (!opt.quiet)
-            h.on_body = [printer](std::span<const std::byte> bytes) { printer->feed(bytes); };
-        client.async_fetch(
-            http::request{.url = urls[i]}, std::move(h),
-            [&, printer](boost::system::error_code ec, http::transfer_info info) {
-                printer->flush();
-                const bool status_ok = info.status >= 200 && info.status < 300;
-                if (ec) {
-                    any_failed = true;
-                    any_aborted = any_aborted || ec == boost::asio::error::operation_aborted;
-                    std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                                printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
-                                static_cast<long long>(info.elapsed.count()));
-                } else {
-                    if (opt.fail && !status_ok)
-                        any_failed = true;
-                    std::printf("%s-==- %s download complete: HTTP %u, %llu bytes (elapsed time "
-                                "%lld milliseconds) -==-\n",
-                                printer->prefix().c_str(), info.url.c_str(), info.status,
-                                static_cast<unsigned long long>(info.body_bytes),
-                                static_cast<long long>(info.elapsed.count()));
+        h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
+            *received += bytes.size();
+            progress.set(n, *received);
+            if (file)
+                file->write(bytes);
+            else if (!opt.quiet)
+                printer->feed(bytes);
+        };
+        auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
+                                             const http::transfer_info& info) {
+            progress.done(n);
+            printer->flush();
+            ++totals.transfers;
+            totals.bytes += info.body_bytes;
+            const bool status_ok = info.status >= 200 && info.status < 300;
+            std::string where;
+            bool failed = ec || (opt.fail && !status_ok);
+            if (file) {
+                if (failed)
+                    file->discard();
+                else if (file->commit())
+                    where = " -> " + file->path();
+                else {
+                    failed = true;
+                    std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
-                std::fflush(stdout);
-                if (--remaining == 0)
-                    reactor.stop();
-            });
+            }
+            if (ec) {
+                totals.aborted += ec == boost::asio::error::operation_aborted;
+                std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                            printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
+                            static_cast<long long>(info.elapsed.count()));
+            } else {
+                std::printf(
+                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                    "-==-\n",
+                    printer->prefix().c_str(), info.url.c_str(), info.status,
+                    static_cast<unsigned long long>(info.body_bytes), where.c_str(),
+                    static_cast<long long>(info.elapsed.count()));
+            }
+            totals.failed += failed;
+            std::fflush(stdout);
+        };
+        transfers.add({.req = {.url = urls[i]}, .callbacks = std::move(h), .on_done = std::move(on_done)});
     }
+    progress.start();
+    transfers.async_wait_all([&](boost::system::error_code) {
+        progress.stop();
+        reactor.stop();
+    });
     reactor.run();
+
+    const auto wall =
+        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
+    std::printf("Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
+                totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
+                static_cast<long long>(wall.count()));
     std::printf("Application exiting.\n");
-    if (reactor.stop_signal() != 0 && (any_aborted || remaining > 0))
+    if (reactor.stop_signal() != 0 && (totals.aborted > 0 || totals.transfers < urls.size()))
         return multi_fetch::exit_interrupted;
-    return any_failed ? multi_fetch::exit_transfer : multi_fetch::exit_ok;
+    return totals.failed > 0 ? multi_fetch::exit_transfer : multi_fetch::exit_ok;
 }
 
 } // namespace

@@ -2,7 +2,10 @@
 
 #include <boost/program_options.hpp>
 
+#include <cerrno>
 #include <cmath>
+#include <cstring>
+#include <fstream>
 #include <sstream>
 
 namespace multi_fetch {
@@ -11,28 +14,41 @@ namespace po = boost::program_options;
 
 namespace {
 
-po::options_description describe_options(std::string& cacert, std::string& capath, std::string& cert,
-                                         std::string& key, std::string& pass, double& connect_timeout,
-                                         double& max_time) {
+po::options_description describe_options(options& o, double& connect_timeout, double& max_time) {
     po::options_description d("Options");
-    d.add_options()("help,h", "show this help and exit")(
-        "now", "start the transfers at once (the default until a board with button A is configured)")(
-        "demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")(
-        "cacert", po::value(&cacert)->value_name("FILE"),
-        "PEM file of trusted CA certificates (default: system store)")(
-        "capath", po::value(&capath)->value_name("DIR"), "directory of hashed CA certificates")(
-        "cert", po::value(&cert)->value_name("FILE"), "client certificate chain (PEM) for mutual TLS")(
-        "key", po::value(&key)->value_name("FILE"), "private key (PEM) of the client certificate")(
-        "pass", po::value(&pass)->value_name("PHRASE"), "passphrase of an encrypted --key")(
-        "insecure,k", "DO NOT verify the server certificate (a warning is logged for every connection)")(
-        "connect-timeout", po::value(&connect_timeout)->value_name("SECONDS"),
-        "limit for name resolution, connection and TLS handshake, each (default 10)")(
-        "max-time,m", po::value(&max_time)->value_name("SECONDS"),
-        "limit for each whole transfer (default: none)")("fail,f",
-                                                         "count an HTTP status outside 200-299 as a failure")(
-        "verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
-        "more logging: -v info, -vv debug (headers; secrets redacted)")(
-        "quiet,q", "do not print response bodies, only the completion lines");
+    // clang-format off
+    d.add_options()
+        ("help,h", "show this help and exit")
+        ("now", "start the transfers at once (the default until a board with button A is configured)")
+        ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
+        ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
+        ("capath", po::value(&o.capath)->value_name("DIR"), "directory of hashed CA certificates")
+        ("cert", po::value(&o.cert)->value_name("FILE"), "client certificate chain (PEM) for mutual TLS")
+        ("key", po::value(&o.key)->value_name("FILE"), "private key (PEM) of the client certificate")
+        ("pass", po::value(&o.pass)->value_name("PHRASE"), "passphrase of an encrypted --key")
+        ("insecure,k", "DO NOT verify the server certificate (a warning is logged for every connection)")
+        ("connect-timeout", po::value(&connect_timeout)->value_name("SECONDS"),
+         "limit for name resolution, connection and TLS handshake, each (default 10)")
+        ("max-time,m", po::value(&max_time)->value_name("SECONDS"),
+         "limit for each whole transfer, queue time included (default: none)")
+        ("fail,f", "count an HTTP status outside 200-299 as a failure")
+        ("max-total", po::value(&o.max_total)->value_name("N"), "at most N connections at once (default: no limit)")
+        ("max-per-host", po::value(&o.max_per_host)->value_name("N"),
+         "at most N connections to one host (default: no limit)")
+        ("output-dir", po::value(&o.output_dir)->value_name("DIR"),
+         "write each body to its own file in DIR (name from the URL, made unique); a failed transfer leaves none")
+        ("allow", po::value<std::vector<std::string>>()->composing()->value_name("HOST[,HOST...]"),
+         "connect only to these hosts (*.example.com patterns allowed); checked before DNS and on every redirect")
+        ("location,L", "follow redirects (the default, as the Azure sample does)")
+        ("no-location", "do not follow redirects")
+        ("max-redirs", po::value(&o.max_redirs)->value_name("N"), "follow at most N redirects (default 10)")
+        ("no-sessionid", "do not resume TLS sessions (switches the session cache off)")
+        ("url-file,K", po::value(&o.url_files)->composing()->value_name("FILE"),
+         "read more URLs from FILE: one per line, or curl config lines url = \"...\"")
+        ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+         "more logging: -v info, -vv debug (request headers, secrets redacted)")
+        ("quiet,q", "do not print response bodies, only the completion lines and the summary");
+    // clang-format on
     return d;
 }
 
@@ -48,7 +64,7 @@ options parse_options(int argc, const char* const argv[]) {
     options o;
     double connect_timeout = 0;
     double max_time = 0;
-    auto desc = describe_options(o.cacert, o.capath, o.cert, o.key, o.pass, connect_timeout, max_time);
+    auto desc = describe_options(o, connect_timeout, max_time);
     po::options_description hidden;
     hidden.add_options()("url", po::value(&o.urls));
     po::options_description all;
@@ -80,6 +96,28 @@ options parse_options(int argc, const char* const argv[]) {
         o.connect_timeout = seconds_option("connect-timeout", connect_timeout);
     if (vm.count("max-time"))
         o.max_time = seconds_option("max-time", max_time);
+    o.follow = vm.count("no-location") == 0;
+    o.session_cache = vm.count("no-sessionid") == 0;
+    if (vm.count("allow")) {
+        for (const auto& list : vm["allow"].as<std::vector<std::string>>()) {
+            std::size_t start = 0;
+            while (start <= list.size()) {
+                auto comma = list.find(',', start);
+                if (comma == std::string::npos)
+                    comma = list.size();
+                if (comma > start)
+                    o.allow.push_back(list.substr(start, comma - start));
+                start = comma + 1;
+            }
+        }
+        if (o.allow.empty())
+            throw usage_error("--allow: expected a host name");
+    }
+    if (o.max_redirs > 1000)
+        throw usage_error("--max-redirs: at most 1000");
+    for (const auto& file : o.url_files)
+        for (auto& u : read_url_file(file))
+            o.urls.push_back(std::move(u));
     if (o.cert.empty() != o.key.empty())
         throw usage_error("--cert and --key go together");
     if (!o.pass.empty() && o.key.empty())
@@ -91,7 +129,7 @@ options parse_options(int argc, const char* const argv[]) {
 }
 
 std::string help_text() {
-    std::string a, b, c, d, e;
+    options o;
     double x = 0, y = 0;
     std::ostringstream out;
     out << "Usage: multi_fetch [options] [URL...]\n"
@@ -104,7 +142,7 @@ std::string help_text() {
            "Default URLs (the Azure Sphere sample's):\n";
     for (const auto& u : default_urls())
         out << "  " << u << "\n";
-    out << "\n" << describe_options(a, b, c, d, e, x, y) << "\n";
+    out << "\n" << describe_options(o, x, y) << "\n";
     out << "Exit status:\n"
            "  0  every transfer completed (with --fail: and answered 2xx)\n"
            "  1  at least one transfer failed\n"
@@ -112,6 +150,34 @@ std::string help_text() {
            "  3  TLS configuration error (CA, certificate or key file)\n"
            "  4  interrupted by SIGINT/SIGTERM before the transfers finished\n";
     return out.str();
+}
+
+std::vector<std::string> read_url_file(const std::string& path) {
+    std::ifstream in(path);
+    if (!in)
+        throw usage_error("--url-file " + path + ": cannot open (" + std::strerror(errno) + ")");
+    std::vector<std::string> urls;
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        const auto first = line.find_first_not_of(" \t\r");
+        if (first == std::string::npos || line[first] == '#')
+            continue;
+        std::string text = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
+        const bool config_line = text.rfind("url", 0) == 0 && text.size() > 3 &&
+                                 (text[3] == ' ' || text[3] == '=' || text[3] == '\t');
+        if (config_line) {
+            text = text.substr(3);
+            text.erase(0, text.find_first_not_of(" \t=:"));
+            if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+                text = text.substr(1, text.size() - 2);
+        } else if (text.find("://") == std::string::npos) {
+            throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": not a URL: " + text);
+        }
+        if (text.empty())
+            throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": empty URL");
+        urls.push_back(std::move(text));
+    }
+    return urls;
 }
 
 std::vector<std::string> default_urls() {

@@ -33,6 +33,14 @@ struct options {
     int verbose = 0;
     bool quiet = false;
     bool help = false;
+    std::size_t max_total = 0;    ///< 0: no limit
+    std::size_t max_per_host = 0; ///< 0: no limit
+    std::string output_dir;
+    std::vector<std::string> allow;
+    bool follow = true;
+    unsigned max_redirs = 10;
+    bool session_cache = true;
+    std::vector<std::string> url_files;
 };
 
 class usage_error : public std::runtime_error {
@@ -45,6 +53,14 @@ options parse_options(int argc, const char* const argv[]);
 
 /// The --help text.
 std::string help_text();
+
+/// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
+/// skipped. Throws usage_error naming the file and line.
+std::vector<std::string> read_url_file(const std::string& path);
+
+/// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
+/// are skipped. Throws usage_error naming the file and line.
+std::vector<std::string> read_url_file(const std::string& path);
 
 /// The two URLs of the Azure Sphere sample.
 std::vector<std::string> default_urls();

@@ -9,6 +9,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
+#include <filesystem>
+#include <fstream>
 #include <thread>
 
 using namespace edgeloop::test;
@@ -127,6 +129,51 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_transfer_exits_with_interrupted_status) {
     BOOST_REQUIRE(status.has_value());
     BOOST_TEST(*status == 4, read_file(dir + "/out.log"));
     BOOST_TEST(read_file(dir + "/out.log").find("Application exiting.") != std::string::npos);
+}
+
+BOOST_AUTO_TEST_CASE(output_dir_files_are_byte_identical_and_failures_leave_none) {
+    nginx_server nginx;
+    const std::string dir = make_temp_dir("multi_fetch_out");
+    const std::string base = "https://localhost:" + std::to_string(nginx.https_port());
+    auto r = run_multi_fetch({"--cacert", pki::path("ca.crt"), "--output-dir", dir, "--max-time", "2",
+                              base + "/100k.bin", base + "/100k.bin", base + "/hello.txt",
+                              "https://localhost:" + std::to_string(free_port()) + "/gone.bin"});
+    BOOST_TEST(r.status == 1, r.output); // the refused one
+    BOOST_TEST(read_file(dir + "/100k.bin") == read_file(nginx.docroot() + "/100k.bin"));
+    BOOST_TEST(read_file(dir + "/100k.bin.1") == read_file(nginx.docroot() + "/100k.bin"));
+    BOOST_TEST(read_file(dir + "/hello.txt") == "hello from nginx\n");
+    std::size_t files = 0;
+    for ([[maybe_unused]] const auto& e : std::filesystem::directory_iterator(dir))
+        ++files;
+    BOOST_TEST(files == 3u, "no gone.bin and no .part file may be left");
+    BOOST_TEST(r.output.find("Summary: 4 transfers, 1 failed, 204817 bytes") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(url_file_and_allowlist) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_urls");
+    {
+        std::ofstream f(dir + "/urls.txt");
+        f << "# comment\n\nurl = \"" << dev.server.url("/200") << "\"\n"
+          << "https://localhost:" << dev.server.port() << "/201\n";
+    }
+    auto r =
+        run_multi_fetch({"--cacert", dev.server.ca_file(), "--allow", "localhost", "-K", dir + "/urls.txt"});
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(r.output.find("host is not in the allowlist (host 127.0.0.1)") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("/201 download complete: HTTP 201") != std::string::npos, r.output);
+    BOOST_TEST(dev.server.connections_accepted() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(max_total_serialises_transfers_on_few_connections) {
+    background_devserver dev;
+    std::vector<std::string> args{"--cacert", dev.server.ca_file(), "--max-total", "1", "-q"};
+    for (int i = 0; i < 5; ++i)
+        args.push_back(dev.server.url("/bytes/1000"));
+    auto r = run_multi_fetch(args);
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(dev.server.connections_accepted() == 1u);
+    BOOST_TEST(r.output.find("Summary: 5 transfers, 0 failed, 5000 bytes") != std::string::npos, r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,107 @@
+#include "output.hpp"
+
+#include <boost/url/parse.hpp>
+
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+
+namespace multi_fetch {
+
+line_printer::line_printer(std::size_t id)
+    : prefix_("[" + std::to_string(id) + "] ") {}
+
+void line_printer::feed(std::span<const std::byte> bytes) {
+    pending_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    std::size_t start = 0;
+    for (std::size_t nl; (nl = pending_.find('\n', start)) != std::string::npos; start = nl + 1)
+        emit(std::string_view(pending_).substr(start, nl + 1 - start));
+    pending_.erase(0, start);
+    if (pending_.size() >= max_line_) {
+        pending_ += '\n';
+        emit(pending_);
+        pending_.clear();
+    }
+    std::fflush(stdout);
+}
+
+void line_printer::flush() {
+    if (!pending_.empty()) {
+        pending_ += '\n';
+        emit(pending_);
+    }
+    pending_.clear();
+    std::fflush(stdout);
+}
+
+void line_printer::emit(std::string_view line) {
+    std::fwrite(prefix_.data(), 1, prefix_.size(), stdout);
+    std::fwrite(line.data(), 1, line.size(), stdout);
+}
+
+std::string name_picker::pick(std::string_view url) {
+    std::string base;
+    if (auto u = boost::urls::parse_uri(url)) {
+        const auto segs = u->segments();
+        if (!segs.empty())
+            base = std::string(segs.back());
+    }
+    for (char& c : base)
+        if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
+            c = '_';
+    if (base.empty() || base == "." || base == "..")
+        base = "index.html";
+    if (base.front() == '.')
+        base.insert(0, "_"); // never a hidden file, never clashes with our ".part" names
+    std::string name = base;
+    for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name); ++n)
+        name = base + "." + std::to_string(n);
+    used_.insert(name);
+    return dir_ + "/" + name;
+}
+
+file_sink::file_sink(std::string final_path)
+    : final_(std::move(final_path))
+    , part_(final_ + ".part") {
+    file_ = std::fopen(part_.c_str(), "wbx");
+    if (file_ == nullptr)
+        error_ = part_ + ": " + std::strerror(errno);
+}
+
+file_sink::~file_sink() {
+    discard();
+}
+
+void file_sink::write(std::span<const std::byte> bytes) {
+    if (file_ == nullptr || !error_.empty())
+        return;
+    if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
+        error_ = part_ + ": " + std::strerror(errno);
+}
+
+bool file_sink::commit() {
+    if (file_ == nullptr)
+        return false;
+    const bool closed = std::fclose(file_) == 0;
+    file_ = nullptr;
+    if (!closed && error_.empty())
+        error_ = part_ + ": " + std::strerror(errno);
+    if (error_.empty() && std::rename(part_.c_str(), final_.c_str()) != 0)
+        error_ = final_ + ": " + std::strerror(errno);
+    if (!error_.empty()) {
+        std::remove(part_.c_str());
+        return false;
+    }
+    return true;
+}
+
+void file_sink::discard() {
+    if (file_ == nullptr)
+        return;
+    std::fclose(file_);
+    file_ = nullptr;
+    std::remove(part_.c_str());
+}
+
+} // namespace multi_fetch
