@@ -315,4 +315,22 @@ BOOST_AUTO_TEST_CASE(redirect_to_a_host_outside_the_allowlist_is_refused) {
     BOOST_TEST(server.connections_accepted() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(credentials_are_not_carried_to_another_origin) {
+    net::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}));
+    http::request same;
+    same.url = server.url("/redirect?to=/headers");
+    same.headers = {{"Authorization", "Bearer secret-token"}, {"X-Trace", "kept"}};
+    auto out = fetch(ioc, client, same);
+    BOOST_TEST(out.body.find("Authorization: Bearer secret-token") != std::string::npos, out.body);
+
+    http::request other = same; // 127.0.0.1 -> localhost: another origin
+    other.url = server.url("/redirect?to=https://localhost:" + std::to_string(server.port()) + "/headers");
+    auto moved = fetch(ioc, client, other);
+    BOOST_TEST(!moved.ec, http::describe(moved.ec, moved.info));
+    BOOST_TEST(moved.body.find("Authorization") == std::string::npos, moved.body);
+    BOOST_TEST(moved.body.find("X-Trace: kept") != std::string::npos, moved.body);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

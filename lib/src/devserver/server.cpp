@@ -420,6 +420,13 @@ reply route(const request& req) {
         r.size = *size;
         return r;
     }
+    // The request's header fields, one "name: value" line each (to check what a client sent).
+    if (path.size() == 1 && path[0] == "headers") {
+        std::string fields;
+        for (const auto& f : req)
+            fields += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+        return text_reply(make_response(req, 200, std::move(fields)), r.sleep);
+    }
     // Redirects: /redirect/<n> chains n hops down to /redirect/0 (200); /redirect?to=<url>&status=<3xx>
     // points anywhere (a loop: to=/redirect?to=...).
     if (!path.empty() && path[0] == "redirect") {

@@ -33,6 +33,7 @@ struct options {
 ///   /bytes/<n>                    n bytes of a deterministic pattern (Content-Length)
 ///   /drip?chunks=<n>&interval_ms=<ms>&size=<bytes>
 ///                                 chunked body: n chunks of `size` bytes (default 16), one every interval
+///   /headers                      the request's header fields as "name: value" lines
 ///   /redirect/<n>                 n redirects (302) down to /redirect/0, which answers 200
 ///   /redirect?to=<url>&status=<3xx>  one redirect to any URL (relative or absolute)
 ///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style)
