@@ -1,0 +1,7 @@
+#pragma once
+
+#include <edgeloop/aws/credentials.hpp>
+#include <edgeloop/aws/error.hpp>
+#include <edgeloop/aws/publish.hpp>
+#include <edgeloop/aws/response.hpp>
+#include <edgeloop/aws/tls.hpp>

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <boost/system/error_code.hpp>
+
+#include <type_traits>
+
+namespace edgeloop::aws {
+
+/// Errors of the aws module (category "edgeloop.aws"): a publish request that cannot be built, and what
+/// AWS IoT answered (each status with the name of the exception AWS reports it as, where it has one).
+enum class error {
+    // request building, found before any connection is made
+    invalid_endpoint = 1,
+    invalid_port,
+    empty_topic,
+    topic_too_long,
+    wildcard_in_topic,
+    invalid_topic,
+    invalid_qos,
+    // responses
+    invalid_request,      ///< 400 InvalidRequestException
+    unauthorized,         ///< 401 UnauthorizedException
+    forbidden,            ///< 403
+    not_found,            ///< 404 ResourceNotFoundException
+    method_not_allowed,   ///< 405 MethodNotAllowedException
+    conflict,             ///< 409 ConflictException
+    payload_too_large,    ///< 413 RequestEntityTooLargeException
+    throttled,            ///< 429 ThrottlingException
+    internal_failure,     ///< 500 InternalFailureException
+    service_unavailable,  ///< 503 ServiceUnavailableException
+    server_error,         ///< any other 5xx (e.g. 502, 504 from the front end)
+    unexpected_status,    ///< any other status outside 2xx
+    invalid_response_json ///< a 2xx response whose body is not a JSON object
+};
+
+const boost::system::error_category& aws_category() noexcept;
+
+inline boost::system::error_code make_error_code(error e) noexcept {
+    return {static_cast<int>(e), aws_category()};
+}
+
+/// The named error for an HTTP status: empty for 2xx, else one of the response errors above.
+boost::system::error_code status_error(unsigned status) noexcept;
+
+/// Whether a failed publish is worth trying again (the predicate for retry::async_retry):
+///  - edgeloop.aws: throttled, internal_failure, service_unavailable and server_error (429 and 5xx)
+///    yes; every other 4xx, request-building and response errors no;
+///  - edgeloop.http: failures of the network and its deadlines (resolve, connect, reset, truncated or
+///    missing response, timeouts) yes; invalid URLs, size limits and malformed responses no;
+///  - edgeloop.tls: a handshake that failed for no certificate reason yes; configuration and
+///    certificate errors no (they fail the same way every time);
+///  - operation_aborted never; other system errors (the socket's errno) yes.
+/// QoS 1 is at-least-once: a retried publish may be delivered twice, which that QoS allows.
+bool is_retryable(const boost::system::error_code& ec) noexcept;
+
+} // namespace edgeloop::aws
+
+template <>
+struct boost::system::is_error_code_enum<edgeloop::aws::error> : std::true_type {};

@@ -1,0 +1,153 @@
+#include <edgeloop/aws/error.hpp>
+#include <edgeloop/http/error.hpp>
+#include <edgeloop/tls/error.hpp>
+
+#include <boost/asio/error.hpp>
+
+namespace edgeloop::aws {
+
+namespace {
+
+class category final : public boost::system::error_category {
+public:
+    const char* name() const noexcept override { return "edgeloop.aws"; }
+
+    std::string message(int ev) const override {
+        switch (static_cast<error>(ev)) {
+        case error::invalid_endpoint:
+            return "invalid AWS IoT endpoint (a DNS name or an IP address)";
+        case error::invalid_port:
+            return "invalid port";
+        case error::empty_topic:
+            return "empty topic";
+        case error::topic_too_long:
+            return "topic longer than 256 bytes";
+        case error::wildcard_in_topic:
+            return "wildcards '+' and '#' are not allowed in a publish topic";
+        case error::invalid_topic:
+            return "topic is not valid UTF-8 or contains a NUL character";
+        case error::invalid_qos:
+            return "QoS must be 0 or 1";
+        case error::invalid_request:
+            return "AWS IoT: invalid request (400)";
+        case error::unauthorized:
+            return "AWS IoT: unauthorized (401)";
+        case error::forbidden:
+            return "AWS IoT: forbidden (403)";
+        case error::not_found:
+            return "AWS IoT: not found (404)";
+        case error::method_not_allowed:
+            return "AWS IoT: method not allowed (405)";
+        case error::conflict:
+            return "AWS IoT: conflict (409)";
+        case error::payload_too_large:
+            return "AWS IoT: payload too large (413)";
+        case error::throttled:
+            return "AWS IoT: request throttled (429)";
+        case error::internal_failure:
+            return "AWS IoT: internal failure (500)";
+        case error::service_unavailable:
+            return "AWS IoT: service unavailable (503)";
+        case error::server_error:
+            return "AWS IoT: server error (5xx)";
+        case error::unexpected_status:
+            return "AWS IoT: unexpected HTTP status";
+        case error::invalid_response_json:
+            return "AWS IoT: response body is not a JSON object";
+        }
+        return "unknown edgeloop.aws error";
+    }
+};
+
+bool is_retryable_http(http::error e) noexcept {
+    switch (e) {
+    case http::error::resolve_failed:
+    case http::error::connection_refused:
+    case http::error::connect_failed:
+    case http::error::resolve_timeout:
+    case http::error::connect_timeout:
+    case http::error::handshake_timeout:
+    case http::error::write_timeout:
+    case http::error::response_head_timeout:
+    case http::error::idle_timeout:
+    case http::error::total_timeout:
+    case http::error::partial_response:
+    case http::error::no_response:
+    case http::error::connection_reset:
+    case http::error::write_failed:
+    case http::error::read_failed:
+        return true;
+    case http::error::invalid_url:
+    case http::error::unsupported_scheme:
+    case http::error::header_too_large:
+    case http::error::body_too_large:
+    case http::error::malformed_response:
+    case http::error::http_status:
+    case http::error::host_not_allowed:
+    case http::error::too_many_redirects:
+    case http::error::insecure_redirect:
+    case http::error::bad_redirect:
+        return false;
+    }
+    return false;
+}
+
+} // namespace
+
+const boost::system::error_category& aws_category() noexcept {
+    static const category instance;
+    return instance;
+}
+
+boost::system::error_code status_error(unsigned status) noexcept {
+    if (status >= 200 && status <= 299)
+        return {};
+    switch (status) {
+    case 400:
+        return error::invalid_request;
+    case 401:
+        return error::unauthorized;
+    case 403:
+        return error::forbidden;
+    case 404:
+        return error::not_found;
+    case 405:
+        return error::method_not_allowed;
+    case 409:
+        return error::conflict;
+    case 413:
+        return error::payload_too_large;
+    case 429:
+        return error::throttled;
+    case 500:
+        return error::internal_failure;
+    case 503:
+        return error::service_unavailable;
+    default:
+        return status >= 500 && status <= 599 ? error::server_error : error::unexpected_status;
+    }
+}
+
+bool is_retryable(const boost::system::error_code& ec) noexcept {
+    if (!ec || ec == boost::asio::error::operation_aborted)
+        return false;
+    if (ec.category() == aws_category()) {
+        switch (static_cast<error>(ec.value())) {
+        case error::throttled:
+        case error::internal_failure:
+        case error::service_unavailable:
+        case error::server_error:
+            return true;
+        default:
+            return false;
+        }
+    }
+    if (ec.category() == http::http_category())
+        return is_retryable_http(static_cast<http::error>(ec.value()));
+    if (ec.category() == tls::tls_category())
+        return ec == tls::error::handshake_failed;
+    return ec.category() == boost::system::system_category() ||
+           ec.category() == boost::system::generic_category();
+}
+
+} // namespace edgeloop::aws
