@@ -53,7 +53,7 @@ struct blinker::state : std::enable_shared_from_this<blinker::state> {
         }
         ++toggles;
         skipped += f.skipped;
-        recent.push_back(tick{f.index, f.deadline, f.lateness});
+        recent.push_back(tick{f.index, f.deadline, f.lateness, f.skipped});
         if (recent.size() > history_limit)
             recent.pop_front();
     }

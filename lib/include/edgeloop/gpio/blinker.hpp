@@ -29,6 +29,7 @@ public:
         std::uint64_t index = 0;      ///< k: due at started_at() + k * period
         clock::time_point deadline{}; ///< when it was due
         clock::duration lateness{};   ///< how late the timer fired
+        std::uint64_t skipped = 0;    ///< deadlines passed over after this one because it was so late
     };
 
     /// Lateness of the toggles so far. min, max, toggles and skipped cover the whole run; median and
