@@ -5,6 +5,7 @@
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/system/system_error.hpp>
 
 #include <linux/gpio.h>
 
@@ -31,7 +32,13 @@ struct line_input::reader : std::enable_shared_from_this<line_input::reader> {
         const int flags = ::fcntl(fd, F_GETFL);
         if (flags >= 0)
             ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
-        stream.assign(fd);
+        error_code ec;
+        stream.assign(fd, ec);
+        if (ec) {
+            ::close(fd); // owned from the call on, failure included
+            throw boost::system::system_error(ec, config.name + " (" + config.device +
+                                                      "): cannot watch for events");
+        }
         if (config.software_debounce.count() > 0)
             debouncer.emplace(
                 std::chrono::duration_cast<gpio::debouncer::clock::duration>(config.software_debounce),

@@ -8,6 +8,7 @@
 #include <cctype>
 #include <cerrno>
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -17,6 +18,17 @@ namespace net = boost::asio;
 using boost::system::error_code;
 
 namespace {
+
+// VT100 sequences of the status line.
+constexpr std::string_view save_cursor = "\x1b"
+                                         "7";
+constexpr std::string_view restore_cursor = "\x1b"
+                                            "8";
+constexpr std::string_view clear_line = "\x1b[2K";
+
+std::string move_to_row(int row) {
+    return "\x1b[" + std::to_string(row) + ";1H";
+}
 
 [[noreturn]] void throw_errno(int err, const std::string& what) {
     throw boost::system::system_error(error_code(err, boost::system::system_category()), what);
@@ -122,8 +134,10 @@ void context::stop() {
             ::tcsetattr(keyboard_.native_handle(), TCSANOW, &*saved_termios_);
         keyboard_.close(ignored);
     }
-    if (draw_)
-        write_display("\r\x1b[2K");
+    if (draw_ && reserved_rows_ != 0)
+        release_status_row();
+    else if (draw_)
+        write_display("\r" + std::string(clear_line));
 }
 
 std::unique_ptr<gpio::input> context::make_input(const line_spec& spec) {
@@ -186,18 +200,44 @@ void context::led_closed(const std::string& name) {
 void context::redraw() {
     if (!draw_ || stopped_)
         return;
-    std::string line = "\r\x1b[2K[sim]";
+    std::string status = "[sim]";
     for (const auto& [name, on] : leds_)
-        line += " " + name + (on ? " (*)" : " ( )");
+        status += " " + name + (on ? " (*)" : " ( )");
     if (keyboard_.is_open()) {
-        line += "  keys:";
+        status += "   keys:";
         for (const auto& [key, name] : keys_)
-            line += std::string(" ") + key + "=" + name;
+            status += std::string(" ") + key + "=" + name;
     }
-    // Back to column 0, so that the application's next line of output overwrites the status line
-    // instead of being appended to it.
-    line += "\r";
-    write_display(line);
+    winsize ws{};
+    const int rows = ::ioctl(opts_.display_fd, TIOCGWINSZ, &ws) == 0 ? ws.ws_row : 0;
+    if (rows < 3) {
+        // Not a terminal we can lay out: a line rewritten in place, back at column 0 afterwards.
+        write_display("\r" + std::string(clear_line) + status + "\r");
+        return;
+    }
+    if (rows != reserved_rows_)
+        reserve_status_row(rows);
+    // Save the cursor, draw on the reserved last row, restore: the application's output is not touched.
+    write_display(std::string(save_cursor) + move_to_row(rows) + std::string(clear_line) + status +
+                  std::string(restore_cursor));
+}
+
+void context::reserve_status_row(int rows) {
+    // As apt's progress bar does: a scroll region without the last row keeps the application's output
+    // (which scrolls above) and the status line (which stays below) from overwriting each other.
+    // The newline first makes room, so that shrinking the region does not hide the current line.
+    write_display("\n" + std::string(save_cursor) + "\x1b[1;" + std::to_string(rows - 1) + "r" +
+                  std::string(restore_cursor) + "\x1b[1A");
+    reserved_rows_ = rows;
+}
+
+void context::release_status_row() {
+    if (reserved_rows_ == 0)
+        return;
+    // Whole screen scrolls again; the status line is cleared.
+    write_display(std::string(save_cursor) + "\x1b[r" + move_to_row(reserved_rows_) +
+                  std::string(clear_line) + std::string(restore_cursor));
+    reserved_rows_ = 0;
 }
 
 void context::write_display(const std::string& s) const {

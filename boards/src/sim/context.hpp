@@ -60,6 +60,8 @@ private:
     void read_keyboard();
     void schedule_presses();
     void redraw();
+    void reserve_status_row(int rows);
+    void release_status_row();
     void write_display(const std::string& s) const;
     std::string button_names() const;
 
@@ -79,6 +81,8 @@ private:
     std::list<boost::asio::steady_timer> timers_;
     std::size_t scheduled_pending_ = 0;
     bool draw_ = false;
+    /// Rows of the terminal whose last row the status line has reserved; 0 when none is.
+    int reserved_rows_ = 0;
     bool stopped_ = false;
 };
 

@@ -32,7 +32,7 @@ struct line_input_config {
 /// End of file (a pipe's writer closed) closes the input.
 class line_input final : public gpio::input {
 public:
-    /// Takes ownership of `fd` (made non-blocking) and starts reading.
+    /// Takes ownership of `fd` (made non-blocking; closed if this throws) and starts reading.
     line_input(boost::asio::any_io_executor ex, int fd, line_input_config config);
     ~line_input() override;
 
