@@ -1,6 +1,9 @@
-// Uses the installed edgeloop headers and library: a reactor, an HTTP client on it, and a parsed URL.
+// Uses the installed edgeloop headers and libraries: a reactor, an HTTP client on it, a parsed URL, and
+// the built-in sim board with its LED.
 
+#include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
+#include <edgeloop/gpio.hpp>
 #include <edgeloop/http.hpp>
 
 #include <iostream>
@@ -19,7 +22,16 @@ int main() {
         std::cerr << "parse_url: unexpected parts of " << parts->authority() << "\n";
         return 2;
     }
+    edgeloop::boards::sim_options sim;
+    sim.terminal = edgeloop::boards::terminal_mode::off;
+    auto board = edgeloop::boards::open_board(reactor.executor(), "sim", sim);
+    edgeloop::gpio::output& led = board->output("LED1");
+    led.set(true);
+    if (!led.get() || board->line_names().size() < 3) {
+        std::cerr << "boards: unexpected sim board\n";
+        return 3;
+    }
     std::cout << "edgeloop consumer: " << parts->authority() << parts->target << ", " << client.active()
-              << " active\n";
+              << " active, board " << board->name() << "\n";
     return 0;
 }

@@ -62,6 +62,12 @@ file(REMOVE_RECURSE "${WORK_DIR}")
 file(MAKE_DIRECTORY "${WORK_DIR}")
 
 run_step(install "${CMAKE_COMMAND}" --install "${BUILD_DIR}" --prefix "${prefix}")
+foreach(installed IN ITEMS include/edgeloop/gpio.hpp include/edgeloop/boards.hpp share/edgeloop/boards/sim.json
+                           share/edgeloop/boards/raspberrypi.json)
+    if(NOT EXISTS "${prefix}/${installed}")
+        message(FATAL_ERROR "consumer: ${installed} was not installed")
+    endif()
+endforeach()
 
 run_step(configure "${CMAKE_COMMAND}"
     -S "${SOURCE_DIR}/tests/consumer"

@@ -1,0 +1,285 @@
+// The linux driver without GPIO hardware: real struct gpio_v2_line_event records written into a pipe go
+// through the same reader as a line request fd; the request path fails clearly on missing and non-GPIO
+// device files.
+#include <edgeloop/boards/linux/line_input.hpp>
+
+#include <edgeloop/boards/board.hpp>
+#include <edgeloop/boards/linux/request.hpp>
+#include <edgeloop/gpio/error.hpp>
+
+#include <support/process.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/system/system_error.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <linux/gpio.h>
+
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <unistd.h>
+
+namespace boards = edgeloop::boards;
+namespace gpio = edgeloop::gpio;
+namespace net = boost::asio;
+using boards::linux_cdev::line_input;
+using boost::system::error_code;
+using namespace std::chrono_literals;
+
+namespace {
+
+bool run_until(net::io_context& ioc, const std::function<bool()>& done, std::chrono::seconds limit = 20s) {
+    const auto deadline = std::chrono::steady_clock::now() + limit;
+    ioc.restart();
+    while (!done() && std::chrono::steady_clock::now() < deadline)
+        ioc.run_one_until(deadline);
+    return done();
+}
+
+gpio_v2_line_event record(std::uint32_t id, std::uint64_t ns, std::uint32_t seq, std::uint32_t offset = 17) {
+    gpio_v2_line_event e{};
+    e.timestamp_ns = ns;
+    e.id = id;
+    e.offset = offset;
+    e.seqno = seq;
+    e.line_seqno = seq;
+    return e;
+}
+
+std::uint64_t now_ns() {
+    return static_cast<std::uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                          gpio::edge_event::clock::now().time_since_epoch())
+                                          .count());
+}
+
+gpio::edge_event::clock::time_point at_ns(std::uint64_t ns) {
+    return gpio::edge_event::clock::time_point(std::chrono::nanoseconds(ns));
+}
+
+/// A pipe whose read end feeds a line_input, as a line request fd would.
+struct pipe_line {
+    int write_fd = -1;
+    std::unique_ptr<line_input> input;
+
+    pipe_line(net::io_context& ioc, boards::linux_cdev::line_input_config config) {
+        int fds[2];
+        BOOST_REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+        write_fd = fds[1];
+        if (config.name.empty())
+            config.name = "BUTTON_A";
+        config.device = "test pipe";
+        input = std::make_unique<line_input>(ioc.get_executor(), fds[0], std::move(config));
+    }
+    ~pipe_line() { close_writer(); }
+
+    void write(std::initializer_list<gpio_v2_line_event> records) {
+        for (const auto& r : records)
+            write_bytes(&r, sizeof r);
+    }
+    void write_bytes(const void* p, std::size_t n) {
+        BOOST_REQUIRE_EQUAL(::write(write_fd, p, n), static_cast<ssize_t>(n));
+    }
+    void close_writer() {
+        if (write_fd >= 0)
+            ::close(write_fd);
+        write_fd = -1;
+    }
+};
+
+/// Collects edges with async_wait_edge, re-arming after each.
+struct collector {
+    gpio::input& in;
+    std::vector<gpio::edge_event> events;
+    std::optional<error_code> error;
+
+    explicit collector(gpio::input& i)
+        : in(i) {
+        arm();
+    }
+    void arm() {
+        in.async_wait_edge([this](error_code ec, gpio::edge_event e) {
+            if (ec) {
+                error = ec;
+                return;
+            }
+            events.push_back(e);
+            arm();
+        });
+    }
+};
+
+boards::line_spec spec_on(std::string chip, std::uint32_t line = 3) {
+    boards::line_spec s;
+    s.name = "BUTTON_A";
+    s.driver = "linux";
+    s.chips = {std::move(chip)};
+    s.line = line;
+    return s;
+}
+
+boost::system::system_error request_error(const std::function<void()>& f) {
+    try {
+        f();
+    } catch (const boost::system::system_error& e) {
+        return e;
+    }
+    BOOST_FAIL("no system_error");
+    throw std::logic_error("unreachable");
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(linux_gpio)
+
+BOOST_AUTO_TEST_CASE(pipe_fed_records_decode_to_edges_timestamps_and_sequences) {
+    net::io_context ioc;
+    pipe_line line(ioc, {});
+    collector c(*line.input);
+    line.write({record(GPIO_V2_LINE_EVENT_RISING_EDGE, 5'000'000'001, 1),
+                record(GPIO_V2_LINE_EVENT_FALLING_EDGE, 5'080'000'002, 2),
+                record(GPIO_V2_LINE_EVENT_RISING_EDGE, 6'000'000'003, 3)});
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 3; }));
+    const gpio::edge expected_edges[] = {gpio::edge::rising, gpio::edge::falling, gpio::edge::rising};
+    const std::uint64_t expected_ns[] = {5'000'000'001, 5'080'000'002, 6'000'000'003};
+    for (std::size_t i = 0; i < 3; ++i) {
+        BOOST_TEST((c.events[i].edge == expected_edges[i]), "edge " << i);
+        BOOST_TEST((c.events[i].timestamp == at_ns(expected_ns[i])), "timestamp " << i);
+        BOOST_TEST(c.events[i].sequence == i + 1);
+        BOOST_TEST(c.events[i].line == 17u);
+        BOOST_TEST(c.events[i].lost == 0u);
+    }
+    BOOST_TEST(line.input->active());
+    BOOST_TEST(line.input->lost_events() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(a_record_split_across_writes_is_decoded_whole) {
+    net::io_context ioc;
+    pipe_line line(ioc, {});
+    collector c(*line.input);
+    const auto r = record(GPIO_V2_LINE_EVENT_FALLING_EDGE, 77, 1);
+    const auto* bytes = reinterpret_cast<const char*>(&r);
+    line.write_bytes(bytes, 10);
+    ioc.poll(); // the reader takes the first part and waits for more
+    BOOST_TEST(c.events.empty());
+    line.write_bytes(bytes + 10, sizeof r - 10);
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 1; }));
+    BOOST_TEST((c.events[0].timestamp == at_ns(77)));
+}
+
+BOOST_AUTO_TEST_CASE(a_sequence_gap_is_reported_and_the_level_re_read) {
+    net::io_context ioc;
+    int reads = 0;
+    boards::linux_cdev::line_input_config config;
+    config.read_level = [&]() -> std::optional<bool> {
+        ++reads;
+        return true; // the line is pressed, whatever the last edge we saw says
+    };
+    pipe_line line(ioc, config);
+    collector c(*line.input);
+    line.write({record(GPIO_V2_LINE_EVENT_RISING_EDGE, 100, 1),
+                record(GPIO_V2_LINE_EVENT_FALLING_EDGE, 200, 2),
+                record(GPIO_V2_LINE_EVENT_FALLING_EDGE, 600, 6)});
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 3; }));
+    BOOST_TEST(c.events[1].lost == 0u);
+    BOOST_TEST(c.events[2].lost == 3u, "sequence 3, 4 and 5 never came");
+    BOOST_TEST(c.events[2].sequence == 6u);
+    BOOST_TEST(line.input->lost_events() == 3u);
+    BOOST_TEST(reads == 1, "the level is re-read once after the gap");
+    BOOST_TEST(line.input->active(), "the re-read level wins over the last edge seen");
+}
+
+BOOST_AUTO_TEST_CASE(software_debounce_turns_a_bouncing_press_into_one) {
+    net::io_context ioc;
+    boards::linux_cdev::line_input_config config;
+    config.software_debounce = 20ms;
+    pipe_line line(ioc, config);
+    collector c(*line.input);
+    // Timestamps from now: the trailing edge is reported by a timer 20 ms after the last raw edge.
+    const auto t = now_ns();
+    line.write({record(GPIO_V2_LINE_EVENT_RISING_EDGE, t, 1),
+                record(GPIO_V2_LINE_EVENT_FALLING_EDGE, t + 1'000'000, 2),
+                record(GPIO_V2_LINE_EVENT_RISING_EDGE, t + 2'000'000, 3)});
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 1; }));
+    BOOST_TEST(c.events[0].pressed());
+    BOOST_TEST((c.events[0].timestamp == at_ns(t)), "stamped with the first edge of the bounce");
+    BOOST_TEST(line.input->active());
+    // The release comes next, not a second press.
+    const auto t2 = now_ns();
+    line.write({record(GPIO_V2_LINE_EVENT_FALLING_EDGE, t2, 4)});
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 2; }));
+    BOOST_TEST((c.events[1].edge == gpio::edge::falling));
+}
+
+BOOST_AUTO_TEST_CASE(end_of_events_closes_the_input) {
+    net::io_context ioc;
+    pipe_line line(ioc, {});
+    collector c(*line.input);
+    line.close_writer();
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.error.has_value(); }));
+    BOOST_TEST((*c.error == gpio::error::closed));
+}
+
+BOOST_AUTO_TEST_CASE(closing_the_input_stops_reading_so_the_loop_drains) {
+    net::io_context ioc;
+    pipe_line line(ioc, {});
+    collector c(*line.input);
+    line.input->close();
+    ioc.run_for(10s);
+    BOOST_TEST(ioc.stopped(), "nothing left waiting on the pipe");
+    BOOST_TEST((*c.error == gpio::error::closed));
+}
+
+BOOST_AUTO_TEST_CASE(a_missing_chip_is_named) {
+    const auto e = request_error([] { boards::linux_cdev::open_chip(spec_on("/dev/gpiochip-nonexistent")); });
+    BOOST_TEST(e.code().value() == ENOENT);
+    const std::string what = e.what();
+    BOOST_TEST(what.find("BUTTON_A: no GPIO chip /dev/gpiochip-nonexistent") == 0u, what);
+    BOOST_TEST(what.find("No such file or directory") != std::string::npos, what);
+}
+
+BOOST_AUTO_TEST_CASE(a_device_that_is_not_a_gpio_chip_is_refused) {
+    net::io_context ioc;
+    for (const auto& open : std::vector<std::function<void()>>{
+             [] { boards::linux_cdev::open_chip(spec_on("/dev/null")); },
+             [&] { boards::linux_cdev::open_input(ioc.get_executor(), spec_on("/dev/null")); },
+             [] { boards::linux_cdev::open_output(spec_on("/dev/null")); }}) {
+        const auto e = request_error(open);
+        BOOST_TEST(e.code().value() == ENOTTY);
+        const std::string what = e.what();
+        BOOST_TEST(what.find("/dev/null is not a GPIO character device") != std::string::npos, what);
+    }
+}
+
+BOOST_AUTO_TEST_CASE(an_unknown_chip_label_says_what_was_tried) {
+    const auto e = request_error([] {
+        auto s = spec_on("no-such-gpio-label");
+        s.chips.push_back("/dev/gpiochip-nonexistent");
+        boards::linux_cdev::open_chip(s);
+    });
+    BOOST_TEST(e.code().value() == ENODEV);
+    const std::string what = e.what();
+    BOOST_TEST(what.find("tried label 'no-such-gpio-label', /dev/gpiochip-nonexistent") != std::string::npos,
+               what);
+}
+
+BOOST_AUTO_TEST_CASE(a_board_file_with_a_missing_chip_fails_when_the_line_is_opened) {
+    const auto dir = edgeloop::test::make_temp_dir("edgeloop-board-");
+    const auto file = dir + "/gateway.json";
+    std::ofstream(file) << R"({"Metadata": {"Type": "Edgeloop Hardware Definition", "Version": 1},
+        "Peripherals": [{"Name": "BUTTON_A", "Driver": "linux", "Chip": "/dev/gpiochip-nonexistent", "Line": 5,
+                         "ActiveLow": true, "Bias": "pull-up", "DebounceMs": 10}]})";
+    net::io_context ioc;
+    auto board = boards::open_board(ioc.get_executor(), file);
+    BOOST_TEST(board->name() == "gateway");
+    const auto e = request_error([&] { board->input("BUTTON_A"); });
+    BOOST_TEST(e.code().value() == ENOENT);
+    BOOST_TEST(std::string(e.what()).find("/dev/gpiochip-nonexistent") != std::string::npos);
+    BOOST_TEST(!board->live_input());
+    std::filesystem::remove_all(dir);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
