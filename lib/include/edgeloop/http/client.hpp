@@ -33,8 +33,9 @@ struct handlers {
     /// nothing; it may be called from any thread (it dispatches to the client's executor). The bytes
     /// stay valid until resume has been called (at least while `resume` or a copy of it exists).
     /// While waiting for resume the idle deadline (timeouts::idle) does not run, the total deadline
-    /// does, and cancellation completes the transfer at once with operation_aborted. The transfer
-    /// completes only after resume has been called for the last piece.
+    /// does, and cancellation completes the transfer at once with operation_aborted: without resume,
+    /// the transfer waits for one of those. It completes only after resume has been called for the
+    /// last piece.
     std::function<void(std::span<const std::byte> bytes, std::function<void()> resume)> on_body_paced;
 };
 
