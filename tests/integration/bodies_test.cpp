@@ -16,6 +16,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cstring>
 #include <filesystem>
@@ -156,12 +158,16 @@ BOOST_AUTO_TEST_CASE(missing_file_fails_before_connecting_and_names_the_file) {
     BOOST_TEST(server.connections_accepted() == 0u);
 }
 
-BOOST_AUTO_TEST_CASE(directory_as_body_file_is_unreadable) {
-    auto r = post(server.url("/echo"));
-    r.body_file = dir;
-    auto out = fetch(ioc, client, r);
-    BOOST_TEST((out.ec == http::error::request_body_unreadable), out.ec.message());
-    BOOST_TEST(out.info.detail.find("not a regular file") != std::string::npos, out.info.detail);
+BOOST_AUTO_TEST_CASE(directory_or_fifo_as_body_file_is_unreadable_without_blocking) {
+    const auto fifo = dir + "/fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    for (const auto& path : {dir, fifo}) {
+        auto r = post(server.url("/echo"));
+        r.body_file = path;
+        auto out = fetch(ioc, client, r, 5s);
+        BOOST_TEST((out.ec == http::error::request_body_unreadable), out.ec.message());
+        BOOST_TEST(out.info.detail.find("not a regular file") != std::string::npos, out.info.detail);
+    }
     BOOST_TEST(server.connections_accepted() == 0u);
 }
 

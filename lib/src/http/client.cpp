@@ -192,7 +192,9 @@ bool fetch_op::check_request() {
 
 bool fetch_op::open_body_file() {
     close_body_file();
-    const int fd = ::open(req_.body_file.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: opening a FIFO must not block the loop (it is refused below, as is anything but a
+    // regular file); reads of a regular file ignore the flag.
+    const int fd = ::open(req_.body_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     struct stat st {};
     std::string why;
     if (fd < 0)
