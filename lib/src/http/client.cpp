@@ -724,10 +724,10 @@ void fetch_op::finish() {
 void fetch_op::abort(const error_code& ec) {
     complete(ec);
     resolver_.cancel();
-    if (conn_) {
+    // Closing makes pending operations complete at once; the connection object itself must outlive
+    // them (they use its socket and TLS stream), so it stays until this operation is released.
+    if (conn_)
         conn_->close();
-        conn_.reset();
-    }
 }
 
 void fetch_op::complete(const error_code& ec) {
