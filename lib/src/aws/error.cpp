@@ -87,6 +87,9 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::too_many_redirects:
     case http::error::insecure_redirect:
     case http::error::bad_redirect:
+    case http::error::invalid_request:
+    case http::error::request_body_unreadable:
+    case http::error::request_body_not_replayable:
         return false;
     }
     return false;

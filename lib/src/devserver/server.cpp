@@ -451,6 +451,11 @@ reply route(const request& req) {
         res.set(http::field::location, location);
         return text_reply(std::move(res), r.sleep);
     }
+    if (path.size() == 1 && path[0] == "echo") {
+        if (req.method() != http::verb::post)
+            return not_allowed("POST");
+        return text_reply(make_response(req, 200, req.body(), "application/octet-stream"), r.sleep);
+    }
     if (path.size() == 2 && path[0] == "topics" && !path[1].empty()) {
         if (req.method() != http::verb::post)
             return not_allowed("POST");

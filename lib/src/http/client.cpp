@@ -19,8 +19,14 @@
 #include <openssl/ssl.h>
 #include <openssl/x509_vfy.h>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <limits>
+#include <system_error>
 
 namespace edgeloop::http {
 
@@ -127,6 +133,7 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
 
 fetch_op::~fetch_op() {
     state_->active.erase(this);
+    close_body_file();
 }
 
 void fetch_op::start() {
@@ -146,6 +153,8 @@ void fetch_op::start() {
         self->state_->active.insert(self.get());
         if (self->cancel_epoch_ != self->state_->cancel_epoch.load())
             return self->cancel();
+        if (!self->check_request())
+            return;
         if (self->opts().timeouts.total.count() > 0) {
             self->total_timer_.expires_after(self->opts().timeouts.total);
             self->total_timer_.async_wait([weak = self->weak_from_this()](const error_code& ec) {
@@ -159,6 +168,58 @@ void fetch_op::start() {
 
 void fetch_op::cancel() {
     abort(net::error::operation_aborted);
+}
+
+/// Rejects conflicting settings and an unreadable body file before anything touches the network.
+bool fetch_op::check_request() {
+    const int bodies = int{!req_.body.empty()} + int{!req_.body_file.empty()} + int{bool(req_.body_source)};
+    if (bodies > 1) {
+        info_.detail = "set only one of body, body_file and body_source";
+        abort(error::invalid_request);
+        return false;
+    }
+    if (h_.on_body && h_.on_body_paced) {
+        info_.detail = "set only one of on_body and on_body_paced";
+        abort(error::invalid_request);
+        return false;
+    }
+    if (req_.body_file.empty())
+        return true;
+    const bool ok = open_body_file();
+    close_body_file(); // reopened when the request is sent: each attempt sends the file from its start
+    return ok;
+}
+
+bool fetch_op::open_body_file() {
+    close_body_file();
+    // O_NONBLOCK: opening a FIFO must not block the loop (it is refused below, as is anything but a
+    // regular file); reads of a regular file ignore the flag.
+    const int fd = ::open(req_.body_file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+    struct stat st {};
+    std::string why;
+    if (fd < 0)
+        why = std::generic_category().message(errno);
+    else if (::fstat(fd, &st) != 0)
+        why = std::generic_category().message(errno);
+    else if (!S_ISREG(st.st_mode))
+        why = "not a regular file";
+    if (!why.empty()) {
+        if (fd >= 0)
+            ::close(fd);
+        info_.detail = req_.body_file + ": " + why;
+        abort(error::request_body_unreadable);
+        return false;
+    }
+    body_fd_ = fd;
+    body_file_size_ = static_cast<std::uint64_t>(st.st_size);
+    body_file_sent_ = 0;
+    return true;
+}
+
+void fetch_op::close_body_file() noexcept {
+    if (body_fd_ >= 0)
+        ::close(body_fd_);
+    body_fd_ = -1;
 }
 
 /// Parses the hop's URL, applies the allowlist (before any DNS), then takes or waits for a connection.
@@ -296,6 +357,7 @@ void fetch_op::on_handshake(const error_code& ec) {
 }
 
 void fetch_op::write_request() {
+    serializer_.reset();
     wire_ = {};
     wire_.version(11);
     wire_.target(url_.target);
@@ -317,9 +379,28 @@ void fetch_op::write_request() {
         wire_.set(bhttp::field::user_agent, opts().user_agent);
     if (!opts().pool.keep_alive)
         wire_.set(bhttp::field::connection, "close");
-    wire_.body() = req_.body;
-    if (!req_.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put)
-        wire_.prepare_payload();
+    if (!chunk_)
+        chunk_ = std::make_shared<unsigned char[]>(opts().limits.body_chunk_bytes);
+    // The framing follows from the body, whatever the caller's headers said. With more == true the
+    // serializer writes what it has and then asks for the next piece (need_buffer, see on_write).
+    auto& body = wire_.body();
+    body = {};
+    body.more = false; // buffer_body's default is true
+    if (!req_.body_file.empty()) {
+        if (!open_body_file())
+            return;
+        wire_.content_length(body_file_size_);
+        body.more = true;
+    } else if (req_.body_source) {
+        wire_.chunked(true);
+        body.more = true;
+    } else if (!req_.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put) {
+        wire_.content_length(req_.body.size());
+        if (!req_.body.empty()) {
+            body.data = req_.body.data();
+            body.size = req_.body.size();
+        }
+    }
     if (core::log::enabled(core::log_level::debug)) {
         std::string line =
             info_.peer + ": > " + req_.method + " " + url_.target + (reused_ ? " (reused connection)" : "");
@@ -328,18 +409,78 @@ void fetch_op::write_request() {
         core::log::write(core::log_level::debug, line);
     }
     ++conn_->requests;
+    serializer_.emplace(wire_);
+    write_next();
+}
+
+/// One write of the request: the head and the body piece at hand. The write deadline covers each write
+/// on its own, so a long upload is bounded per piece, not as a whole (the total deadline bounds that).
+void fetch_op::write_next() {
     arm(opts().timeouts.write, error::write_timeout);
     with_stream([this](auto& s) {
-        bhttp::async_write(
-            s, wire_, [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); });
+        bhttp::async_write(s, *serializer_, [self = shared_from_this()](const error_code& ec, std::size_t) {
+            self->on_write(ec);
+        });
     });
 }
 
-void fetch_op::on_write(const error_code& ec) {
+void fetch_op::on_write(error_code ec) {
     if (completed_)
         return;
+    if (ec == bhttp::error::need_buffer) {
+        if (!fill_body_piece())
+            return;
+        return write_next();
+    }
     if (ec)
         return fail_io(ec, error::write_failed);
+    close_body_file();
+    read_header();
+}
+
+/// Puts the next piece of a streamed request body into the chunk buffer; an empty piece with
+/// more == false ends the body (for chunked coding the serializer then writes the last chunk).
+bool fetch_op::fill_body_piece() {
+    const std::size_t capacity = opts().limits.body_chunk_bytes;
+    auto& body = wire_.body();
+    std::size_t n = 0;
+    if (!req_.body_file.empty()) {
+        const auto want =
+            static_cast<std::size_t>(std::min<std::uint64_t>(capacity, body_file_size_ - body_file_sent_));
+        while (n < want) {
+            const ssize_t got =
+                ::pread(body_fd_, chunk_.get() + n, want - n, static_cast<off_t>(body_file_sent_ + n));
+            if (got < 0 && errno == EINTR)
+                continue;
+            if (got <= 0) {
+                // Content-Length is already on the wire: the request cannot be completed.
+                info_.detail = req_.body_file + ": " +
+                               (got < 0 ? std::generic_category().message(errno)
+                                        : std::string("file shrank while it was being sent"));
+                abort(error::request_body_unreadable);
+                return false;
+            }
+            n += static_cast<std::size_t>(got);
+        }
+        body_file_sent_ += n;
+        body.more = body_file_sent_ < body_file_size_;
+    } else {
+        n = req_.body_source(std::span<std::byte>(reinterpret_cast<std::byte*>(chunk_.get()), capacity));
+        if (completed_)
+            return false; // the source cancelled the transfer
+        if (n > capacity) {
+            info_.detail = "body_source returned more bytes than the buffer holds";
+            abort(error::invalid_request);
+            return false;
+        }
+        body.more = n > 0;
+    }
+    body.data = n > 0 ? chunk_.get() : nullptr;
+    body.size = n;
+    return true;
+}
+
+void fetch_op::read_header() {
     parser_.emplace();
     parser_->header_limit(opts().limits.max_header_bytes);
     if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
@@ -384,8 +525,9 @@ void fetch_op::on_header(const error_code& ec) {
         conn_.reset();
         return end_of_hop();
     }
-    if (!chunk_)
-        chunk_ = std::make_unique<unsigned char[]>(opts().limits.body_chunk_bytes);
+    // Beast reads into whatever capacity the buffer has (512 bytes after a small head): give it room for
+    // a whole piece, so that each read can fill the chunk buffer rather than trickle into it.
+    conn_->buffer.reserve(opts().limits.body_chunk_bytes);
     read_body();
 }
 
@@ -409,12 +551,34 @@ void fetch_op::on_body(error_code ec) {
     const std::size_t got = opts().limits.body_chunk_bytes - parser_->get().body().size;
     if (got > 0) {
         info_.body_bytes += got;
+        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
+        if (h_.on_body_paced) {
+            // Back-pressure: no read (and no idle deadline) until the consumer resumes. Nothing else
+            // holds the transfer while it waits: it holds itself until resume or completion.
+            ++generation_;
+            phase_timer_.cancel();
+            const auto token = ++pause_token_;
+            paused_self_ = shared_from_this();
+            // The buffer travels with resume, so the bytes outlive even a transfer that ends first.
+            auto resume = [weak = weak_from_this(), buffer = chunk_, ex = state_->ex, token, ec] {
+                net::dispatch(ex, [weak, token, ec] {
+                    if (auto self = weak.lock())
+                        self->resume_body(token, ec);
+                });
+            };
+            h_.on_body_paced(bytes, std::move(resume));
+            return;
+        }
         if (h_.on_body) {
-            h_.on_body(std::span<const std::byte>(reinterpret_cast<const std::byte*>(chunk_.get()), got));
+            h_.on_body(bytes);
             if (completed_)
                 return;
         }
     }
+    after_body(ec);
+}
+
+void fetch_op::after_body(const error_code& ec) {
     if (ec)
         return fail_io(ec, error::read_failed);
     if (parser_->is_done())
@@ -422,10 +586,18 @@ void fetch_op::on_body(error_code ec) {
     read_body();
 }
 
+void fetch_op::resume_body(std::uint64_t token, const error_code& ec) {
+    if (completed_ || !paused_self_ || token != pause_token_)
+        return; // a repeated or late resume
+    const auto self = std::move(paused_self_);
+    after_body(ec);
+}
+
 /// A kept-alive connection may have been closed by the server just as we reused it. Retrying once on a
 /// fresh connection is safe only while nothing of the response has arrived.
+/// A body_source has been consumed by the failed attempt and cannot be sent again: no retry then.
 bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
-    if (!reused_ || retried_stale_ || (parser_ && parser_->got_some()))
+    if (!reused_ || retried_stale_ || (parser_ && parser_->got_some()) || req_.body_source)
         return false;
     const bool closed = ec == bhttp::error::end_of_stream || ec == net::error::eof ||
                         ec == ssl::error::stream_truncated || ec == net::error::connection_reset ||
@@ -520,9 +692,16 @@ bool fetch_op::follow_redirect() {
         if (req_.method != "HEAD")
             req_.method = "GET";
         req_.body.clear();
+        req_.body_file.clear();
+        req_.body_source = nullptr;
         std::erase_if(req_.headers, [](const auto& h) {
             return beast::iequals(h.first, "content-type") || beast::iequals(h.first, "content-length");
         });
+    } else if (req_.body_source) {
+        info_.detail = std::to_string(status) + " redirect to " + std::string(next.buffer()) +
+                       " needs the body_source body again";
+        abort(error::request_body_not_replayable);
+        return true;
     }
     ++info_.redirects;
     current_url_ = std::string(next.buffer());
@@ -555,6 +734,9 @@ void fetch_op::complete(const error_code& ec) {
     if (completed_)
         return;
     completed_ = true;
+    // Callers hold their own reference: releasing the paused one here never destroys *this under them.
+    const auto paused = std::move(paused_self_);
+    close_body_file();
     state_->active.erase(this);
     state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
     ++generation_;

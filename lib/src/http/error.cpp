@@ -60,6 +60,12 @@ public:
             return "redirect from https to http refused";
         case error::bad_redirect:
             return "redirect without a usable Location";
+        case error::invalid_request:
+            return "invalid request settings";
+        case error::request_body_unreadable:
+            return "cannot read the request body file";
+        case error::request_body_not_replayable:
+            return "request body from a callback cannot be sent again";
         }
         return "unknown edgeloop.http error";
     }

@@ -11,7 +11,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/buffer_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/string_body.hpp>
+#include <boost/beast/http/serializer.hpp>
 
 #include <memory>
 #include <optional>
@@ -35,16 +35,24 @@ private:
     using error_code = boost::system::error_code;
 
     const client_options& opts() const { return state_->opts; }
+    bool check_request();
+    bool open_body_file();
+    void close_body_file() noexcept;
     void begin_hop();
     void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
     void on_connect(const error_code& ec);
     bool configure_tls();
     void on_handshake(const error_code& ec);
     void write_request();
-    void on_write(const error_code& ec);
+    void write_next();
+    void on_write(error_code ec);
+    bool fill_body_piece();
+    void read_header();
     void on_header(const error_code& ec);
     void read_body();
     void on_body(error_code ec);
+    void after_body(const error_code& ec);
+    void resume_body(std::uint64_t token, const error_code& ec);
     void fail_io(const error_code& ec, error fallback);
     bool retry_on_fresh_connection(const error_code& ec);
     void end_of_hop();
@@ -73,9 +81,18 @@ private:
     boost::asio::steady_timer phase_timer_;
     boost::asio::steady_timer total_timer_;
     std::uint64_t generation_ = 0;
-    boost::beast::http::request<boost::beast::http::string_body> wire_;
+    /// buffer_body: the serializer asks for each piece of the request body in turn (need_buffer).
+    boost::beast::http::request<boost::beast::http::buffer_body> wire_;
+    std::optional<boost::beast::http::request_serializer<boost::beast::http::buffer_body>> serializer_;
+    int body_fd_ = -1; ///< body_file, open while its request is sent
+    std::uint64_t body_file_size_ = 0;
+    std::uint64_t body_file_sent_ = 0;
     std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
-    std::unique_ptr<unsigned char[]> chunk_;
+    /// Request body pieces going out and response body pieces coming in (never both at once). Shared
+    /// with on_body_paced's resume, which keeps it alive while a paced consumer holds the bytes.
+    std::shared_ptr<unsigned char[]> chunk_;
+    std::uint64_t pause_token_ = 0;         ///< identifies the resume() of the piece being held
+    std::shared_ptr<fetch_op> paused_self_; ///< set while on_body_paced holds a piece
     std::chrono::steady_clock::time_point started_;
     std::uint64_t cancel_epoch_ = 0;
     bool completed_ = false;

@@ -37,7 +37,9 @@ struct options {
 ///   /redirect/<n>                 n redirects (302) down to /redirect/0, which answers 200
 ///   /redirect?to=<url>&status=<3xx>  one redirect to any URL (relative or absolute)
 ///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style)
-/// Keep-alive is supported. Unknown paths answer 404.
+///   POST /echo                    the request body back (application/octet-stream), for upload tests
+/// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
+/// paths answer 404.
 class server {
 public:
     server(boost::asio::any_io_executor ex, options opts = {});

@@ -18,13 +18,25 @@
 
 namespace edgeloop::http {
 
-/// Streaming callbacks of one transfer. Both are optional and run on the client's executor.
+/// Streaming callbacks of one transfer. All are optional and run on the client's executor. At most one
+/// of on_body and on_body_paced may be set (both: the transfer fails with error::invalid_request).
 struct handlers {
     /// Called once with the status line and headers, before any body byte.
     std::function<void(const response_head&)> on_response;
     /// Called with each piece of the body as it arrives (at most limits::body_chunk_bytes at a time).
-    /// The bytes are valid only during the call.
+    /// The bytes are valid only during the call. Reading goes on as soon as it returns.
     std::function<void(std::span<const std::byte>)> on_body;
+    /// Back-pressure: like on_body, but nothing more is read from the connection until `resume()` has
+    /// been called, so a slow consumer holds at most one piece (limits::body_chunk_bytes) and the
+    /// server is slowed by TCP flow control instead of the client buffering without bound. `resume`
+    /// may be called during the call or later; calling it again (or after the transfer ended) does
+    /// nothing; it may be called from any thread (it dispatches to the client's executor). The bytes
+    /// stay valid until resume has been called (at least while `resume` or a copy of it exists).
+    /// While waiting for resume the idle deadline (timeouts::idle) does not run, the total deadline
+    /// does, and cancellation completes the transfer at once with operation_aborted: without resume,
+    /// the transfer waits for one of those. It completes only after resume has been called for the
+    /// last piece.
+    std::function<void(std::span<const std::byte> bytes, std::function<void()> resume)> on_body_paced;
 };
 
 namespace detail {

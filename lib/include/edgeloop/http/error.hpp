@@ -34,6 +34,12 @@ enum class error {
     too_many_redirects,
     insecure_redirect,
     bad_redirect,
+    /// Conflicting request or handler settings (more than one body, both on_body and on_body_paced).
+    invalid_request,
+    /// request::body_file cannot be opened or read (detail names the file and the reason).
+    request_body_unreadable,
+    /// The request must be sent again (307/308 redirect, retry) but its body_source cannot replay it.
+    request_body_not_replayable,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <cstddef>
+#include <functional>
+#include <span>
 #include <string>
 #include <utility>
 #include <vector>
@@ -8,12 +11,33 @@ namespace edgeloop::http {
 
 using header_list = std::vector<std::pair<std::string, std::string>>;
 
-/// One HTTP request. Host, User-Agent and Content-Length are added when absent.
+/// Fills `buffer` with the next bytes of a request body and returns how many it wrote (at most
+/// buffer.size()); 0 ends the body. Called on the client's executor, synchronously: it must not block.
+using body_source_fn = std::function<std::size_t(std::span<std::byte> buffer)>;
+
+/// One HTTP request. Host and User-Agent are added when absent; Content-Length or Transfer-Encoding
+/// follow from the body.
+///
+/// The body comes from at most one of `body`, `body_file` and `body_source` (setting more than one
+/// fails the transfer with error::invalid_request before anything is sent):
+///   - `body`: bytes in memory, sent with Content-Length (also `Content-Length: 0` for an empty POST/PUT).
+///   - `body_file`: a regular file streamed from disk in limits::body_chunk_bytes pieces, never read
+///     whole; Content-Length is its size when the request is sent. A file that cannot be opened fails
+///     the transfer with error::request_body_unreadable before connecting (transfer_info::detail names
+///     the file and the reason). The file is reopened and sent from its start for every attempt (a
+///     307/308 redirect, a retry on a fresh connection). Reads are synchronous (local disk).
+///   - `body_source`: a callback producing the body piece by piece, sent with
+///     Transfer-Encoding: chunked. It cannot be replayed: a redirect that keeps the method (307, 308, or
+///     301/302 for methods other than POST) fails with error::request_body_not_replayable, and a
+///     kept-alive connection found closed is not retried on a fresh one.
+/// A redirect that turns the request into a GET (303; 301/302 after POST) drops whichever body was set.
 struct request {
     std::string method = "GET";
     std::string url;
     header_list headers;
     std::string body;
+    std::string body_file;
+    body_source_fn body_source;
 };
 
 } // namespace edgeloop::http
