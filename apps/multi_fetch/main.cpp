@@ -5,8 +5,10 @@
 #include "options.hpp"
 #include "output.hpp"
 
+#include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
 #include <edgeloop/devserver.hpp>
+#include <edgeloop/gpio.hpp>
 #include <edgeloop/http.hpp>
 #include <edgeloop/tls.hpp>
 
@@ -16,6 +18,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
@@ -146,74 +149,130 @@ int run(const multi_fetch::options& opt) {
             demo_server->stop();
     });
 
+    // The board: button A starts a batch of transfers, LED1 blinks from start to stop.
+    std::unique_ptr<boards::board> board;
+    gpio::input* button = nullptr;
+    gpio::output* led = nullptr;
+    try {
+        board = boards::open_board(reactor.executor(), opt.board.board, opt.board.sim(opt.verbose > 0));
+        button = &board->input(opt.board.button);
+        led = &board->output(opt.board.led);
+    } catch (const std::exception& e) { // definition_error, lookup_error, system_error (device, FIFO)
+        std::fprintf(stderr, "multi_fetch: board: %s\n", e.what());
+        return multi_fetch::exit_board;
+    }
+    gpio::blinker blinker(reactor.executor(), *led, std::chrono::milliseconds(500));
+    blinker.start();
+
     run_totals totals;
+    std::size_t batch = 0;
+    bool batch_running = false;
+    const bool wait_for_press = !opt.now && board->more_presses_possible();
     multi_fetch::name_picker names(opt.output_dir);
     const auto started = std::chrono::steady_clock::now();
-    std::printf(" -==- Starting downloads -==-\n");
-    std::fflush(stdout);
-    for (std::size_t i = 0; i < urls.size(); ++i) {
-        const std::size_t n = i + 1;
-        auto printer = std::make_shared<multi_fetch::line_printer>(n);
-        std::shared_ptr<multi_fetch::file_sink> file;
-        if (!opt.output_dir.empty()) {
-            file = std::make_shared<multi_fetch::file_sink>(names.pick(urls[i]));
-            if (!file->ok()) {
-                std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
-                return multi_fetch::exit_usage;
-            }
-        }
-        auto received = std::make_shared<std::uint64_t>(0);
-        http::handlers h;
-        h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
-            *received += bytes.size();
-            progress.set(n, *received);
-            if (file)
-                file->write(bytes);
-            else if (!opt.quiet)
-                printer->feed(bytes);
-        };
-        auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
-                                             const http::transfer_info& info) {
-            progress.done(n);
-            printer->flush();
-            ++totals.transfers;
-            totals.bytes += info.body_bytes;
-            const bool status_ok = info.status >= 200 && info.status < 300;
-            std::string where;
-            bool failed = ec || (opt.fail && !status_ok);
-            if (file) {
-                if (failed)
-                    file->discard();
-                else if (file->commit())
-                    where = " -> " + file->path();
-                else {
-                    failed = true;
+    gpio::subscription presses;
+
+    const auto prompt = [&] {
+        std::printf(" -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
+        std::fflush(stdout);
+    };
+    std::function<void()> start_batch = [&] {
+        batch_running = true;
+        ++batch;
+        std::printf(" -==- Starting downloads -==-\n");
+        std::fflush(stdout);
+        for (std::size_t i = 0; i < urls.size(); ++i) {
+            const std::size_t n = i + 1;
+            auto printer = std::make_shared<multi_fetch::line_printer>(n);
+            std::shared_ptr<multi_fetch::file_sink> file;
+            if (!opt.output_dir.empty()) {
+                file = std::make_shared<multi_fetch::file_sink>(names.pick(urls[i]));
+                if (!file->ok()) {
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
+                    ++totals.failed;
+                    continue;
                 }
             }
-            if (ec) {
-                totals.aborted += ec == boost::asio::error::operation_aborted;
-                std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                            printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
-                            static_cast<long long>(info.elapsed.count()));
-            } else {
-                std::printf(
-                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
-                    "-==-\n",
-                    printer->prefix().c_str(), info.url.c_str(), info.status,
-                    static_cast<unsigned long long>(info.body_bytes), where.c_str(),
-                    static_cast<long long>(info.elapsed.count()));
-            }
-            totals.failed += failed;
-            std::fflush(stdout);
-        };
-        transfers.add({.req = {.url = urls[i]}, .callbacks = std::move(h), .on_done = std::move(on_done)});
-    }
-    progress.start();
-    transfers.async_wait_all([&](boost::system::error_code) {
-        progress.stop();
-        reactor.stop();
+            auto received = std::make_shared<std::uint64_t>(0);
+            http::handlers h;
+            h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
+                *received += bytes.size();
+                progress.set(n, *received);
+                if (file)
+                    file->write(bytes);
+                else if (!opt.quiet)
+                    printer->feed(bytes);
+            };
+            auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
+                                                 const http::transfer_info& info) {
+                progress.done(n);
+                printer->flush();
+                ++totals.transfers;
+                totals.bytes += info.body_bytes;
+                const bool status_ok = info.status >= 200 && info.status < 300;
+                std::string where;
+                bool failed = ec || (opt.fail && !status_ok);
+                if (file) {
+                    if (failed)
+                        file->discard();
+                    else if (file->commit())
+                        where = " -> " + file->path();
+                    else {
+                        failed = true;
+                        std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
+                    }
+                }
+                if (ec) {
+                    totals.aborted += ec == boost::asio::error::operation_aborted;
+                    std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                                printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
+                                static_cast<long long>(info.elapsed.count()));
+                } else {
+                    std::printf(
+                        "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                        "-==-\n",
+                        printer->prefix().c_str(), info.url.c_str(), info.status,
+                        static_cast<unsigned long long>(info.body_bytes), where.c_str(),
+                        static_cast<long long>(info.elapsed.count()));
+                }
+                totals.failed += failed;
+                std::fflush(stdout);
+            };
+            transfers.add(
+                {.req = {.url = urls[i]}, .callbacks = std::move(h), .on_done = std::move(on_done)});
+        }
+        progress.start();
+        transfers.async_wait_all([&](boost::system::error_code) {
+            batch_running = false;
+            progress.stop();
+            if (!wait_for_press || !board->more_presses_possible() || reactor.stopping())
+                reactor.stop();
+            else
+                prompt();
+        });
+    };
+
+    reactor.on_stop([&] {
+        presses.cancel();
+        blinker.stop(true);
+        board->close();
     });
+    if (wait_for_press) {
+        prompt();
+        presses = gpio::subscribe(
+            *button,
+            [&](const gpio::edge_event&) {
+                if (batch_running) {
+                    std::printf(" -==- Transfers still running: press ignored -==-\n");
+                    std::fflush(stdout);
+                    return;
+                }
+                start_batch();
+            },
+            true);
+    } else {
+        start_batch();
+    }
     reactor.run();
 
     const auto wall =
@@ -221,8 +280,10 @@ int run(const multi_fetch::options& opt) {
     std::printf("Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
                 totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
                 static_cast<long long>(wall.count()));
+    if (opt.verbose > 0)
+        std::fprintf(stderr, "%s\n", blinker.report().c_str());
     std::printf("Application exiting.\n");
-    if (reactor.stop_signal() != 0 && (totals.aborted > 0 || totals.transfers < urls.size()))
+    if (reactor.stop_signal() != 0 && (totals.aborted > 0 || batch == 0))
         return multi_fetch::exit_interrupted;
     return totals.failed > 0 ? multi_fetch::exit_transfer : multi_fetch::exit_ok;
 }

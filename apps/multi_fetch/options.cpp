@@ -19,7 +19,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
     // clang-format off
     d.add_options()
         ("help,h", "show this help and exit")
-        ("now", "start the transfers at once (the default until a board with button A is configured)")
+        ("now", "start the transfers at once and exit when they are done, instead of waiting for the button")
         ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
         ("capath", po::value(&o.capath)->value_name("DIR"), "directory of hashed CA certificates")
@@ -49,6 +49,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "more logging: -v info, -vv debug (request headers, secrets redacted)")
         ("quiet,q", "do not print response bodies, only the completion lines and the summary");
     // clang-format on
+    edgeloop::boards::add_options(d, o.board);
     return d;
 }
 
@@ -148,7 +149,8 @@ std::string help_text() {
            "  1  at least one transfer failed\n"
            "  2  usage error (bad option or value)\n"
            "  3  TLS configuration error (CA, certificate or key file)\n"
-           "  4  interrupted by SIGINT/SIGTERM before the transfers finished\n";
+           "  4  interrupted by SIGINT/SIGTERM while transfers ran (or before any ran)\n"
+           "  5  board error (bad --board definition, unknown --button/--led, GPIO device unusable)\n";
     return out.str();
 }
 

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/boards/cli_options.hpp>
+
 #include <chrono>
 #include <optional>
 #include <stdexcept>
@@ -10,11 +12,12 @@ namespace multi_fetch {
 
 /// Exit statuses, documented in --help and README.md.
 enum exit_status : int {
-    exit_ok = 0,         ///< every transfer completed (and, with --fail, got a 2xx)
-    exit_transfer = 1,   ///< at least one transfer failed
-    exit_usage = 2,      ///< bad command line
-    exit_config = 3,     ///< bad TLS configuration (certificate, key or CA files)
-    exit_interrupted = 4 ///< stopped by SIGINT/SIGTERM before the transfers finished
+    exit_ok = 0,          ///< every transfer completed (and, with --fail, got a 2xx)
+    exit_transfer = 1,    ///< at least one transfer failed
+    exit_usage = 2,       ///< bad command line
+    exit_config = 3,      ///< bad TLS configuration (certificate, key or CA files)
+    exit_interrupted = 4, ///< stopped by SIGINT/SIGTERM while transfers ran (or before any)
+    exit_board = 5        ///< bad --board, --button or --led, or the GPIO device cannot be used
 };
 
 struct options {
@@ -41,6 +44,7 @@ struct options {
     unsigned max_redirs = 10;
     bool session_cache = true;
     std::vector<std::string> url_files;
+    edgeloop::boards::cli_options board; ///< --board, --button, --led, --sim-fifo, --sim-press-after
 };
 
 class usage_error : public std::runtime_error {

@@ -176,4 +176,37 @@ BOOST_AUTO_TEST_CASE(max_total_serialises_transfers_on_few_connections) {
     BOOST_TEST(r.output.find("Summary: 5 transfers, 0 failed, 5000 bytes") != std::string::npos, r.output);
 }
 
+BOOST_AUTO_TEST_CASE(button_press_through_the_sim_fifo_starts_the_transfers_once) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_fifo");
+    const std::string fifo = dir + "/buttons";
+    child_process p({MULTI_FETCH_BIN, "--cacert", dev.server.ca_file(), "--sim-fifo", fifo,
+                     dev.server.url("/200?sleep=1500")},
+                    dir + "/out.log");
+    const auto wait_for = [&](const std::string& text) {
+        const auto until = std::chrono::steady_clock::now() + 10s;
+        while (read_file(dir + "/out.log").find(text) == std::string::npos &&
+               std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(20ms);
+        return read_file(dir + "/out.log").find(text) != std::string::npos;
+    };
+    BOOST_REQUIRE(wait_for("Press BUTTON_A"));
+    std::ofstream(fifo) << "BUTTON_A\n";
+    BOOST_REQUIRE(wait_for("Starting downloads"));
+    std::ofstream(fifo) << "BUTTON_A\n"; // while the transfer runs
+    BOOST_TEST(wait_for("press ignored"));
+    BOOST_TEST(wait_for("download complete: HTTP 200"));
+    p.signal(SIGTERM);
+    auto status = p.wait_for_exit(10s);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == 0, read_file(dir + "/out.log"));
+    BOOST_TEST(dev.server.requests_served() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_led_is_a_board_error_listing_the_known_names) {
+    auto r = run_multi_fetch({"--led", "LED9", "--now", "https://localhost/"});
+    BOOST_TEST(r.status == 5, r.output);
+    BOOST_TEST(r.output.find("LED1") != std::string::npos, r.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()
