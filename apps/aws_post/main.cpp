@@ -1,0 +1,348 @@
+// aws_post: the coreHTTP mutual-authentication demo on edgeloop. Composition root only: parse the
+// command line, build the credentials, TLS context, client and (with --demo) the embedded AWS IoT-like
+// endpoint, publish with retries on the reactor, map the outcome to an exit status.
+
+#include "options.hpp"
+
+#include <edgeloop/aws.hpp>
+#include <edgeloop/core.hpp>
+#include <edgeloop/devserver.hpp>
+#include <edgeloop/http.hpp>
+#include <edgeloop/retry.hpp>
+#include <edgeloop/tls.hpp>
+
+#include <boost/asio/bind_cancellation_slot.hpp>
+#include <boost/asio/cancellation_signal.hpp>
+
+#include <stdlib.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <system_error>
+#include <tuple>
+
+namespace {
+
+using namespace edgeloop;
+using aws_post::exit_status;
+using std::chrono::milliseconds;
+
+/// A private directory (mode 0700) for the demo's client certificate and key, removed at exit.
+class private_temp_dir {
+public:
+    private_temp_dir() {
+        std::string pattern = (std::filesystem::temp_directory_path() / "aws_post.XXXXXX").string();
+        if (::mkdtemp(pattern.data()) == nullptr)
+            throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
+        path_ = pattern;
+    }
+    private_temp_dir(const private_temp_dir&) = delete;
+    private_temp_dir& operator=(const private_temp_dir&) = delete;
+    ~private_temp_dir() {
+        std::error_code ignored;
+        std::filesystem::remove_all(path_, ignored);
+    }
+    const std::string& path() const noexcept { return path_; }
+
+private:
+    std::string path_;
+};
+
+/// Which exit status a publish that failed for good deserves.
+exit_status status_for(const boost::system::error_code& ec) {
+    if (ec == boost::asio::error::operation_aborted)
+        return aws_post::exit_interrupted;
+    if (ec.category() == aws::aws_category())
+        return aws_post::exit_http_status;
+    if (ec.category() == tls::tls_category())
+        return aws_post::exit_tls;
+    return aws_post::exit_connection;
+}
+
+/// Publishes opt.count messages one after the other, each with its own async_retry, over the client's
+/// keep-alive connection; reports every step as the coreHTTP demo does.
+class publisher {
+public:
+    publisher(core::reactor& reactor, http::client& client, http::request req, const aws_post::options& opt)
+        : reactor_(reactor)
+        , client_(client)
+        , req_(std::move(req))
+        , opt_(opt) {
+        const auto authority_end = req_.url.find('/', req_.url.find("://") + 3);
+        host_ = req_.url.substr(req_.url.find("://") + 3, authority_end - req_.url.find("://") - 3);
+        path_ = req_.url.substr(authority_end);
+    }
+
+    void start() { publish(1); }
+
+    /// Stops at once: the backoff wait or the running attempt is cancelled.
+    void cancel() { cancel_.emit(boost::asio::cancellation_type::terminal); }
+
+    int exit_code() const noexcept { return status_; }
+    std::uint32_t published() const noexcept { return published_; }
+
+private:
+    void publish(std::uint32_t n) {
+        number_ = n;
+        retry::retry_options ro;
+        ro.retryable = [](const boost::system::error_code& ec) { return aws::is_retryable(ec); };
+        ro.on_retry = [this](std::uint32_t attempt, milliseconds delay, const boost::system::error_code& ec) {
+            std::printf("attempt %u failed: %s; retrying in %lld ms\n", attempt, reason(ec).c_str(),
+                        static_cast<long long>(delay.count()));
+            std::fflush(stdout);
+        };
+        ro.retry_after = [this](const boost::system::error_code&) { return retry_after_; };
+        const retry::policy policy{
+            .base = opt_.backoff_base, .max = opt_.backoff_max, .max_attempts = opt_.attempts - 1};
+        retry::async_retry(
+            client_.get_executor(), policy, [this](retry::attempt_handler h) { attempt(std::move(h)); },
+            std::move(ro),
+            boost::asio::bind_cancellation_slot(
+                cancel_.slot(), [this](boost::system::error_code ec, retry::result r) { finish(ec, r); }));
+    }
+
+    void attempt(retry::attempt_handler handler) {
+        body_.clear();
+        retry_after_.reset();
+        if (client_.idle_connections() == 0)
+            std::printf("Establishing a TLS session to %s.\n", host_.c_str());
+        std::printf("Sending HTTP POST request to %s%s", host_.c_str(), path_.c_str());
+        if (opt_.count > 1)
+            std::printf(" (message %u of %u)", number_, opt_.count);
+        std::printf("...\n");
+        std::fflush(stdout);
+
+        http::handlers h;
+        h.on_response = [this](const http::response_head& head) {
+            head_ = head;
+            if (const auto value = head.header("Retry-After"); !value.empty())
+                if (const auto delay = retry::parse_retry_after(value))
+                    retry_after_ = std::chrono::duration_cast<milliseconds>(*delay);
+        };
+        h.on_body = [this](std::span<const std::byte> bytes) {
+            body_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+        };
+        auto slot = boost::asio::get_associated_cancellation_slot(handler);
+        client_.async_fetch(req_, std::move(h),
+                            boost::asio::bind_cancellation_slot(
+                                slot, [this, handler = std::move(handler)](boost::system::error_code ec,
+                                                                           http::transfer_info info) mutable {
+                                    info_ = std::move(info);
+                                    if (ec) {
+                                        std::move(handler)(ec);
+                                        return;
+                                    }
+                                    report_response();
+                                    std::move(handler)(aws::parse_response(info_.status, body_).error);
+                                }));
+    }
+
+    void report_response() {
+        std::printf("Received HTTP response from %s%s...\n", host_.c_str(), path_.c_str());
+        if (opt_.verbose > 0) {
+            std::printf("Connection: %s, TLS session %s, ALPN %s%s\n",
+                        info_.reused_connection ? "reused (keep-alive)" : "new",
+                        info_.tls_resumed ? "resumed" : "full handshake",
+                        info_.alpn.empty() ? "none" : "negotiated: ", info_.alpn.c_str());
+            std::printf("Response Headers:\n");
+            for (const auto& [name, value] : head_.headers)
+                std::printf("    %s: %s\n", name.c_str(), core::redact_header(name, value).c_str());
+        }
+        std::printf("Response Status:\n%u %s\n", info_.status, head_.reason.c_str());
+        std::printf("Response Body:\n%s\n", body_.c_str());
+        std::fflush(stdout);
+    }
+
+    std::string reason(const boost::system::error_code& ec) const {
+        if (ec.category() == aws::aws_category()) {
+            const auto r = aws::parse_response(info_.status, body_);
+            std::string out = ec.message();
+            if (!r.message.empty())
+                out += ": " + r.message;
+            if (!r.trace_id.empty())
+                out += " (traceId " + r.trace_id + ")";
+            return out;
+        }
+        return http::describe(ec, info_);
+    }
+
+    void finish(const boost::system::error_code& ec, const retry::result& r) {
+        if (!ec) {
+            ++published_;
+            if (number_ < opt_.count) {
+                publish(number_ + 1);
+                return;
+            }
+            status_ = aws_post::exit_ok;
+            reactor_.stop();
+            return;
+        }
+        if (ec == boost::asio::error::operation_aborted) {
+            std::printf("Publishing interrupted.\n");
+            status_ = aws_post::exit_interrupted;
+        } else if (ec == retry::error::retries_exhausted) {
+            std::printf("attempt %u failed: %s; all %u attempts exhausted\n", r.attempts,
+                        reason(r.last_error).c_str(), opt_.attempts);
+            if (r.last_error.category() != aws::aws_category())
+                std::printf("Connection to the server failed, all attempts exhausted.\n");
+            status_ = status_for(r.last_error) == aws_post::exit_http_status ? aws_post::exit_http_status
+                                                                             : aws_post::exit_connection;
+        } else {
+            std::printf("attempt %u failed: %s; not retried\n", r.attempts, reason(ec).c_str());
+            status_ = status_for(ec);
+        }
+        std::fflush(stdout);
+        reactor_.stop();
+    }
+
+    core::reactor& reactor_;
+    http::client& client_;
+    http::request req_;
+    const aws_post::options& opt_;
+    std::string host_;
+    std::string path_;
+    boost::asio::cancellation_signal cancel_;
+    std::uint32_t number_ = 0;
+    std::uint32_t published_ = 0;
+    int status_ = aws_post::exit_interrupted; ///< until finish() says otherwise
+    http::response_head head_;
+    http::transfer_info info_;
+    std::string body_;
+    std::optional<milliseconds> retry_after_;
+};
+
+std::optional<std::string> read_message_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        return std::nullopt;
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+int run(const aws_post::options& opt) {
+    core::log::set_level(opt.verbose >= 2 ? core::log_level::debug : core::log_level::warn);
+    core::reactor reactor;
+
+    std::string payload = opt.message;
+    if (!opt.message_file.empty()) {
+        auto content = read_message_file(opt.message_file);
+        if (!content) {
+            std::fprintf(stderr, "aws_post: --message-file %s: cannot read (%s)\n", opt.message_file.c_str(),
+                         std::strerror(errno));
+            return aws_post::exit_config;
+        }
+        payload = std::move(*content);
+    }
+
+    aws::credentials creds{.ca_file = opt.cacert,
+                           .cert_file = opt.cert,
+                           .key_file = opt.key,
+                           .key_passphrase = opt.pass,
+                           .sni = !opt.no_sni,
+                           .sni_name = opt.sni};
+    aws::publish_request publish{.endpoint = opt.endpoint,
+                                 .port = opt.port,
+                                 .topic = opt.topic,
+                                 .qos = opt.qos,
+                                 .retain = opt.retain,
+                                 .payload = std::move(payload)};
+
+    // --demo: an endpoint on this reactor that demands what AWS IoT demands (a client certificate from
+    // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
+    // ALPN follows the logical --port.
+    std::unique_ptr<devserver::server> demo_server;
+    std::optional<private_temp_dir> demo_dir;
+    if (opt.demo) {
+        devserver::options dopts{.require_client_certificate = true};
+        if (opt.port == 443)
+            dopts.alpn = {std::string(aws::alpn_protocol)};
+        demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
+        if (creds.ca_file.empty())
+            creds.ca_file = demo_server->ca_file();
+        if (creds.cert_file.empty()) {
+            demo_dir.emplace();
+            std::tie(creds.cert_file, creds.key_file) =
+                demo_server->issue_client_certificate(demo_dir->path());
+        }
+        publish.endpoint = "127.0.0.1";
+        publish.port = demo_server->port();
+        std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
+                    publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
+        std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+    }
+
+    if (creds.cert_file.empty())
+        std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
+
+    auto req = aws::make_publish_request(publish);
+    if (!req) {
+        std::fprintf(stderr, "aws_post: %s\nTry 'aws_post --help' for more information.\n",
+                     req.error().message().c_str());
+        return aws_post::exit_usage;
+    }
+
+    std::optional<tls::context> tls_ctx;
+    try {
+        tls_ctx.emplace(aws::make_tls_options(creds, opt.port));
+    } catch (const tls::config_error& e) {
+        std::fprintf(stderr, "aws_post: %s\n", e.what());
+        return aws_post::exit_config;
+    }
+
+    http::client_options copts;
+    if (opt.connect_timeout)
+        copts.timeouts.resolve = copts.timeouts.connect = copts.timeouts.handshake = *opt.connect_timeout;
+    if (opt.max_time)
+        copts.timeouts.total = *opt.max_time;
+    copts.limits.max_body_bytes = 64 * 1024; // AWS answers a few dozen bytes; anything big is not AWS
+    copts.redirects.follow = false;          // AWS IoT never redirects a publish
+    copts.pool.max_per_host = 1;
+    http::client client(reactor.executor(), std::move(*tls_ctx), copts);
+
+    publisher pub(reactor, client, std::move(*req), opt);
+    reactor.on_stop([&] {
+        pub.cancel();
+        client.cancel_all();
+        if (demo_server)
+            demo_server->stop();
+    });
+    pub.start();
+    reactor.run();
+
+    const int status = pub.exit_code();
+    if (status == aws_post::exit_ok)
+        std::printf("Demo completed successfully.\n");
+    else
+        std::printf("Demo failed: %u of %u messages published.\n", pub.published(), opt.count);
+    return status;
+}
+
+} // namespace
+
+int main(int argc, char* argv[]) {
+    aws_post::options opt;
+    try {
+        opt = aws_post::parse_options(argc, argv);
+    } catch (const aws_post::usage_error& e) {
+        std::fprintf(stderr, "aws_post: %s\nTry 'aws_post --help' for more information.\n", e.what());
+        return aws_post::exit_usage;
+    }
+    if (opt.help) {
+        std::cout << aws_post::help_text();
+        return aws_post::exit_ok;
+    }
+    try {
+        return run(opt);
+    } catch (const std::exception& e) {
+        std::fprintf(stderr, "aws_post: %s\n", e.what());
+        return aws_post::exit_config;
+    }
+}

@@ -1,0 +1,147 @@
+#include "options.hpp"
+
+#include <boost/program_options.hpp>
+
+#include <cmath>
+#include <sstream>
+
+namespace aws_post {
+
+namespace po = boost::program_options;
+
+namespace {
+
+struct raw_values {
+    unsigned port = 8443;
+    unsigned long backoff_base_ms = 500;
+    unsigned long backoff_max_ms = 5000;
+    double connect_timeout = 0;
+    double max_time = 0;
+};
+
+po::options_description describe_options(options& o, raw_values& raw) {
+    po::options_description d("Options");
+    // clang-format off
+    d.add_options()
+        ("help,h", "show this help and exit")
+        ("endpoint", po::value(&o.endpoint)->value_name("HOST"),
+         "AWS IoT data endpoint (<prefix>-ats.iot.<region>.amazonaws.com); required unless --demo")
+        ("port", po::value(&raw.port)->value_name("PORT"),
+         "8443 (default, no ALPN) or 443 (ALPN x-amzn-http-ca); any other port is used without ALPN")
+        ("cacert", po::value(&o.cacert)->value_name("FILE"), "trust anchors, PEM (Amazon Root CA 1/3; default: system store)")
+        ("cert", po::value(&o.cert)->value_name("FILE"), "device certificate, PEM (AWS IoT refuses connections without one)")
+        ("key", po::value(&o.key)->value_name("FILE"), "private key of the device certificate, PEM")
+        ("pass", po::value(&o.pass)->value_name("PHRASE"), "passphrase of an encrypted --key")
+        ("topic", po::value(&o.topic)->value_name("T"), "topic to publish to (default: topic)")
+        ("message", po::value(&o.message)->value_name("JSON"),
+         "message body (default: { \"message\": \"Hello, world\" })")
+        ("message-file", po::value(&o.message_file)->value_name("FILE"), "read the message body from FILE")
+        ("qos", po::value(&o.qos)->value_name("0|1"), "quality of service (default 1)")
+        ("retain", "ask the broker to retain the message")
+        ("count", po::value(&o.count)->value_name("N"),
+         "publish N messages over one keep-alive connection (reconnecting if the server closes it; default 1)")
+        ("attempts", po::value(&o.attempts)->value_name("N"),
+         "tries per publish, the first included, before giving up (default 5)")
+        ("backoff-base-ms", po::value(&raw.backoff_base_ms)->value_name("MS"),
+         "upper bound of the first full-jitter retry delay (default 500)")
+        ("backoff-max-ms", po::value(&raw.backoff_max_ms)->value_name("MS"),
+         "largest upper bound a retry delay grows to (default 5000)")
+        ("connect-timeout", po::value(&raw.connect_timeout)->value_name("SECONDS"),
+         "limit for name resolution, connection and TLS handshake, each (default 10)")
+        ("max-time", po::value(&raw.max_time)->value_name("SECONDS"),
+         "limit for each publish attempt, connection included (default: none)")
+        ("sni", po::value(&o.sni)->value_name("NAME"), "send NAME as SNI instead of the endpoint")
+        ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
+        ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
+        ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+         "more output: response headers, connection and TLS details; -vv library debug logging");
+    // clang-format on
+    return d;
+}
+
+std::chrono::milliseconds seconds_option(const char* name, double value) {
+    if (!std::isfinite(value) || value <= 0 || value > 86400.0 * 365)
+        throw usage_error(std::string("--") + name + ": expected a positive number of seconds");
+    return std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000)));
+}
+
+} // namespace
+
+options parse_options(int argc, const char* const argv[]) {
+    options o;
+    raw_values raw;
+    auto desc = describe_options(o, raw);
+    po::variables_map vm;
+    try {
+        auto parsed =
+            po::command_line_parser(argc, argv).options(desc).style(po::command_line_style::unix_style).run();
+        po::store(parsed, vm);
+        po::notify(vm);
+        for (const auto& opt : parsed.options)
+            o.verbose += opt.string_key == "verbose";
+    } catch (const po::error& e) {
+        throw usage_error(e.what());
+    }
+    o.help = vm.count("help") > 0;
+    if (o.help)
+        return o;
+    o.demo = vm.count("demo") > 0;
+    o.retain = vm.count("retain") > 0;
+    o.no_sni = vm.count("no-sni") > 0;
+    if (raw.port == 0 || raw.port > 65535)
+        throw usage_error("--port: expected a port number from 1 to 65535");
+    o.port = static_cast<std::uint16_t>(raw.port);
+    if (o.qos != 0 && o.qos != 1)
+        throw usage_error("--qos: expected 0 or 1 (AWS IoT does not support QoS 2)");
+    if (o.count == 0)
+        throw usage_error("--count: expected at least 1");
+    if (o.attempts == 0 || o.attempts > 1000)
+        throw usage_error("--attempts: expected 1 to 1000");
+    if (raw.backoff_base_ms > 3600 * 1000 || raw.backoff_max_ms > 3600 * 1000)
+        throw usage_error("--backoff-base-ms/--backoff-max-ms: at most one hour");
+    if (raw.backoff_base_ms > raw.backoff_max_ms)
+        throw usage_error("--backoff-base-ms must not exceed --backoff-max-ms");
+    o.backoff_base = std::chrono::milliseconds(raw.backoff_base_ms);
+    o.backoff_max = std::chrono::milliseconds(raw.backoff_max_ms);
+    if (vm.count("connect-timeout"))
+        o.connect_timeout = seconds_option("connect-timeout", raw.connect_timeout);
+    if (vm.count("max-time"))
+        o.max_time = seconds_option("max-time", raw.max_time);
+    if (vm.count("message") && vm.count("message-file"))
+        throw usage_error("--message and --message-file exclude each other");
+    if (!o.sni.empty() && o.no_sni)
+        throw usage_error("--sni and --no-sni exclude each other");
+    if (o.cert.empty() != o.key.empty())
+        throw usage_error("--cert and --key go together");
+    if (!o.pass.empty() && o.key.empty())
+        throw usage_error("--pass needs --key");
+    if (!o.demo && o.endpoint.empty())
+        throw usage_error("--endpoint is required (or --demo)");
+    return o;
+}
+
+std::string help_text() {
+    options o;
+    raw_values raw;
+    std::ostringstream out;
+    out << "Usage: aws_post --endpoint HOST --cert FILE --key FILE [options]\n"
+           "       aws_post --demo [options]\n"
+           "\n"
+           "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"
+           "mutual-authentication demo does: POST /topics/<topic>?qos=1, retried with full-jitter backoff\n"
+           "on network failures, 429 (Retry-After honoured) and 5xx; certificate errors are not retried.\n"
+           "\n"
+        << describe_options(o, raw) << "\n"
+        << "Exit status:\n"
+           "  0  every publish was answered 2xx\n"
+           "  1  a publish was answered with an HTTP error status (after retries for 429 and 5xx)\n"
+           "  2  usage error (bad option or value)\n"
+           "  3  credential or configuration error (CA, certificate, key, passphrase, message file; named)\n"
+           "  4  interrupted by SIGINT/SIGTERM\n"
+           "  5  connection retries exhausted (or a transfer error not worth retrying)\n"
+           "  6  TLS failure (server certificate not trusted, client certificate rejected, ...; not "
+           "retried)\n";
+    return out.str();
+}
+
+} // namespace aws_post
