@@ -1,8 +1,12 @@
 // The aws_post program, run as a user would: coreHTTP-demo output, retries, exit statuses, against the
 // embedded demo endpoint, nginx with mutual TLS, openssl s_server and a port nobody listens on.
+#include <edgeloop/devserver/server.hpp>
+
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <csignal>
@@ -232,6 +236,24 @@ BOOST_AUTO_TEST_CASE(sigterm_during_backoff_exits_with_interrupted_status) {
     auto status = p.wait_for_exit(10s);
     BOOST_REQUIRE(status.has_value());
     BOOST_TEST(*status == exit_interrupted, read_file(log));
+}
+
+BOOST_AUTO_TEST_CASE(throttled_publish_waits_for_retry_after_then_succeeds) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server dev(ioc.get_executor(),
+                                    {.require_client_certificate = true, .throttle_publishes = 2});
+    const std::string dir = make_temp_dir("aws_post_throttle");
+    const auto [cert, key] = dev.issue_client_certificate(dir);
+    std::thread loop([&] { ioc.run(); });
+    auto r = run_aws_post({"--endpoint", "127.0.0.1", "--port", std::to_string(dev.port()), "--cacert",
+                           dev.ca_file(), "--cert", cert, "--key", key, "--backoff-base-ms", "10",
+                           "--backoff-max-ms", "50"});
+    boost::asio::post(ioc, [&] { dev.stop(); });
+    loop.join();
+    BOOST_TEST(r.status == 0, r.output);
+    // The jitter window is at most 50 ms: only Retry-After: 1 can make the delay a whole second.
+    BOOST_TEST(count(r.output, "retrying in 1000 ms") == 2u, r.output);
+    BOOST_TEST(contains(r.output, "Demo completed successfully."), r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -120,4 +120,16 @@ BOOST_AUTO_TEST_CASE(sni_is_not_sent_when_off) {
     BOOST_TEST(server.last_sni().empty());
 }
 
+BOOST_AUTO_TEST_CASE(alpn_is_reported_on_a_reused_connection_too) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor(), {.alpn = {"x-amzn-http-ca"}});
+    http::client client(ioc.get_executor(),
+                        tls::context({.ca_file = server.ca_file(), .alpn = {"x-amzn-http-ca"}}));
+    auto first = fetch(ioc, client, get(server.url("/200")));
+    auto second = fetch(ioc, client, get(server.url("/200")));
+    BOOST_TEST(!second.ec, http::describe(second.ec, second.info));
+    BOOST_TEST(second.info.reused_connection);
+    BOOST_TEST(second.info.alpn == "x-amzn-http-ca");
+}
+
 BOOST_AUTO_TEST_SUITE_END()

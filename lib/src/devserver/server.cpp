@@ -606,6 +606,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::atomic<bool> stopped_{false};
     std::atomic<std::size_t> accepted_{0};
     std::atomic<std::size_t> served_{0};
+    std::size_t throttled_ = 0; ///< publishes answered 429 so far (options::throttle_publishes)
 
     mutable std::mutex mutex_; ///< guards the members below
     std::vector<std::weak_ptr<connection>> live_;
@@ -656,7 +657,20 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             co_return; // the transport failed or timed out: nothing more can be said on it
         }
         ++self->served_;
-        keep_alive = co_await respond(c, parser.get());
+        const auto& req = parser.get();
+        if (req.method() == http::verb::post && req.target().starts_with("/topics/") &&
+            self->throttled_ < self->opts_.throttle_publishes) {
+            ++self->throttled_;
+            auto res =
+                make_response(req, 429, R"({"message":"Rate exceeded","traceId":")" + uuid_v4() + "\"}",
+                              "application/json");
+            res.set(http::field::retry_after, "1");
+            c.tcp().expires_after(io_timeout);
+            co_await http::async_write(c.stream_, res, net::use_awaitable);
+            keep_alive = res.keep_alive();
+            continue;
+        }
+        keep_alive = co_await respond(c, req);
     }
     co_await close_gracefully(c);
 }

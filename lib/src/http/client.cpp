@@ -257,6 +257,7 @@ bool fetch_op::try_acquire() {
             conn_ = std::move(c);
             reused_ = true;
             info_.reused_connection = true;
+            info_.alpn = conn_->alpn;
             write_request();
             return true;
         }
@@ -266,6 +267,7 @@ bool fetch_op::try_acquire() {
     conn_ = std::make_shared<connection>(state_, key_, url_.host);
     reused_ = false;
     info_.reused_connection = false;
+    info_.alpn.clear();
     arm(opts().timeouts.resolve, error::resolve_timeout);
     resolver_.async_resolve(url_.host, std::to_string(url_.port),
                             [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
@@ -351,7 +353,8 @@ void fetch_op::on_handshake(const error_code& ec) {
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-    info_.alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    conn_->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    info_.alpn = conn_->alpn;
     info_.tls_resumed = SSL_session_reused(ssl) == 1;
     write_request();
 }

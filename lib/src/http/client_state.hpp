@@ -70,6 +70,7 @@ public:
     boost::beast::flat_buffer buffer;
     std::chrono::steady_clock::time_point idle_since{};
     unsigned requests = 0;
+    std::string alpn; ///< protocol the server selected in this connection's handshake
 };
 
 struct client_state : std::enable_shared_from_this<client_state> {

@@ -20,6 +20,8 @@ struct options {
     /// ALPN protocols the server accepts; when non-empty, a client offering none of them is refused in
     /// the handshake. Empty: ALPN ignored.
     std::vector<std::string> alpn;
+    /// Answer the first N POST /topics/... requests with 429 and "Retry-After: 1" (AWS throttling).
+    std::size_t throttle_publishes = 0;
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
