@@ -256,4 +256,35 @@ BOOST_AUTO_TEST_CASE(throttled_publish_waits_for_retry_after_then_succeeds) {
     BOOST_TEST(contains(r.output, "Demo completed successfully."), r.output);
 }
 
+BOOST_AUTO_TEST_CASE(count_50_survives_a_server_closing_every_10_requests) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server dev(ioc.get_executor(),
+                                    {.require_client_certificate = true, .close_after_requests = 10});
+    const std::string dir = make_temp_dir("aws_post_close10");
+    const auto [cert, key] = dev.issue_client_certificate(dir);
+    std::thread loop([&] { ioc.run(); });
+    auto r = run_aws_post({"--endpoint", "127.0.0.1", "--port", std::to_string(dev.port()), "--cacert",
+                           dev.ca_file(), "--cert", cert, "--key", key, "--count", "50", "--backoff-base-ms",
+                           "10", "--backoff-max-ms", "50"});
+    const auto accepted = dev.connections_accepted();
+    const auto served = dev.requests_served();
+    boost::asio::post(ioc, [&] { dev.stop(); });
+    loop.join();
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(count(r.output, "Demo completed successfully.") == 1u, r.output);
+    BOOST_TEST(served == 50u);
+    BOOST_TEST(accepted == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(expired_server_certificate_fails_before_any_post) {
+    openssl_server server({.cert = "expired"});
+    auto r = run_aws_post({"--endpoint", "localhost", "--port", std::to_string(server.port()), "--cacert",
+                           pki::path("ca.crt"), "--cert", pki::path("client.crt"), "--key",
+                           pki::path("client.key")});
+    BOOST_TEST(r.status == exit_tls, r.output);
+    BOOST_TEST(contains(r.output, "expired"), r.output);
+    BOOST_TEST(count(r.output, "retrying in") == 0u, r.output);
+    BOOST_TEST(!contains(r.output, "Received HTTP response"), r.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

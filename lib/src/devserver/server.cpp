@@ -631,6 +631,7 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
     }
 
     beast::flat_buffer buffer;
+    std::size_t requests_here = 0;
     for (bool keep_alive = true; keep_alive && !self->stopped_;) {
         beast::error_code ec;
         http::request_parser<http::string_body> parser;
@@ -671,6 +672,8 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             continue;
         }
         keep_alive = co_await respond(c, req);
+        if (self->opts_.close_after_requests != 0 && ++requests_here >= self->opts_.close_after_requests)
+            break;
     }
     co_await close_gracefully(c);
 }

@@ -22,6 +22,8 @@ struct options {
     std::vector<std::string> alpn;
     /// Answer the first N POST /topics/... requests with 429 and "Retry-After: 1" (AWS throttling).
     std::size_t throttle_publishes = 0;
+    /// Close each connection after this many requests, without announcing it (as AWS IoT may). 0: never.
+    std::size_t close_after_requests = 0;
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
