@@ -5,6 +5,7 @@
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
@@ -285,6 +286,35 @@ BOOST_AUTO_TEST_CASE(expired_server_certificate_fails_before_any_post) {
     BOOST_TEST(contains(r.output, "expired"), r.output);
     BOOST_TEST(count(r.output, "retrying in") == 0u, r.output);
     BOOST_TEST(!contains(r.output, "Received HTTP response"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(server_coming_up_during_the_backoff_is_reached_on_a_later_attempt) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server dev(ioc.get_executor(),
+                                    {.require_client_certificate = true, .listen = false});
+    const std::string dir = make_temp_dir("aws_post_late_server");
+    const auto [cert, key] = dev.issue_client_certificate(dir);
+    auto work = boost::asio::make_work_guard(ioc); // nothing is pending until listen()
+    std::thread loop([&] { ioc.run(); });
+    const std::string log = dir + "/out.log";
+    child_process p({AWS_POST_BIN, "--endpoint", "127.0.0.1", "--port", std::to_string(dev.port()),
+                     "--cacert", dev.ca_file(), "--cert", cert, "--key", key, "--attempts", "30",
+                     "--backoff-base-ms", "100", "--backoff-max-ms", "200"},
+                    log);
+    // Bring the server up once the client is backing off (a refused connection has been reported).
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (!contains(read_file(log), "retrying in") && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(20ms);
+    dev.listen();
+    auto status = p.wait_for_exit(30s);
+    boost::asio::post(ioc, [&] { dev.stop(); });
+    work.reset();
+    loop.join();
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(log);
+    BOOST_TEST(*status == 0, out);
+    BOOST_TEST(count(out, "retrying in") >= 1u, out);
+    BOOST_TEST(contains(out, "Demo completed successfully."), out);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

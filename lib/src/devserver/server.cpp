@@ -749,7 +749,8 @@ server::impl::impl(net::any_io_executor ex, options opts)
     acceptor_.open(endpoint.protocol());
     acceptor_.set_option(net::socket_base::reuse_address(true));
     acceptor_.bind(endpoint);
-    acceptor_.listen(net::socket_base::max_listen_connections);
+    if (opts_.listen)
+        acceptor_.listen(net::socket_base::max_listen_connections);
     port_ = acceptor_.local_endpoint().port();
 }
 
@@ -814,7 +815,17 @@ void server::impl::record_tls(SSL* ssl) {
 
 server::server(net::any_io_executor ex, options opts)
     : impl_(std::make_shared<impl>(std::move(ex), std::move(opts))) {
-    impl_->start();
+    if (impl_->opts_.listen)
+        impl_->start();
+}
+
+void server::listen() {
+    net::post(impl_->executor_, [self = impl_] {
+        beast::error_code ec;
+        self->acceptor_.listen(net::socket_base::max_listen_connections, ec);
+        if (!ec)
+            self->start();
+    });
 }
 
 server::~server() {

@@ -24,6 +24,9 @@ struct options {
     std::size_t throttle_publishes = 0;
     /// Close each connection after this many requests, without announcing it (as AWS IoT may). 0: never.
     std::size_t close_after_requests = 0;
+    /// Listen at once. False: the port is bound (so it is known and reserved) but connections are refused
+    /// until listen() is called — a server that comes up while a client is backing off.
+    bool listen = true;
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
@@ -59,6 +62,9 @@ public:
     /// Writes a client certificate and key signed by the server's CA into dir (client.crt, client.key)
     /// and returns their paths, for mutual-TLS demos and tests.
     std::pair<std::string, std::string> issue_client_certificate(const std::string& dir) const;
+
+    /// Starts accepting on a server made with options::listen = false. Thread-safe (runs on the executor).
+    void listen();
 
     /// Stops accepting and closes every connection. The destructor does this too.
     void stop();
