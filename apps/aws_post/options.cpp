@@ -59,12 +59,6 @@ po::options_description describe_options(options& o, raw_values& raw) {
     return d;
 }
 
-std::chrono::milliseconds seconds_option(const char* name, double value) {
-    if (!std::isfinite(value) || value <= 0 || value > 86400.0 * 365)
-        throw usage_error(std::string("--") + name + ": expected a positive number of seconds");
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000)));
-}
-
 } // namespace
 
 options parse_options(int argc, const char* const argv[]) {
@@ -104,9 +98,9 @@ options parse_options(int argc, const char* const argv[]) {
     o.backoff_base = std::chrono::milliseconds(raw.backoff_base_ms);
     o.backoff_max = std::chrono::milliseconds(raw.backoff_max_ms);
     if (vm.count("connect-timeout"))
-        o.connect_timeout = seconds_option("connect-timeout", raw.connect_timeout);
+        o.connect_timeout = app_common::seconds_option("connect-timeout", raw.connect_timeout);
     if (vm.count("max-time"))
-        o.max_time = seconds_option("max-time", raw.max_time);
+        o.max_time = app_common::seconds_option("max-time", raw.max_time);
     if (vm.count("message") && vm.count("message-file"))
         throw usage_error("--message and --message-file exclude each other");
     if (!o.sni.empty() && o.no_sni)

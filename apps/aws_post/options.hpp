@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/cli.hpp"
+
 #include <chrono>
 #include <cstdint>
 #include <optional>
@@ -44,10 +46,7 @@ struct options {
     bool help = false;
 };
 
-class usage_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using app_common::usage_error;
 
 /// Parses the command line; throws usage_error with a message naming the option at fault.
 options parse_options(int argc, const char* const argv[]);

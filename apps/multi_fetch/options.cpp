@@ -53,12 +53,6 @@ po::options_description describe_options(options& o, double& connect_timeout, do
     return d;
 }
 
-std::chrono::milliseconds seconds_option(const char* name, double value) {
-    if (!std::isfinite(value) || value <= 0 || value > 86400.0 * 365)
-        throw usage_error(std::string("--") + name + ": expected a positive number of seconds");
-    return std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000)));
-}
-
 } // namespace
 
 options parse_options(int argc, const char* const argv[]) {
@@ -94,9 +88,9 @@ options parse_options(int argc, const char* const argv[]) {
     o.fail = vm.count("fail") > 0;
     o.quiet = vm.count("quiet") > 0;
     if (vm.count("connect-timeout"))
-        o.connect_timeout = seconds_option("connect-timeout", connect_timeout);
+        o.connect_timeout = app_common::seconds_option("connect-timeout", connect_timeout);
     if (vm.count("max-time"))
-        o.max_time = seconds_option("max-time", max_time);
+        o.max_time = app_common::seconds_option("max-time", max_time);
     o.follow = vm.count("no-location") == 0;
     o.session_cache = vm.count("no-sessionid") == 0;
     if (vm.count("allow")) {

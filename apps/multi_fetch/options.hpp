@@ -1,5 +1,7 @@
 #pragma once
 
+#include "common/cli.hpp"
+
 #include <edgeloop/boards/cli_options.hpp>
 
 #include <chrono>
@@ -47,20 +49,13 @@ struct options {
     edgeloop::boards::cli_options board; ///< --board, --button, --led, --sim-fifo, --sim-press-after
 };
 
-class usage_error : public std::runtime_error {
-public:
-    using std::runtime_error::runtime_error;
-};
+using app_common::usage_error;
 
 /// Parses the command line; throws usage_error with a message naming the option at fault.
 options parse_options(int argc, const char* const argv[]);
 
 /// The --help text.
 std::string help_text();
-
-/// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
-/// skipped. Throws usage_error naming the file and line.
-std::vector<std::string> read_url_file(const std::string& path);
 
 /// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
 /// are skipped. Throws usage_error naming the file and line.

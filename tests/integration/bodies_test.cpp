@@ -4,6 +4,7 @@
 #include <edgeloop/http/client.hpp>
 
 #include <support/fetch.hpp>
+#include <support/keep_alive_server.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
@@ -230,39 +231,12 @@ BOOST_AUTO_TEST_CASE(post_with_a_200k_file_body_to_nginx_succeeds) {
 }
 
 BOOST_AUTO_TEST_CASE(body_source_transfer_is_not_retried_on_a_fresh_connection) {
-    // A plain-HTTP server that answers the first request of a connection (keep-alive) and closes the
-    // connection when the second arrives: the stale-connection case, which a GET would retry.
+    // The server answers the first request of a connection (keep-alive) and closes the connection when the
+    // second arrives: the stale-connection case, which a GET would retry.
     net::io_context ioc;
-    net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    int accepted = 0;
-    std::function<void()> serve = [&] {
-        auto sock = std::make_shared<net::ip::tcp::socket>(ioc);
-        acceptor.async_accept(*sock, [&, sock](boost::system::error_code ec) {
-            if (ec)
-                return;
-            ++accepted;
-            serve();
-            auto buf = std::make_shared<net::streambuf>();
-            net::async_read_until(
-                *sock, *buf, "\r\n\r\n", [sock, buf](boost::system::error_code e, std::size_t n) {
-                    if (e)
-                        return;
-                    buf->consume(n);
-                    static const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    net::async_write(
-                        *sock, net::buffer(answer), [sock, buf](boost::system::error_code, std::size_t) {
-                            net::async_read_until(*sock, *buf, "\r\n\r\n",
-                                                  [sock, buf](boost::system::error_code, std::size_t) {
-                                                      boost::system::error_code ignored;
-                                                      sock->close(ignored);
-                                                  });
-                        });
-                });
-        });
-    };
-    serve();
+    keep_alive_server server(ioc, keep_alive_server::close_when::on_second_request);
     http::client client(ioc.get_executor());
-    const auto url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+    const auto url = server.url();
     auto first = fetch(ioc, client, get(url));
     BOOST_TEST(!first.ec, http::describe(first.ec, first.info));
     BOOST_REQUIRE(client.idle_connections() == 1u);
@@ -273,8 +247,8 @@ BOOST_AUTO_TEST_CASE(body_source_transfer_is_not_retried_on_a_fresh_connection) 
     auto second = fetch(ioc, client, r);
     BOOST_TEST(second.ec, "the closed connection fails the transfer");
     BOOST_TEST(second.info.reused_connection);
-    BOOST_TEST(accepted == 1, "no fresh connection was opened to send the body again");
-    acceptor.close();
+    BOOST_TEST(server.accepted() == 1, "no fresh connection was opened to send the body again");
+    server.close();
 }
 
 BOOST_AUTO_TEST_SUITE_END()

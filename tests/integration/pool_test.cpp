@@ -3,6 +3,7 @@
 #include <edgeloop/http/client.hpp>
 
 #include <support/fetch.hpp>
+#include <support/keep_alive_server.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
@@ -197,40 +198,16 @@ BOOST_AUTO_TEST_CASE(http_1_0_server_connection_is_not_reused) {
 }
 
 BOOST_AUTO_TEST_CASE(connection_closed_by_the_server_while_idle_is_not_used) {
-    // A plain-HTTP server that answers keep-alive and then closes each connection behind the client.
     net::io_context ioc;
-    net::ip::tcp::acceptor acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    int accepted = 0;
-    std::function<void()> serve = [&] {
-        auto sock = std::make_shared<net::ip::tcp::socket>(ioc);
-        acceptor.async_accept(*sock, [&, sock](boost::system::error_code ec) {
-            if (ec)
-                return;
-            ++accepted;
-            serve();
-            auto buf = std::make_shared<net::streambuf>();
-            net::async_read_until(
-                *sock, *buf, "\r\n\r\n", [sock, buf](boost::system::error_code e, std::size_t) {
-                    if (e)
-                        return;
-                    static const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
-                    net::async_write(*sock, net::buffer(answer),
-                                     [sock](boost::system::error_code, std::size_t) {
-                                         sock->shutdown(net::ip::tcp::socket::shutdown_both);
-                                         sock->close();
-                                     });
-                });
-        });
-    };
-    serve();
+    keep_alive_server server(ioc, keep_alive_server::close_when::after_response);
     http::client client(ioc.get_executor());
-    const auto url = "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+    const auto url = server.url();
     auto first = fetch(ioc, client, get(url));
     BOOST_TEST(!first.ec, http::describe(first.ec, first.info));
     auto second = fetch(ioc, client, get(url));
     BOOST_TEST(!second.ec, http::describe(second.ec, second.info));
     BOOST_TEST(second.body == "ok");
-    BOOST_TEST(accepted == 2);
+    BOOST_TEST(server.accepted() == 2);
 }
 
 BOOST_AUTO_TEST_CASE(redirect_chain_is_followed) {
