@@ -11,3 +11,13 @@ endif()
 function(edgeloop_set_warnings target)
     target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:edgeloop_build_flags>)
 endfunction()
+if(EDGELOOP_FUZZ)
+    # Every target is instrumented for libFuzzer's coverage feedback and checked by ASan + UBSan; only the
+    # fuzz executables link the libFuzzer runtime (-fsanitize=fuzzer, tests/fuzz/CMakeLists.txt).
+    if(NOT CMAKE_CXX_COMPILER_ID STREQUAL "Clang")
+        message(FATAL_ERROR "EDGELOOP_FUZZ needs clang (use the fuzz preset)")
+    endif()
+    target_compile_options(edgeloop_build_flags INTERFACE -O1 -fsanitize=fuzzer-no-link,address,undefined
+                           -fno-omit-frame-pointer -fno-sanitize-recover=all)
+    target_link_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined)
+endif()

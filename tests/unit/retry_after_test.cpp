@@ -54,6 +54,17 @@ BOOST_AUTO_TEST_CASE(http_date_across_a_leap_day) {
     BOOST_TEST(d->count() == 2 * 24 * 3600);
 }
 
+// Found by aws_response_fuzz: dates outside 1678..2262 overflowed the nanosecond clock (UBSan).
+BOOST_AUTO_TEST_CASE(http_dates_far_from_now_do_not_overflow) {
+    const auto past = retry::parse_retry_after("Mon, 01 Jan 0000 00:00:00 GMT", rfc_now);
+    BOOST_REQUIRE(past);
+    BOOST_TEST(past->count() == 0);
+    const auto future = retry::parse_retry_after("Fri, 31 Dec 9999 23:59:59 GMT", rfc_now);
+    BOOST_REQUIRE(future);
+    const auto expected = sys_days(year(9999) / December / 31) + 23h + 59min + 59s - floor<seconds>(rfc_now);
+    BOOST_TEST(future->count() == expected.count());
+}
+
 BOOST_AUTO_TEST_CASE(anything_else_is_refused) {
     for (const char* text :
          {"", "   ", "-1", "+5", "1.5", "12abc", "soon", "Sun, 06 Nov 1994 08:49:37 UTC",

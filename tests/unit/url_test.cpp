@@ -70,4 +70,16 @@ BOOST_AUTO_TEST_CASE(garbage_and_relative_references_are_invalid) {
     }
 }
 
+// Found by url_fuzz: Boost.URL 1.81 parses these with a path that lacks its leading '/', so the host
+// was not the one the URL seems to name ("127.0.0.1." / "evil.com") and the request target was "./" or
+// "@evil.com/".
+BOOST_AUTO_TEST_CASE(authority_followed_by_a_relative_path_is_invalid) {
+    for (const char* text : {"http://127.0.0.1./", "http://user:pass@example.com@evil.com/"}) {
+        auto u = parse_url(text);
+        BOOST_TEST(!u, "accepted: " << text << " as host " << u->host << ", target " << u->target);
+        if (!u)
+            BOOST_TEST(u.error() == make_error_code(error::invalid_url));
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

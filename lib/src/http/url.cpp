@@ -72,6 +72,11 @@ boost::system::result<url_parts> parse_url(std::string_view text) {
         out.port = out.tls ? 443 : 80;
     }
 
+    // Boost.URL 1.81 accepts some authorities followed by a path without its leading '/':
+    // "http://127.0.0.1./" as host 127.0.0.1 and path "./", "http://a@b.com@c.com/" as host b.com and
+    // path "@c.com/". Such a URL does not name the host it seems to: refuse it.
+    if (!u.encoded_path().empty() && u.encoded_path().front() != '/')
+        return make_error_code(error::invalid_url);
     out.target = u.encoded_path().empty() ? "/" : std::string(u.encoded_path());
     if (u.has_query()) {
         out.target += '?';

@@ -87,7 +87,9 @@ std::optional<seconds> parse_retry_after(std::string_view value, system_clock::t
     const auto when = parse_imf_fixdate(value);
     if (!when)
         return std::nullopt;
-    const auto left = ceil<seconds>(*when - now);
+    // In seconds: converting the date to `now`'s nanoseconds overflows before 1678 and after 2262.
+    // The date is whole seconds, so date - floor(now) is the ceiling of the time left.
+    const auto left = *when - floor<seconds>(now);
     return left > seconds::zero() ? left : seconds::zero();
 }
 

@@ -1,0 +1,31 @@
+// multi_fetch_options_fuzz: multi_fetch::parse_options (and read_url_file through -K) with an argv from
+// the input (see argv_input.hpp). A bad command line must throw usage_error and nothing else; an accepted
+// one must satisfy the rules parse_options promises.
+
+#include "argv_input.hpp"
+
+#include "multi_fetch/options.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    const fuzz::argv_input in(data, size);
+    if (!in.usable())
+        return 0;
+    try {
+        const auto o = multi_fetch::parse_options(in.argc(), in.argv());
+        FUZZ_CHECK(o.cert.empty() == o.key.empty());
+        FUZZ_CHECK(o.pass.empty() || !o.key.empty());
+        FUZZ_CHECK(o.max_redirs <= 1000);
+        FUZZ_CHECK(!o.connect_timeout || o.connect_timeout->count() >= 0);
+        FUZZ_CHECK(!o.max_time || o.max_time->count() >= 0);
+        for (const auto& u : o.urls)
+            FUZZ_CHECK(!u.empty() && u.front() != '-');
+        for (const auto& a : o.allow)
+            FUZZ_CHECK(!a.empty() && a.find(',') == std::string::npos);
+        for (const auto ms : o.board.sim_press_after_ms)
+            FUZZ_CHECK(ms >= 0);
+        FUZZ_CHECK(o.verbose >= 0);
+    } catch (const multi_fetch::usage_error& e) {
+        FUZZ_CHECK(e.what() != nullptr);
+    }
+    return 0;
+}
