@@ -150,8 +150,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     observed seen;
     f.acceptor.async_accept([&](error_code ec, tcp::socket s) {
-        if (!ec)
+        if (!ec) {
+            // Each piece goes out at once (no Nagle delay waiting for the client's delayed ACK).
+            s.set_option(tcp::no_delay(true), ec);
             std::make_shared<server>(std::move(s), pieces)->start();
+        }
     });
     {
         http::client client(f.ioc.get_executor(), opts);

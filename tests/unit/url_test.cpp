@@ -82,4 +82,25 @@ BOOST_AUTO_TEST_CASE(authority_followed_by_a_relative_path_is_invalid) {
     }
 }
 
+// Found by url_fuzz: a percent-encoded IP literal was a host *name* (host_is_ip false).
+BOOST_AUTO_TEST_CASE(percent_encoded_ip_literal_is_an_ip_host) {
+    auto v4 = parse_url("http://1.0%2e0.1:8008/");
+    BOOST_REQUIRE(v4);
+    BOOST_TEST(v4->host == "1.0.0.1");
+    BOOST_TEST(v4->host_is_ip);
+    auto v6 = parse_url("https://%3A%3a1/");
+    BOOST_REQUIRE(v6);
+    BOOST_TEST(v6->host == "::1");
+    BOOST_TEST(v6->host_is_ip);
+    BOOST_TEST(v6->authority() == "[::1]:443");
+}
+
+BOOST_AUTO_TEST_CASE(percent_encoded_controls_and_delimiters_in_a_host_are_invalid) {
+    for (const char* text : {"http://a%0d%0aX-Injected:%20y/", "http://a%20b/", "http://a%2fb/",
+                             "http://a%40b/", "http://a%00b/", "http://a%3ab/"}) {
+        auto u = parse_url(text);
+        BOOST_TEST(!u, "accepted: " << text);
+    }
+}
+
 BOOST_AUTO_TEST_SUITE_END()

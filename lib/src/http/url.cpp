@@ -1,11 +1,13 @@
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/http/url.hpp>
 
+#include <boost/asio/ip/address.hpp>
 #include <boost/url/parse.hpp>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
+#include <string_view>
 
 namespace edgeloop::http {
 
@@ -40,9 +42,23 @@ boost::system::result<url_parts> parse_url(std::string_view text) {
         return make_error_code(error::unsupported_scheme);
 
     switch (u.host_type()) {
-    case urls::host_type::name:
+    case urls::host_type::name: {
         out.host = u.encoded_host().decode();
+        // Percent-encoding can spell an IP literal ("1.0%2e0.1", "%3a%3a1"): treat it as the address it
+        // is, so that host_is_ip (certificate check, SNI) and the allowlist agree. Decoded bytes that no
+        // host name has (controls, space, delimiters) would end up in the Host header: refuse them.
+        boost::system::error_code not_ip;
+        if (const auto addr = boost::asio::ip::make_address(out.host, not_ip); !not_ip) {
+            out.host = addr.to_string();
+            out.host_is_ip = true;
+        } else if (std::any_of(out.host.begin(), out.host.end(), [](unsigned char c) {
+                       return c <= 0x20 || c == 0x7f ||
+                              std::string_view("/\\?#@[]:%").find(c) != std::string_view::npos;
+                   })) {
+            return make_error_code(error::invalid_url);
+        }
         break;
+    }
     case urls::host_type::ipv4:
         out.host = u.host_ipv4_address().to_string();
         out.host_is_ip = true;
