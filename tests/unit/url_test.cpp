@@ -76,7 +76,7 @@ BOOST_AUTO_TEST_CASE(garbage_and_relative_references_are_invalid) {
 BOOST_AUTO_TEST_CASE(authority_followed_by_a_relative_path_is_invalid) {
     for (const char* text : {"http://127.0.0.1./", "http://user:pass@example.com@evil.com/"}) {
         auto u = parse_url(text);
-        BOOST_TEST(!u, "accepted: " << text << " as host " << u->host << ", target " << u->target);
+        BOOST_TEST(!u, "accepted: " << text);
         if (!u)
             BOOST_TEST(u.error() == make_error_code(error::invalid_url));
     }

@@ -510,6 +510,11 @@ void fetch_op::on_header(const error_code& ec) {
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
     info_.status = status;
+    if (status < 100) {
+        // Beast takes any three digits ("HTTP/1.1 020 OK"); no status below 100 exists (RFC 9110 15).
+        info_.detail = "status " + std::to_string(status);
+        return abort(error::malformed_response);
+    }
     if (!redirecting_ && h_.on_response) {
         response_head head;
         head.status = status;
