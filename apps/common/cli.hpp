@@ -2,10 +2,12 @@
 
 // Command-line pieces both apps share.
 
+#include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 
 namespace app_common {
 
@@ -20,6 +22,27 @@ inline std::chrono::milliseconds seconds_option(const char* name, double value) 
     if (!std::isfinite(value) || value <= 0 || value > 86400.0 * 365)
         throw usage_error(std::string("--") + name + ": expected a positive number of seconds");
     return std::chrono::milliseconds(static_cast<long long>(std::llround(value * 1000)));
+}
+
+/// The message for a Boost.Program_options error. Boost 1.81 builds it by replacing "%option%",
+/// "%value%", "%original_token%", ... in a template with the option's and value's text until none is
+/// left, so an argument containing such a placeholder ("--x%value%") made what() loop forever, growing
+/// the string (found by the options fuzz targets). Such an argument gets a message of our own instead.
+template <typename ProgramOptionsError>
+std::string error_message(const ProgramOptionsError& e, int argc, const char* const argv[]) {
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg(argv[i]);
+        for (auto open = arg.find('%'); open != std::string_view::npos; open = arg.find('%', open + 1)) {
+            const auto close = arg.find('%', open + 1);
+            if (close == std::string_view::npos)
+                break;
+            const auto name = arg.substr(open + 1, close - open - 1);
+            if (!name.empty() && std::all_of(name.begin(), name.end(),
+                                             [](char c) { return (c >= 'a' && c <= 'z') || c == '_'; }))
+                return "bad option or value: '" + std::string(arg) + "'";
+        }
+    }
+    return e.what();
 }
 
 } // namespace app_common

@@ -79,7 +79,7 @@ options parse_options(int argc, const char* const argv[]) {
         for (const auto& opt : parsed.options)
             o.verbose += opt.string_key == "verbose";
     } catch (const po::error& e) {
-        throw usage_error(e.what());
+        throw usage_error(app_common::error_message(e, argc, argv));
     }
     o.help = vm.count("help") > 0;
     o.now = vm.count("now") > 0;
