@@ -382,8 +382,8 @@ void fetch_op::write_request() {
         wire_.set(bhttp::field::user_agent, opts().user_agent);
     if (!opts().pool.keep_alive)
         wire_.set(bhttp::field::connection, "close");
-    if (!chunk_)
-        chunk_ = std::make_shared<unsigned char[]>(opts().limits.body_chunk_bytes);
+    if (!chunk_) // not zero-filled: only bytes read or produced into it are ever used
+        chunk_ = std::make_shared_for_overwrite<unsigned char[]>(opts().limits.body_chunk_bytes);
     // The framing follows from the body, whatever the caller's headers said. With more == true the
     // serializer writes what it has and then asks for the next piece (need_buffer, see on_write).
     auto& body = wire_.body();
