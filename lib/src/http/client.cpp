@@ -246,7 +246,12 @@ void fetch_op::begin_hop() {
     anonymous_ = anonymous_ || origin != first_origin_;
     key_ = origin + (anonymous_ && state_->tls_anonymous ? "#anonymous" : "");
     if (!try_acquire())
-        state_->waiting.push_back(shared_from_this());
+        enqueue();
+}
+
+void fetch_op::enqueue() {
+    queued_ = true;
+    state_->waiting.push_back(shared_from_this());
 }
 
 bool fetch_op::try_acquire() {
@@ -614,7 +619,7 @@ bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
     conn_.reset();
     parser_.reset();
     if (!try_acquire())
-        state_->waiting.push_back(shared_from_this());
+        enqueue();
     return true;
 }
 
@@ -741,7 +746,8 @@ void fetch_op::complete(const error_code& ec) {
     const auto paused = std::move(paused_self_);
     close_body_file();
     state_->active.erase(this);
-    state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+    if (queued_) // a search of the whole queue: only when it is there
+        state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
     ++generation_;
     phase_timer_.cancel();
     total_timer_.cancel();

@@ -190,9 +190,10 @@ void client_state::drain_queue() {
         if (idle.empty() && opts.pool.max_total != 0 && open_total >= opts.pool.max_total)
             break;
         auto op = *it;
-        if (op->try_acquire())
+        if (op->try_acquire()) {
+            op->dequeued();
             it = waiting.erase(it);
-        else
+        } else
             ++it;
     }
     trim_idle();
