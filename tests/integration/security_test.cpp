@@ -234,6 +234,14 @@ BOOST_AUTO_TEST_CASE(passphrase_never_appears_in_either_app_at_the_highest_verbo
     BOOST_TEST(contains(aws.output, "Response Headers:"), aws.output);
     BOOST_TEST(!contains(aws.output, secret), aws.output);
 
+    // A password in a URL's userinfo is not printed either (completion line, debug log).
+    auto userinfo = run_app(MULTI_FETCH_BIN, {"--now", "-vv", "--cacert", pki::path("ca.crt"),
+                                              "https://user:" + secret + "@localhost:" +
+                                                  std::to_string(nginx.https_port()) + "/hello.txt"});
+    BOOST_TEST(userinfo.status == 0, userinfo.output);
+    BOOST_TEST(contains(userinfo.output, "https://<redacted>@localhost:"), userinfo.output);
+    BOOST_TEST(!contains(userinfo.output, secret), userinfo.output);
+
     // A wrong passphrase is named as such, and not echoed either.
     auto wrong = run_app(MULTI_FETCH_BIN,
                          {"--now", "-vv", "--cacert", pki::path("ca.crt"), "--cert", pki::path("client.crt"),
@@ -263,6 +271,24 @@ BOOST_AUTO_TEST_CASE(credential_headers_never_appear_in_the_trace_log) {
     BOOST_TEST(contains(log, "Authorization: <redacted>"), log);
     for (const char* secret : {"AUTH-SECRET-1", "PROXY-SECRET-2", "COOKIE-SECRET-3"})
         BOOST_TEST(!contains(log, secret), log);
+}
+
+BOOST_AUTO_TEST_CASE(credentials_in_a_redirect_location_never_appear_in_the_log) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}));
+    const auto saved = core::log::level();
+    core::log::set_level(core::log_level::trace);
+    const auto to = "https://user:REDIRECT-SECRET-4@localhost:" + std::to_string(server.port()) + "/bytes/7";
+    fetch_outcome out;
+    const auto log = capture_stderr(
+        [&] { out = fetch(ioc, client, get(server.url("/redirect?to=") + query_encode(to))); });
+    core::log::set_level(saved);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.redirects == 1u);
+    BOOST_TEST(contains(log, "redirect to https://<redacted>@localhost:"), log);
+    // (The first request's own query carries it percent-encoded: that is the request, not the Location.)
+    BOOST_TEST(!contains(log, "user:REDIRECT-SECRET-4"), log);
 }
 
 // --- allowlist ----------------------------------------------------------------------------------------
