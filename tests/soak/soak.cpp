@@ -177,7 +177,16 @@ int main(int argc, char** argv) {
     const std::string fault = "http://127.0.0.1:" + std::to_string(faults.port());
 
     net::io_context ioc;
-    http::client client(ioc.get_executor(), tls::context({.ca_file = a.ca}), {.pool = {.max_per_host = 8}});
+    // Generous deadlines: the soak is about leaks and outcomes, and valgrind makes handshakes slow.
+    const std::chrono::milliseconds slow = std::chrono::minutes(2);
+    http::client client(ioc.get_executor(), tls::context({.ca_file = a.ca}),
+                        {.timeouts = {.resolve = slow,
+                                      .connect = slow,
+                                      .handshake = slow,
+                                      .write = slow,
+                                      .response_head = slow,
+                                      .idle = slow},
+                         .pool = {.max_per_host = 8}});
     http::multi m(client);
 
     long started = 0, completed = 0, wrong = 0;
