@@ -7,6 +7,15 @@ if(EDGELOOP_SANITIZE)
                            -fno-sanitize-recover=undefined)
     target_link_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(EDGELOOP_TSAN)
+    if(EDGELOOP_SANITIZE)
+        message(FATAL_ERROR "EDGELOOP_TSAN and EDGELOOP_SANITIZE (ASan) cannot be combined")
+    endif()
+    # -Wno-tsan: gcc 12 warns that TSan does not model Asio's atomic_thread_fence (std_fenced_block);
+    # at worst that could give a false report, never hide a race.
+    target_compile_options(edgeloop_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
+    target_link_options(edgeloop_build_flags INTERFACE -fsanitize=thread)
+endif()
 
 function(edgeloop_set_warnings target)
     target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:edgeloop_build_flags>)

@@ -713,8 +713,8 @@ bool fetch_op::follow_redirect() {
     }
     ++info_.redirects;
     current_url_ = std::string(next.buffer());
-    core::log::write(core::log_level::info,
-                     info_.peer + ": " + std::to_string(status) + " redirect to " + current_url_);
+    core::log::write(core::log_level::info, info_.peer + ": " + std::to_string(status) + " redirect to " +
+                                                core::redact_url(current_url_));
     parser_.reset();
     redirecting_ = false;
     force_fresh_ = false;
@@ -754,7 +754,7 @@ void fetch_op::complete(const error_code& ec) {
     info_.elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
     if (ec && core::log::enabled(core::log_level::debug))
-        core::log::write(core::log_level::debug, req_.url + ": " + describe(ec, info_));
+        core::log::write(core::log_level::debug, core::redact_url(req_.url) + ": " + describe(ec, info_));
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
         slot.clear();
