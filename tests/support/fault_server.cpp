@@ -63,12 +63,10 @@ struct fault_connection;
 
 struct fault_server::state : std::enable_shared_from_this<fault_server::state> {
     state(net::io_context& ioc, std::vector<fault_step> s, fault_server_options o)
-        : ex(ioc.get_executor())
-        , script(std::move(s))
+        : script(std::move(s))
         , opts(std::move(o))
         , acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0}) {}
 
-    net::any_io_executor ex;
     std::vector<fault_step> script;
     fault_server_options opts;
     std::optional<ssl::context> tls;
@@ -157,10 +155,6 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
         }
         case fault_action::kind::close:
             return close();
-        case fault_action::kind::close_notify:
-            if (!tls)
-                return close();
-            return tls->async_shutdown([self](const error_code&) { self->close(); });
         case fault_action::kind::stall:
             state->stalled.push_back(self); // held open until close()
             return;

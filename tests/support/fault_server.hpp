@@ -23,7 +23,6 @@ struct fault_action {
         send,         ///< write `bytes` (one write)
         reset,        ///< abortive close (SO_LINGER 0): the peer sees a TCP RST
         close,        ///< close the TCP connection (FIN); over TLS without close_notify
-        close_notify, ///< TLS: send close_notify, then close; plain TCP: the same as close
         stall,        ///< do nothing more, connection open, until the server is closed or destroyed
         repeat,       ///< start the step again from its first action (a keep-alive loop)
     };
@@ -48,9 +47,6 @@ inline fault_action reset() {
 }
 inline fault_action close() {
     return {fault_action::kind::close, {}};
-}
-inline fault_action close_notify() {
-    return {fault_action::kind::close_notify, {}};
 }
 inline fault_action stall() {
     return {fault_action::kind::stall, {}};
