@@ -50,7 +50,7 @@ private:
     void write_next();
     void on_write(error_code ec);
     bool fill_body_piece();
-    void read_header();
+    void read_header(bool arm_deadline = true);
     void on_header(const error_code& ec);
     void read_body();
     void on_body(error_code ec);
