@@ -7,10 +7,16 @@ if(EDGELOOP_SANITIZE)
                            -fno-sanitize-recover=undefined)
     target_link_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+if(EDGELOOP_TSAN)
+    if(EDGELOOP_SANITIZE)
+        message(FATAL_ERROR "EDGELOOP_TSAN and EDGELOOP_SANITIZE (ASan) cannot be combined")
+    endif()
+    # -Wno-tsan: gcc 12 warns that TSan does not model Asio's atomic_thread_fence (std_fenced_block);
+    # at worst that could give a false report, never hide a race.
+    target_compile_options(edgeloop_build_flags INTERFACE -fsanitize=thread -fno-omit-frame-pointer -Wno-tsan)
+    target_link_options(edgeloop_build_flags INTERFACE -fsanitize=thread)
+endif()
 
-function(edgeloop_set_warnings target)
-    target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:edgeloop_build_flags>)
-endfunction()
 if(EDGELOOP_FUZZ)
     # Every target is instrumented for libFuzzer's coverage feedback and checked by ASan + UBSan; only the
     # fuzz executables link the libFuzzer runtime (-fsanitize=fuzzer, tests/fuzz/CMakeLists.txt).
@@ -21,3 +27,7 @@ if(EDGELOOP_FUZZ)
                            -fno-omit-frame-pointer -fno-sanitize-recover=all)
     target_link_options(edgeloop_build_flags INTERFACE -fsanitize=address,undefined)
 endif()
+
+function(edgeloop_set_warnings target)
+    target_link_libraries(${target} PRIVATE $<BUILD_INTERFACE:edgeloop_build_flags>)
+endfunction()

@@ -225,13 +225,14 @@ int run(const multi_fetch::options& opt) {
                 if (ec) {
                     totals.aborted += ec == boost::asio::error::operation_aborted;
                     std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                                printer->prefix().c_str(), info.url.c_str(), http::describe(ec, info).c_str(),
+                                printer->prefix().c_str(), core::redact_url(info.url).c_str(),
+                                http::describe(ec, info).c_str(),
                                 static_cast<long long>(info.elapsed.count()));
                 } else {
                     std::printf(
                         "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
                         "-==-\n",
-                        printer->prefix().c_str(), info.url.c_str(), info.status,
+                        printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
                         static_cast<unsigned long long>(info.body_bytes), where.c_str(),
                         static_cast<long long>(info.elapsed.count()));
                 }

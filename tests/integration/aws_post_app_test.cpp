@@ -2,6 +2,7 @@
 // embedded demo endpoint, nginx with mutual TLS, openssl s_server and a port nobody listens on.
 #include <edgeloop/devserver/server.hpp>
 
+#include <support/fault_server.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
@@ -315,6 +316,46 @@ BOOST_AUTO_TEST_CASE(server_coming_up_during_the_backoff_is_reached_on_a_later_a
     BOOST_TEST(*status == 0, out);
     BOOST_TEST(count(out, "retrying in") >= 1u, out);
     BOOST_TEST(contains(out, "Demo completed successfully."), out);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_mid_transfer_exits_with_interrupted_status) {
+    // The server reads the POST and never answers: the transfer is running when SIGTERM comes.
+    boost::asio::io_context ioc;
+    fault_server server(ioc, {{fault::read_request(), fault::stall()}}, {.tls = true});
+    std::thread loop([&] { ioc.run(); });
+    const std::string log = log_path("sigterm_mid_transfer");
+    child_process p({AWS_POST_BIN, "--endpoint", "127.0.0.1", "--port", std::to_string(server.port()),
+                     "--cacert", pki::path("ca.crt"), "--cert", pki::path("client.crt"), "--key",
+                     pki::path("client.key")},
+                    log);
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (server.requests() == 0 && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(20ms);
+    const auto requests = server.requests();
+    p.signal(SIGTERM);
+    auto status = p.wait_for_exit(10s);
+    boost::asio::post(ioc, [&] { server.close(); });
+    loop.join();
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(log);
+    BOOST_TEST(requests == 1u, out);
+    BOOST_TEST(*status == exit_interrupted, out);
+    BOOST_TEST(contains(out, "Publishing interrupted."), out);
+    BOOST_TEST(!contains(out, "retrying in"), out);
+}
+
+BOOST_AUTO_TEST_CASE(unresolvable_endpoint_is_a_connection_failure_with_a_clean_message) {
+    auto r = run_aws_post({"--endpoint", "nothing.invalid", "--cacert", pki::path("ca.crt"), "--cert",
+                           pki::path("client.crt"), "--key", pki::path("client.key"), "--attempts", "2",
+                           "--backoff-base-ms", "10", "--backoff-max-ms", "20", "--connect-timeout", "3"});
+    BOOST_TEST(r.status == exit_connection, r.output);
+    // Without a reachable DNS server the resolver may not answer at all: then its deadline names it.
+    BOOST_TEST(count(r.output, "nothing.invalid:8443: could not resolve host name") +
+                       count(r.output, "nothing.invalid:8443: timed out resolving the host name") ==
+                   2u,
+               r.output);
+    BOOST_TEST(contains(r.output, "all 2 attempts exhausted"), r.output);
+    BOOST_TEST(!contains(r.output, "Received HTTP response"), r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -3,8 +3,8 @@
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 
+#include <support/fault_server.hpp>
 #include <support/fetch.hpp>
-#include <support/keep_alive_server.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
@@ -234,7 +234,8 @@ BOOST_AUTO_TEST_CASE(body_source_transfer_is_not_retried_on_a_fresh_connection) 
     // The server answers the first request of a connection (keep-alive) and closes the connection when the
     // second arrives: the stale-connection case, which a GET would retry.
     net::io_context ioc;
-    keep_alive_server server(ioc, keep_alive_server::close_when::on_second_request);
+    fault_server server(ioc, {{fault::read_request(), fault::send(fault::ok_response()),
+                               fault::read_request(), fault::close()}});
     http::client client(ioc.get_executor());
     const auto url = server.url();
     auto first = fetch(ioc, client, get(url));
@@ -247,7 +248,7 @@ BOOST_AUTO_TEST_CASE(body_source_transfer_is_not_retried_on_a_fresh_connection) 
     auto second = fetch(ioc, client, r);
     BOOST_TEST(second.ec, "the closed connection fails the transfer");
     BOOST_TEST(second.info.reused_connection);
-    BOOST_TEST(server.accepted() == 1, "no fresh connection was opened to send the body again");
+    BOOST_TEST(server.accepted() == 1u, "no fresh connection was opened to send the body again");
     server.close();
 }
 

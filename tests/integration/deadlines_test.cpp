@@ -3,19 +3,14 @@
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 
+#include <support/fault_server.hpp>
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
-
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 namespace http = edgeloop::http;
 namespace tls = edgeloop::tls;
@@ -56,35 +51,16 @@ BOOST_AUTO_TEST_CASE(unknown_host_fails_resolution) {
 }
 
 BOOST_AUTO_TEST_CASE(connect_deadline_fires_on_a_full_accept_queue) {
-    // A listener that never accepts, with its one-slot backlog taken: the kernel drops further SYNs.
-    net::ip::tcp::acceptor stalled(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    ::listen(stalled.native_handle(), 0);
-    const auto port = stalled.local_endpoint().port();
-    // Raw non-blocking connects: Asio's synchronous connect would wait for the dropped SYNs.
-    std::vector<int> fillers;
-    for (int i = 0; i < 3; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port);
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
-        fillers.push_back(fd);
-    }
+    fault_server stalled(ioc, {fault::serve_ok()}, {.accept = false});
     auto client = make_client({.connect = 300ms});
-    auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(port) + "/"));
+    auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(stalled.port()) + "/"));
     BOOST_TEST(out.ec == make_error_code(http::error::connect_timeout), http::describe(out.ec, out.info));
-    for (int fd : fillers)
-        ::close(fd);
 }
 
 BOOST_AUTO_TEST_CASE(handshake_deadline_fires_when_the_server_never_speaks_tls) {
-    net::ip::tcp::acceptor silent(ioc, {net::ip::make_address("127.0.0.1"), 0});
-    net::ip::tcp::socket accepted(ioc);
-    silent.async_accept(accepted, [](boost::system::error_code) {});
+    fault_server silent(ioc, {{fault::stall()}});
     auto client = make_client({.handshake = 300ms});
-    auto out =
-        fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(silent.local_endpoint().port()) + "/"));
+    auto out = fetch(ioc, client, get("https://127.0.0.1:" + std::to_string(silent.port()) + "/"));
     BOOST_TEST(out.ec == make_error_code(http::error::handshake_timeout), http::describe(out.ec, out.info));
 }
 

@@ -209,4 +209,39 @@ BOOST_AUTO_TEST_CASE(unknown_led_is_a_board_error_listing_the_known_names) {
     BOOST_TEST(r.output.find("LED1") != std::string::npos, r.output);
 }
 
+BOOST_AUTO_TEST_CASE(sigterm_mid_body_with_output_dir_leaves_no_file_and_the_led_off) {
+    background_devserver dev;
+    const std::string out_dir = make_temp_dir("multi_fetch_sigterm_files");
+    const std::string log = make_temp_dir("multi_fetch_sigterm_log") + "/out.log";
+    child_process p({MULTI_FETCH_BIN, "-v", "--cacert", dev.server.ca_file(), "--output-dir", out_dir,
+                     dev.server.url("/drip?chunks=200&interval_ms=100&size=8192")},
+                    log);
+    // Mid-body: the partial file has received bytes.
+    const std::string part = out_dir + "/drip.part";
+    const auto until = std::chrono::steady_clock::now() + 10s;
+    while (read_file(part).empty() && std::chrono::steady_clock::now() < until)
+        std::this_thread::sleep_for(20ms);
+    BOOST_REQUIRE_MESSAGE(!read_file(part).empty(), read_file(log));
+    p.signal(SIGTERM);
+    auto status = p.wait_for_exit(10s);
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(log);
+    BOOST_TEST(*status == 4, out);
+    BOOST_TEST(std::filesystem::is_empty(out_dir), "no partial or .part file may be left");
+    const auto last_led = out.rfind("sim: LED1 ");
+    BOOST_REQUIRE(last_led != std::string::npos);
+    BOOST_TEST(out.compare(last_led, 13, "sim: LED1 off") == 0, out);
+    BOOST_TEST(out.find("download failed") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(unresolvable_host_fails_with_a_clean_message) {
+    // Without a reachable DNS server the resolver may not answer at all: then its deadline names it.
+    auto r = run_multi_fetch({"--now", "--connect-timeout", "3", "https://nothing.invalid/"});
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST((r.output.find("nothing.invalid:443: could not resolve host name") != std::string::npos ||
+                r.output.find("nothing.invalid:443: timed out resolving the host name") != std::string::npos),
+               r.output);
+    BOOST_TEST(r.output.find("Summary: 1 transfers, 1 failed, 0 bytes") != std::string::npos, r.output);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -2,8 +2,8 @@
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 
+#include <support/fault_server.hpp>
 #include <support/fetch.hpp>
-#include <support/keep_alive_server.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
@@ -199,7 +199,8 @@ BOOST_AUTO_TEST_CASE(http_1_0_server_connection_is_not_reused) {
 
 BOOST_AUTO_TEST_CASE(connection_closed_by_the_server_while_idle_is_not_used) {
     net::io_context ioc;
-    keep_alive_server server(ioc, keep_alive_server::close_when::after_response);
+    // Answers one request (keep-alive), then closes the connection while it sits idle in the pool.
+    fault_server server(ioc, {fault::answer(fault::ok_response(), fault::close())});
     http::client client(ioc.get_executor());
     const auto url = server.url();
     auto first = fetch(ioc, client, get(url));
@@ -207,7 +208,7 @@ BOOST_AUTO_TEST_CASE(connection_closed_by_the_server_while_idle_is_not_used) {
     auto second = fetch(ioc, client, get(url));
     BOOST_TEST(!second.ec, http::describe(second.ec, second.info));
     BOOST_TEST(second.body == "ok");
-    BOOST_TEST(server.accepted() == 2);
+    BOOST_TEST(server.accepted() == 2u);
 }
 
 BOOST_AUTO_TEST_CASE(redirect_chain_is_followed) {

@@ -1,4 +1,5 @@
 // tls::context turns every bad input into a config_error naming the file, before any connection.
+#include <edgeloop/core/log.hpp>
 #include <edgeloop/tls/context.hpp>
 
 #include <support/process.hpp>
@@ -6,6 +7,11 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
 #include <fstream>
 #include <string>
 
@@ -29,6 +35,23 @@ std::string write_temp(const std::string& name, const std::string& content) {
     const std::string path = dir + "/" + name;
     std::ofstream(path) << content;
     return path;
+}
+
+/// Everything written to stderr (fd 2) while `f` runs.
+template <typename F>
+std::string capture_stderr(F&& f) {
+    const std::string path = write_temp("stderr.txt", "");
+    std::fflush(stderr);
+    const int saved = ::dup(2);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_TRUNC | O_CLOEXEC);
+    BOOST_REQUIRE(saved >= 0 && fd >= 0);
+    ::dup2(fd, 2);
+    ::close(fd);
+    f();
+    std::fflush(stderr);
+    ::dup2(saved, 2);
+    ::close(saved);
+    return edgeloop::test::read_file(path);
 }
 
 } // namespace
@@ -122,6 +145,23 @@ BOOST_AUTO_TEST_CASE(key_file_that_is_a_certificate_is_not_a_key) {
 BOOST_AUTO_TEST_CASE(empty_alpn_name_is_refused) {
     auto [ec, what] = try_build({.alpn = {"http/1.1", ""}});
     BOOST_TEST(ec == make_error_code(tls::error::bad_alpn));
+}
+
+BOOST_AUTO_TEST_CASE(key_accessible_by_others_is_warned_about_with_file_and_mode) {
+    const auto saved = edgeloop::core::log::level();
+    edgeloop::core::log::set_level(edgeloop::core::log_level::warn);
+    for (const mode_t mode : {0644, 0640, 0604, 0600, 0400}) {
+        const auto key = write_temp("mode.key", edgeloop::test::read_file(pki::path("client.key")));
+        BOOST_REQUIRE(::chmod(key.c_str(), mode) == 0);
+        const auto log = capture_stderr(
+            [&] { tls::context ctx({.cert_file = pki::path("client.crt"), .key_file = key}); });
+        char text[8];
+        std::snprintf(text, sizeof text, "%04o", static_cast<unsigned>(mode));
+        const bool open = (mode & 077) != 0;
+        BOOST_TEST((log.find("client key " + key + " has mode " + text) != std::string::npos) == open,
+                   text << ": " << log);
+    }
+    edgeloop::core::log::set_level(saved);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -59,4 +59,19 @@ std::string redact_header(std::string_view name, std::string_view value) {
     return std::string(value);
 }
 
+std::string redact_url(std::string_view url) {
+    const auto scheme_end = url.find("://");
+    if (scheme_end == std::string_view::npos)
+        return std::string(url);
+    const auto authority = scheme_end + 3;
+    const auto authority_end = std::min(url.find_first_of("/?#", authority), url.size());
+    const auto at = url.substr(0, authority_end).rfind('@');
+    if (at == std::string_view::npos || at < authority)
+        return std::string(url);
+    std::string out(url.substr(0, authority));
+    out += "<redacted>";
+    out += url.substr(at);
+    return out;
+}
+
 } // namespace edgeloop::core

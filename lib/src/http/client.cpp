@@ -26,6 +26,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <limits>
+#include <string_view>
 #include <system_error>
 
 namespace edgeloop::http {
@@ -114,6 +115,14 @@ bool is_parse_error(const error_code& ec) {
     default:
         return false;
     }
+}
+
+/// False when the bytes received instead of a response head cannot begin "HTTP/1.x".
+bool could_be_http(const beast::flat_buffer& received) {
+    constexpr std::string_view prefix = "HTTP/1.";
+    const std::string_view got(static_cast<const char*>(received.data().data()),
+                               std::min(received.size(), prefix.size()));
+    return got == prefix.substr(0, got.size());
 }
 
 } // namespace
@@ -246,7 +255,12 @@ void fetch_op::begin_hop() {
     anonymous_ = anonymous_ || origin != first_origin_;
     key_ = origin + (anonymous_ && state_->tls_anonymous ? "#anonymous" : "");
     if (!try_acquire())
-        state_->waiting.push_back(shared_from_this());
+        enqueue();
+}
+
+void fetch_op::enqueue() {
+    queued_ = true;
+    state_->waiting.push_back(shared_from_this());
 }
 
 bool fetch_op::try_acquire() {
@@ -348,6 +362,10 @@ void fetch_op::on_handshake(const error_code& ec) {
     if (completed_)
         return;
     SSL* ssl = conn_->tls->native_handle();
+    if (ec == net::error::connection_reset) {
+        info_.detail = "during the TLS handshake";
+        return abort(error::connection_reset);
+    }
     if (ec)
         return abort(map_tls_failure(ssl, ec, info_.detail));
     const unsigned char* alpn = nullptr;
@@ -382,8 +400,8 @@ void fetch_op::write_request() {
         wire_.set(bhttp::field::user_agent, opts().user_agent);
     if (!opts().pool.keep_alive)
         wire_.set(bhttp::field::connection, "close");
-    if (!chunk_)
-        chunk_ = std::make_shared<unsigned char[]>(opts().limits.body_chunk_bytes);
+    if (!chunk_) // not zero-filled: only bytes read or produced into it are ever used
+        chunk_ = std::make_shared_for_overwrite<unsigned char[]>(opts().limits.body_chunk_bytes);
     // The framing follows from the body, whatever the caller's headers said. With more == true the
     // serializer writes what it has and then asks for the next piece (need_buffer, see on_write).
     auto& body = wire_.body();
@@ -483,8 +501,9 @@ bool fetch_op::fill_body_piece() {
     return true;
 }
 
-void fetch_op::read_header() {
+void fetch_op::read_header(bool arm_deadline) {
     parser_.emplace();
+    parser_->get().result(0); // until a status line has been parsed (see fail_io)
     parser_->header_limit(opts().limits.max_header_bytes);
     if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
         parser_->body_limit(boost::none);
@@ -492,7 +511,8 @@ void fetch_op::read_header() {
         parser_->body_limit(opts().limits.max_body_bytes);
     if (wire_.method() == bhttp::verb::head)
         parser_->skip(true);
-    arm(opts().timeouts.response_head, error::response_head_timeout);
+    if (arm_deadline)
+        arm(opts().timeouts.response_head, error::response_head_timeout);
     with_stream([this](auto& s) {
         bhttp::async_read_header(
             s, conn_->buffer, *parser_,
@@ -507,6 +527,15 @@ void fetch_op::on_header(const error_code& ec) {
         return fail_io(ec, error::read_failed);
     const auto& msg = parser_->get();
     const unsigned status = msg.result_int();
+    if (status / 100 == 1) {
+        // Interim responses (100 Continue, 103 Early Hints) precede the final one: skip them, within the
+        // same response-head deadline (RFC 9110 15.2). 101 would switch protocols, which we never ask for.
+        if (status == 101) {
+            info_.detail = "unsolicited 101 Switching Protocols";
+            return abort(error::malformed_response);
+        }
+        return read_header(false);
+    }
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
     info_.status = status;
@@ -619,7 +648,7 @@ bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
     conn_.reset();
     parser_.reset();
     if (!try_acquire())
-        state_->waiting.push_back(shared_from_this());
+        enqueue();
     return true;
 }
 
@@ -634,6 +663,12 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
         return abort(error::body_too_large);
     if (is_parse_error(ec))
         return abort(error::malformed_response);
+    if (parser_ && parser_->get().result_int() == 0 && conn_ && !could_be_http(conn_->buffer)) {
+        // Beast judges a status line only once it is whole; bytes that cannot start one (an HTTP/0.9-style
+        // reply, another protocol) are malformed, whatever ended the connection.
+        info_.detail = "not an HTTP/1.x response";
+        return abort(error::malformed_response);
+    }
     if (ec == bhttp::error::end_of_stream || ec == net::error::eof || ec == ssl::error::stream_truncated)
         return abort(got_some ? error::partial_response : error::no_response);
     if (ec == bhttp::error::partial_message)
@@ -713,8 +748,8 @@ bool fetch_op::follow_redirect() {
     }
     ++info_.redirects;
     current_url_ = std::string(next.buffer());
-    core::log::write(core::log_level::info,
-                     info_.peer + ": " + std::to_string(status) + " redirect to " + current_url_);
+    core::log::write(core::log_level::info, info_.peer + ": " + std::to_string(status) + " redirect to " +
+                                                core::redact_url(current_url_));
     parser_.reset();
     redirecting_ = false;
     force_fresh_ = false;
@@ -746,14 +781,15 @@ void fetch_op::complete(const error_code& ec) {
     const auto paused = std::move(paused_self_);
     close_body_file();
     state_->active.erase(this);
-    state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+    if (queued_) // a search of the whole queue: only when it is there
+        state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
     ++generation_;
     phase_timer_.cancel();
     total_timer_.cancel();
     info_.elapsed =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
     if (ec && core::log::enabled(core::log_level::debug))
-        core::log::write(core::log_level::debug, req_.url + ": " + describe(ec, info_));
+        core::log::write(core::log_level::debug, core::redact_url(req_.url) + ": " + describe(ec, info_));
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
         slot.clear();

@@ -107,6 +107,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
 private:
     void drain_queue();
+    /// Closes the least recently used idle connections beyond pool_options::max_idle.
+    void trim_idle();
     bool wake_posted_ = false;
 };
 

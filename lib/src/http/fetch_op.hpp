@@ -30,6 +30,8 @@ public:
     void cancel();
     /// Takes an idle connection or opens a new one when the limits allow; false: keep waiting.
     bool try_acquire();
+    /// Taken out of client_state::waiting: complete() need not search the queue for it.
+    void dequeued() noexcept { queued_ = false; }
 
 private:
     using error_code = boost::system::error_code;
@@ -39,6 +41,7 @@ private:
     bool open_body_file();
     void close_body_file() noexcept;
     void begin_hop();
+    void enqueue();
     void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
     void on_connect(const error_code& ec);
     bool configure_tls();
@@ -47,7 +50,7 @@ private:
     void write_next();
     void on_write(error_code ec);
     bool fill_body_piece();
-    void read_header();
+    void read_header(bool arm_deadline = true);
     void on_header(const error_code& ec);
     void read_body();
     void on_body(error_code ec);
@@ -96,6 +99,7 @@ private:
     std::chrono::steady_clock::time_point started_;
     std::uint64_t cancel_epoch_ = 0;
     bool completed_ = false;
+    bool queued_ = false; ///< in client_state::waiting
     bool redirecting_ = false;
     bool reused_ = false;
     bool force_fresh_ = false;

@@ -155,9 +155,17 @@ void client_state::release(std::shared_ptr<connection> c) {
         return;
     c->idle_since = std::chrono::steady_clock::now();
     idle.push_back(std::move(c));
+    // A queued transfer may take this connection: trim only after the queue has had its turn, or a
+    // busy pool with more connections than max_idle closes connections only to open new ones.
+    if (waiting.empty())
+        trim_idle();
+    else
+        wake();
+}
+
+void client_state::trim_idle() {
     while (idle.size() > opts.pool.max_idle)
         idle.pop_front();
-    wake();
 }
 
 void client_state::close_idle() {
@@ -177,12 +185,18 @@ void client_state::wake() {
 void client_state::drain_queue() {
     // FIFO, but a transfer blocked only by its own host's limit does not hold up the others.
     for (auto it = waiting.begin(); it != waiting.end();) {
+        // Every connection busy at the total limit: no waiting transfer can start, so stop here
+        // rather than try each of a long queue (quadratic in its length).
+        if (idle.empty() && opts.pool.max_total != 0 && open_total >= opts.pool.max_total)
+            break;
         auto op = *it;
-        if (op->try_acquire())
+        if (op->try_acquire()) {
+            op->dequeued();
             it = waiting.erase(it);
-        else
+        } else
             ++it;
     }
+    trim_idle();
 }
 
 } // namespace edgeloop::http::detail

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -108,9 +109,12 @@ void load_client_identity(SSL_CTX* ctx, const options& o) {
 
     const std::string pem = read_pem("client key", o.key_file);
     struct stat st {};
-    if (::stat(o.key_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0)
-        core::log::write(core::log_level::warn,
-                         "client key " + o.key_file + " is accessible by group or others (chmod 600 it)");
+    if (::stat(o.key_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        core::log::write(core::log_level::warn, "client key " + o.key_file + " has mode " + mode +
+                                                    ": accessible by group or others (chmod 600 it)");
+    }
 
     std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
     std::unique_ptr<EVP_PKEY, pkey_deleter> key(PEM_read_bio_PrivateKey(

@@ -26,4 +26,8 @@ std::string redact_header(std::string_view name, std::string_view value);
 /// True for header names whose values are secrets.
 bool is_secret_header(std::string_view name) noexcept;
 
+/// Returns the URL as it may appear in a log: credentials in its userinfo ("user:password@") are
+/// replaced by "<redacted>@"; anything else is kept as it is.
+std::string redact_url(std::string_view url);
+
 } // namespace edgeloop::core

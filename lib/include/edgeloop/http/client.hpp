@@ -50,6 +50,13 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 /// checked against the allowlist. Connections are kept alive and reused per origin and TLS identity, TLS
 /// sessions resumed, and the pool limits (total, per host) queue transfers in FIFO order. The
 /// tls::context is shared by every connection; one client serves any number of concurrent transfers.
+///
+/// Threads: a client is not thread-safe. Everything it does runs on its executor, and its members
+/// (other than async_fetch) must be called there too. When the io_context is run by several threads,
+/// make that executor a strand (`client c(boost::asio::make_strand(ioc), ...)`); then async_fetch may be
+/// initiated from any thread, cancellation signals bound to a transfer must be emitted on the strand
+/// (post the emit to it), and on_body_paced's resume may be called from any thread. Clients on different
+/// strands may share one tls::context. (tests/threads/multi_threads_test.cpp runs this under TSan.)
 class client {
 public:
     /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").

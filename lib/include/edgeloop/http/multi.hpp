@@ -27,7 +27,8 @@ void multi_wait_all(const std::shared_ptr<multi_state>& state,
 
 /// The curl-multi replacement: add transfers, each with its own callbacks and id; cancel one; wait for
 /// all; stop everything. Limits, queueing, reuse and redirects are the client's (client_options::pool).
-/// Use from the client's executor.
+/// Not thread-safe: call every member on the client's executor (a strand when the io_context runs on
+/// several threads: from another thread, post to it, e.g. `post(strand, [&] { m.cancel(id); })`).
 class multi {
 public:
     using id = std::uint64_t;

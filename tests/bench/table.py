@@ -1,0 +1,148 @@
+#!/usr/bin/env python3
+"""Prints tests/bench/run's table from its raw results (one line per client run, tab separated:
+scenario client run ok wall user sys rss_kib requests connections resumed extra)."""
+import statistics
+import sys
+
+results, ncores, runs, quick = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4] == "1"
+
+TITLES = {
+    "a": "(a) GET 1 KiB over 50 keep-alive connections",
+    "b": "(b) GET 1 KiB, a full TLS handshake each (no keep-alive, no resumption), 10 at once",
+    "c": "(c) GET 1 KiB, reconnecting each time with session resumption allowed, 10 at once",
+    "d": "(d) one 100 MiB download",
+    "e": "(e) mutual-TLS POST /topics/topic?qos=1, one keep-alive connection",
+    "f": "(f) edgeloop_bench as (a) with a 2 ms blinker on the same io_context",
+}
+OURS = ["edgeloop_bench", "multi_fetch", "aws_post", "blinker_idle"]
+PEERS = ["libcurl_multi_ref", "curl", "h2load"]
+LABEL = {"h2load": "h2load --h1 *", "curl": "curl CLI", "blinker_idle": "blinker alone"}
+
+rows = []
+with open(results) as f:
+    for line in f:
+        p = line.rstrip("\n").split("\t")
+        if len(p) < 12:
+            continue
+        r = dict(scen=p[0], client=p[1], run=int(p[2]), ok=p[3] == "1", wall=float(p[4] or "nan"),
+                 cpu=float(p[5] or "nan") + float(p[6] or "nan"), rss=int(p[7] or 0) / 1024.0, n=int(p[8]),
+                 conns=int(p[9]), resumed=int(p[10]), extra=p[11])
+        r["cpu_us"] = r["cpu"] / r["n"] * 1e6 if r["n"] else float("nan")
+        r["rate"] = r["n"] / r["wall"] if r["wall"] > 0 and r["n"] else float("nan")
+        if r["scen"] == "d":
+            r["rate"] = 100.0 / r["wall"] if r["wall"] > 0 else float("nan")  # MiB/s
+        rows.append(r)
+
+
+def runs_of(scen, client):
+    return sorted((r for r in rows if r["scen"] == scen and r["client"] == client), key=lambda r: r["run"])
+
+
+def med(xs):
+    xs = [x for x in xs if x == x]
+    return statistics.median(xs) if xs else float("nan")
+
+
+def fmt(xs, digits):
+    xs = [x for x in xs if x == x]
+    if not xs:
+        return "-"
+    return f"{med(xs):.{digits}f} [{min(xs):.{digits}f}-{max(xs):.{digits}f}]"
+
+
+def ratios(scen, a, b, key):
+    """Per-run ratio a/b (same run number: measured side by side)."""
+    rb = {r["run"]: r for r in runs_of(scen, b)}
+    return [r[key] / rb[r["run"]][key] for r in runs_of(scen, a) if r["run"] in rb and rb[r["run"]][key] > 0]
+
+
+verdicts = []
+
+
+def target(name, value, ok, detail):
+    verdicts.append(f"  {'PASS' if ok else 'MISS'}  {name}: {detail}")
+
+
+print()
+print(f"edgeloop benchmark: {runs} runs per client, alternating; nginx 1 worker"
+      + (" on core 0, clients on core 1" if ncores >= 2 else " (one core: no pinning)")
+      + (" -- QUICK (a tenth of the requests; not a measurement)" if quick else ""))
+print("Figures: median [min-max] over runs. CPU = client user+sys per request (main figure: nginx is the"
+      " bottleneck);\nrate = requests/s from wall time (d: MiB/s); RSS = client peak. Ratios: ours/peer per run,"
+      " median [min-max].")
+any_failed = False
+for scen in "abcdef":
+    clients = [c for c in OURS + PEERS if runs_of(scen, c)]
+    if not clients:
+        continue
+    n = runs_of(scen, clients[0])[0]["n"]
+    print()
+    print(f"{TITLES[scen]}: {n} request{'s' if n > 1 else ''}")
+    print(f"  {'client':<20}{'CPU us/req':>24}{'wall s':>22}{'rate':>26}{'RSS MiB':>22}  conns  resumed  ok")
+    for c in clients:
+        rs = runs_of(scen, c)
+        okc = sum(r["ok"] for r in rs)
+        any_failed |= okc != len(rs)
+        print(f"  {LABEL.get(c, c):<20}{fmt([r['cpu_us'] for r in rs], 1):>24}{fmt([r['wall'] for r in rs], 2):>22}"
+              f"{fmt([r['rate'] for r in rs], 0 if scen != 'd' else 1):>26}{fmt([r['rss'] for r in rs], 1):>22}"
+              f"  {med([r['conns'] for r in rs]):>5.0f}  {med([r['resumed'] for r in rs]):>7.0f}"
+              f"  {okc}/{len(rs)}{'' if okc == len(rs) else ' FAILED'}")
+    for o in OURS:
+        if not runs_of(scen, o) or o == "blinker_idle":
+            continue
+        for p in PEERS:
+            if not runs_of(scen, p):
+                continue
+            print(f"  {o} / {LABEL.get(p, p)}: CPU {fmt(ratios(scen, o, p, 'cpu_us'), 2)}"
+                  f"  rate {fmt(ratios(scen, o, p, 'rate'), 2)}  RSS {fmt(ratios(scen, o, p, 'rss'), 2)}")
+    if scen == "f":
+        for c, what in (("edgeloop_bench", "during (a)"), ("blinker_idle", "alone (timer noise of the machine)")):
+            lat = [tuple(int(x) for x in r["extra"].split(",")) for r in runs_of("f", c) if r["extra"] != "-"]
+            if not lat:
+                continue
+            print(f"  2 ms blinker lateness us {what}: p50 {fmt([l[0] for l in lat], 0)}"
+                  f"  p99 {fmt([l[1] for l in lat], 0)}  max {fmt([l[2] for l in lat], 0)}")
+            if c == "edgeloop_bench":
+                p99 = med([l[1] for l in lat])
+                target("blinker lateness p99 <= 1 ms during (a)", p99, p99 <= 1000,
+                       f"median p99 {p99 / 1000:.3f} ms")
+    if any(runs_of(scen, "h2load")):
+        print("  * h2load does not verify the server certificate (no CA option); every other client does.")
+
+    def ratio_target(name, a, b, key, limit, higher_is_better):
+        xs = ratios(scen, a, b, key)
+        if xs:
+            m = med(xs)
+            target(name, m, m >= limit if higher_is_better else m <= limit, f"{m:.2f}x (median of {len(xs)} runs)")
+
+    if scen == "a":
+        ratio_target("client CPU per keep-alive request <= 0.5x libcurl ref", "edgeloop_bench",
+                     "libcurl_multi_ref", "cpu_us", 0.5, False)
+        ratio_target("peak RSS with 50 connections <= 0.6x libcurl ref", "edgeloop_bench", "libcurl_multi_ref",
+                     "rss", 0.6, False)
+    if scen == "b":
+        ratio_target("CPU per full handshake <= 0.65x libcurl ref (server verified)", "edgeloop_bench",
+                     "libcurl_multi_ref", "cpu_us", 0.65, False)
+    if scen == "c":
+        ref = med([r["resumed"] for r in runs_of("c", "libcurl_multi_ref")])
+        for c in ("edgeloop_bench", "multi_fetch"):
+            rs = runs_of("c", c)
+            if rs:
+                n = rs[0]["n"]
+                got = med([r["resumed"] for r in rs])
+                # The first connections (10 at once) cannot resume: nothing is cached yet.
+                target(f"reconnects resume sessions by default ({c})", got, got >= 0.95 * (n - 10),
+                       f"median {got:.0f} of {n} requests on resumed sessions (nginx $ssl_session_reused;"
+                       f" libcurl ref {ref:.0f})")
+    if scen == "d":
+        ratio_target("100 MiB download rate >= 1.0x curl (multi_fetch vs curl CLI)", "multi_fetch", "curl", "rate",
+                     1.0, True)
+    if scen == "e":
+        ratio_target("mTLS keep-alive POST rate >= 1.2x libcurl ref", "edgeloop_bench", "libcurl_multi_ref", "rate",
+                     1.2, True)
+
+print()
+print("Targets:")
+print("\n".join(verdicts) if verdicts else "  (none measured)")
+if any_failed:
+    print("\nSOME CLIENT RUNS FAILED: their figures are not comparable (see the messages above).")
