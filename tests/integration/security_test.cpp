@@ -297,11 +297,10 @@ BOOST_AUTO_TEST_CASE(ip_literal_tricks_are_refused_before_any_connection) {
     const std::vector<std::string> names{"localhost", "allowed.example"};
     for (const char* url :
          {"http://127.1/", "http://2130706433/", "http://0x7f.1/", "http://0177.0.0.1/", "http://0x7f000001/",
-          "http://127.0.0.1/", "http://127.0.0.1./", "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/",
-          "http://[::ffff:127.0.0.1]/", "http://[::ffff:7f00:1]/", "http://allowed.example@127.0.0.1/",
-          "http://localhost:80@127.0.0.1/", "http://127%2E0%2E0%2E1/", "http://localhost.evil.example/",
-          "http://evillocalhost/", "http://allowed.example.evil.example/",
-          "https://allowed.example%2Eevil.example/"})
+          "http://127.0.0.1/", "http://[::1]/", "http://[0:0:0:0:0:0:0:1]/", "http://[::ffff:127.0.0.1]/",
+          "http://[::ffff:7f00:1]/", "http://allowed.example@127.0.0.1/", "http://localhost:80@127.0.0.1/",
+          "http://127%2E0%2E0%2E1/", "http://localhost.evil.example/", "http://evillocalhost/",
+          "http://allowed.example.evil.example/", "https://allowed.example%2Eevil.example/"})
         BOOST_TEST(refusal(names, url) == make_error_code(http::error::host_not_allowed), url);
 
     // An address entry matches the address only, written in the one canonical form.
@@ -309,10 +308,11 @@ BOOST_AUTO_TEST_CASE(ip_literal_tricks_are_refused_before_any_connection) {
     for (const char* url : {"http://127.1/", "http://2130706433/", "http://0x7f.0.0.1/",
                             "http://[::ffff:127.0.0.1]/", "http://localhost/", "http://[::1]/"})
         BOOST_TEST(refusal(loopback, url) == make_error_code(http::error::host_not_allowed), url);
-    // Boost.URL reads "127.0.0.1." as the address 127.0.0.1, and that address is what is connected to:
-    // allowed, consistently (nothing listens on port 80 here).
+    // Boost.URL 1.81 reads "127.0.0.1.:PORT/" as the address 127.0.0.1 followed by the path ".:PORT/"
+    // (port 80, not PORT): parse_url refuses such a URL (found by url_fuzz), whatever the list says.
     const auto absolute = "http://127.0.0.1.:" + std::to_string(free_port()) + "/";
-    BOOST_TEST(refusal(loopback, absolute) == make_error_code(http::error::connection_refused));
+    BOOST_TEST(refusal(loopback, absolute) == make_error_code(http::error::invalid_url));
+    BOOST_TEST(refusal(names, "http://127.0.0.1./") == make_error_code(http::error::invalid_url));
 }
 
 BOOST_AUTO_TEST_CASE(allowed_names_match_whatever_their_case_or_trailing_dot) {
