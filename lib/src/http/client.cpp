@@ -235,10 +235,14 @@ void fetch_op::close_body_file() noexcept {
 void fetch_op::begin_hop() {
     if (completed_)
         return;
-    auto parsed = parse_url(current_url_);
-    if (!parsed)
-        return abort(parsed.error());
-    url_ = std::move(*parsed);
+    if (current_url_ != state_->parsed_url) {
+        auto parsed = parse_url(current_url_);
+        if (!parsed)
+            return abort(parsed.error());
+        state_->parsed_url_parts = std::move(*parsed);
+        state_->parsed_url = current_url_;
+    }
+    url_ = state_->parsed_url_parts;
     info_.peer = url_.authority();
     info_.final_url = current_url_;
     if (!state_->allow.allows(url_.host)) {
