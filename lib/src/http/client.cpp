@@ -132,7 +132,6 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
     , req_(std::move(req))
     , h_(std::move(h))
     , handler_(std::move(handler))
-    , resolver_(state_->ex)
     , phase_timer_(state_->ex)
     , total_timer_(state_->ex)
     , started_(std::chrono::steady_clock::now()) {
@@ -287,10 +286,13 @@ bool fetch_op::try_acquire() {
     info_.reused_connection = false;
     info_.alpn.clear();
     arm(opts().timeouts.resolve, error::resolve_timeout);
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
-                                self->on_resolve(ec, std::move(r));
-                            });
+    if (!resolver_)
+        resolver_.emplace(state_->ex);
+    resolver_->async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
+            self->on_resolve(ec, std::move(r));
+        });
     return true;
 }
 
@@ -765,7 +767,8 @@ void fetch_op::finish() {
 /// Ends the transfer with a failure (or cancellation) and drops its connection at once.
 void fetch_op::abort(const error_code& ec) {
     complete(ec);
-    resolver_.cancel();
+    if (resolver_)
+        resolver_->cancel();
     // Closing makes pending operations complete at once; the connection object itself must outlive
     // them (they use its socket and TLS stream), so it stays until this operation is released.
     if (conn_)
