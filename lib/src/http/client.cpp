@@ -240,9 +240,12 @@ void fetch_op::begin_hop() {
             return abort(parsed.error());
         state_->parsed_url_parts = std::move(*parsed);
         state_->parsed_url = current_url_;
+        state_->parsed_url_authority = state_->parsed_url_parts.authority();
+        state_->parsed_url_origin =
+            (state_->parsed_url_parts.tls ? "https://" : "http://") + state_->parsed_url_authority;
     }
     url_ = state_->parsed_url_parts;
-    info_.peer = url_.authority();
+    info_.peer = state_->parsed_url_authority;
     info_.final_url = current_url_;
     if (!state_->allow.allows(url_.host)) {
         info_.detail = "host " + url_.host;
@@ -252,11 +255,13 @@ void fetch_op::begin_hop() {
         info_.detail = "client has no TLS context";
         return abort(tls::error::handshake_failed);
     }
-    const std::string origin = (url_.tls ? "https://" : "http://") + url_.authority();
+    const std::string& origin = state_->parsed_url_origin;
     if (first_origin_.empty())
         first_origin_ = origin;
     anonymous_ = anonymous_ || origin != first_origin_;
-    key_ = origin + (anonymous_ && state_->tls_anonymous ? "#anonymous" : "");
+    key_ = origin;
+    if (anonymous_ && state_->tls_anonymous)
+        key_ += "#anonymous";
     if (!try_acquire())
         enqueue();
 }

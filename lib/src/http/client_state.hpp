@@ -95,6 +95,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// more than the comparison (a cache of one: no eviction, no growth).
     std::string parsed_url;
     url_parts parsed_url_parts;
+    std::string parsed_url_authority; ///< parsed_url_parts.authority()
+    std::string parsed_url_origin;    ///< scheme://authority, the pool key's origin
 
     std::size_t open_total = 0;
     std::unordered_map<std::string, std::size_t> open_per_host;
