@@ -13,6 +13,7 @@
 
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/post.hpp>
 
 #include <stdlib.h>
 
@@ -119,11 +120,14 @@ private:
         if (opt_.count > 1)
             std::printf(" (message %u of %u)", number_, opt_.count);
         std::printf("...\n");
-        std::fflush(stdout);
 
         http::handlers h;
         h.on_response = [this](const http::response_head& head) {
-            head_ = head;
+            // The reason phrase always; the headers only when they are printed (-v).
+            if (opt_.verbose > 0)
+                head_ = head;
+            else
+                head_.reason = head.reason;
             if (const auto value = head.header("Retry-After"); !value.empty())
                 if (const auto delay = retry::parse_retry_after(value))
                     retry_after_ = std::chrono::duration_cast<milliseconds>(*delay);
@@ -144,6 +148,10 @@ private:
                                     report_response();
                                     std::move(handler)(aws::parse_response(info_.status, body_).error);
                                 }));
+        // One flush per message, for the lines above and the previous response's: posted behind the
+        // transfer's start, it runs once the request is on its way, off the round trip's critical path,
+        // and still within that round trip (the output stays prompt).
+        boost::asio::post(client_.get_executor(), [] { std::fflush(stdout); });
     }
 
     void report_response() {
@@ -159,7 +167,7 @@ private:
         }
         std::printf("Response Status:\n%u %s\n", info_.status, head_.reason.c_str());
         std::printf("Response Body:\n%s\n", body_.c_str());
-        std::fflush(stdout);
+        // Flushed by the next attempt (after its request is sent) or by finish().
     }
 
     std::string reason(const boost::system::error_code& ec) const {
@@ -183,6 +191,7 @@ private:
                 return;
             }
             status_ = aws_post::exit_ok;
+            std::fflush(stdout);
             reactor_.stop();
             return;
         }

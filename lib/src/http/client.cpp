@@ -132,7 +132,6 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
     , req_(std::move(req))
     , h_(std::move(h))
     , handler_(std::move(handler))
-    , resolver_(state_->ex)
     , phase_timer_(state_->ex)
     , total_timer_(state_->ex)
     , started_(std::chrono::steady_clock::now()) {
@@ -235,11 +234,18 @@ void fetch_op::close_body_file() noexcept {
 void fetch_op::begin_hop() {
     if (completed_)
         return;
-    auto parsed = parse_url(current_url_);
-    if (!parsed)
-        return abort(parsed.error());
-    url_ = std::move(*parsed);
-    info_.peer = url_.authority();
+    if (current_url_ != state_->parsed_url) {
+        auto parsed = parse_url(current_url_);
+        if (!parsed)
+            return abort(parsed.error());
+        state_->parsed_url_parts = std::move(*parsed);
+        state_->parsed_url = current_url_;
+        state_->parsed_url_authority = state_->parsed_url_parts.authority();
+        state_->parsed_url_origin =
+            (state_->parsed_url_parts.tls ? "https://" : "http://") + state_->parsed_url_authority;
+    }
+    url_ = state_->parsed_url_parts;
+    info_.peer = state_->parsed_url_authority;
     info_.final_url = current_url_;
     if (!state_->allow.allows(url_.host)) {
         info_.detail = "host " + url_.host;
@@ -249,11 +255,13 @@ void fetch_op::begin_hop() {
         info_.detail = "client has no TLS context";
         return abort(tls::error::handshake_failed);
     }
-    const std::string origin = (url_.tls ? "https://" : "http://") + url_.authority();
+    const std::string& origin = state_->parsed_url_origin;
     if (first_origin_.empty())
         first_origin_ = origin;
     anonymous_ = anonymous_ || origin != first_origin_;
-    key_ = origin + (anonymous_ && state_->tls_anonymous ? "#anonymous" : "");
+    key_ = origin;
+    if (anonymous_ && state_->tls_anonymous)
+        key_ += "#anonymous";
     if (!try_acquire())
         enqueue();
 }
@@ -283,10 +291,13 @@ bool fetch_op::try_acquire() {
     info_.reused_connection = false;
     info_.alpn.clear();
     arm(opts().timeouts.resolve, error::resolve_timeout);
-    resolver_.async_resolve(url_.host, std::to_string(url_.port),
-                            [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
-                                self->on_resolve(ec, std::move(r));
-                            });
+    if (!resolver_)
+        resolver_.emplace(state_->ex);
+    resolver_->async_resolve(
+        url_.host, std::to_string(url_.port),
+        [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
+            self->on_resolve(ec, std::move(r));
+        });
     return true;
 }
 
@@ -766,7 +777,8 @@ void fetch_op::finish() {
 /// Ends the transfer with a failure (or cancellation) and drops its connection at once.
 void fetch_op::abort(const error_code& ec) {
     complete(ec);
-    resolver_.cancel();
+    if (resolver_)
+        resolver_->cancel();
     // Closing makes pending operations complete at once; the connection object itself must outlive
     // them (they use its socket and TLS stream), so it stays until this operation is released.
     if (conn_)

@@ -4,6 +4,7 @@
 // the queue of transfers waiting for a connection slot, and the TLS session cache.
 
 #include <edgeloop/http/client.hpp>
+#include <edgeloop/http/url.hpp>
 #include <edgeloop/net/allowlist.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -90,6 +91,12 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::atomic<std::uint64_t> cancel_epoch{0};
     std::list<std::shared_ptr<fetch_op>> waiting; ///< FIFO of transfers waiting for a connection slot
     std::list<std::shared_ptr<connection>> idle;  ///< back: most recently used
+    /// The last URL parse_url accepted and its parts: transfers usually repeat a URL, and a parse costs
+    /// more than the comparison (a cache of one: no eviction, no growth).
+    std::string parsed_url;
+    url_parts parsed_url_parts;
+    std::string parsed_url_authority; ///< parsed_url_parts.authority()
+    std::string parsed_url_origin;    ///< scheme://authority, the pool key's origin
 
     std::size_t open_total = 0;
     std::unordered_map<std::string, std::size_t> open_per_host;

@@ -79,7 +79,8 @@ private:
     std::string key_;
     bool anonymous_ = false; ///< the client identity is withheld (another origin after a redirect)
     transfer_info info_;
-    boost::asio::ip::tcp::resolver resolver_;
+    /// Made for the first new connection: most transfers reuse one and never resolve.
+    std::optional<boost::asio::ip::tcp::resolver> resolver_;
     std::shared_ptr<connection> conn_;
     boost::asio::steady_timer phase_timer_;
     boost::asio::steady_timer total_timer_;

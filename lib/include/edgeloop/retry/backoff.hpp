@@ -13,7 +13,8 @@ namespace edgeloop::retry {
 using random_source = std::function<std::uint32_t()>;
 
 /// A std::mt19937 seeded from std::random_device (the kernel's entropy), so that gateways that lost
-/// their uplink together do not retry in lock step, which is the whole point of jitter.
+/// their uplink together do not retry in lock step, which is the whole point of jitter. Seeded on the
+/// first draw (seeding is costly, and most sources never draw); copies share the engine.
 random_source default_random_source();
 
 /// Full-jitter exponential backoff, sans-io: exactly backoffAlgorithm's BackoffAlgorithm_GetNextBackoff.
