@@ -7,55 +7,54 @@
 // and that a connection that saw the fault was not reused (server-side connection counts), (4) that the
 // process has as many descriptors open afterwards as before.
 //
-// | fault                                                     | error (edgeloop.http / edgeloop.tls)  | where
-// |
-// |-----------------------------------------------------------|---------------------------------------|-------|
-// | reset (RST) before the response head                      | http connection_reset, status 0       | here
-// | | reset in the middle of the head                           | http connection_reset, status 0       |
-// here | | reset after the head, before the body                     | http connection_reset, status 200 |
-// here | | reset mid-body (plain, and over TLS)                      | http connection_reset, N body bytes |
-// here | | close (FIN) before any response                           | http no_response | here | |
-// Content-Length longer than the body, then close           | http partial_response, N body bytes   | here |
-// | close in the middle of a chunk                            | http partial_response, N body bytes   | here
-// | | TLS close without close_notify mid-body                   | http partial_response, N body bytes   |
-// here | | TLS close without close_notify after a complete body      | none: success, connection not reused
-// | here | |   (keep-alive, and Connection: close)                     | |      | | stall at accept (full
-// listen backlog)                     | http connect_timeout                  | here | | stall in the TLS
-// handshake                                | http handshake_timeout                | here | | reset in the
-// TLS handshake                                | http connection_reset                 | here | | stall
-// before the head                                     | http response_head_timeout            | here | |
-// stall mid-body                                            | http idle_timeout, N body bytes       | here |
-// | malformed status line                                     | http malformed_response               | here
-// | | invalid character in a header name                        | http malformed_response               |
-// here | | oversized head (over limits::max_header_bytes)            | http header_too_large | here | |
-// negative Content-Length                                   | http malformed_response               | here |
-// | non-numeric Content-Length                                | http malformed_response               | here
-// | | two different Content-Lengths                             | http malformed_response               |
-// here | | invalid chunk size (not hex)                              | http malformed_response | here | |
-// chunk size overflowing 64 bits                            | http malformed_response               | here |
-// | bytes past the end of the body (extraneous data)          | none: success, connection not reused  | here
-// | | HTTP/0.9-style reply (no status line), then close         | http malformed_response               |
-// here | | 100 Continue and 103 Early Hints before the final status  | none: skipped, final 200 delivered |
-// here | | unsolicited 101 Switching Protocols                       | http malformed_response | here | |
-// redirect loop (Location: itself)                          | http too_many_redirects               | here |
-// | server refuses every offered ALPN protocol                | tls alpn_not_negotiated               | here
-// | | server ignores ALPN (selects none)                        | none: success, transfer_info.alpn ""  |
-// here | | server demands a client certificate the client lacks      | tls client_certificate_rejected | here
-// (+ mtls_test with s_server) | | expired / not yet valid / wrong host / untrusted issuer / | tls
-// certificate_expired,              | here (bad_certificate, pool and fds) | |   self-signed server
-// certificate                          |   certificate_not_yet_valid,          | + tls_errors_test (openssl
-// s_server) | |                                                           |   host_name_mismatch,
-// untrusted_issuer,|      | |                                                           |
-// self_signed_certificate             |      | | IP-address URL, certificate for another name              |
-// tls host_name_mismatch                | tls_errors_test | | server offering only TLS 1.1 | tls
-// protocol_version_rejected         | tls_errors_test | | nothing listening | http connection_refused |
-// deadlines_test | | DNS failure (.invalid name)                               | http resolve_failed |
-// deadlines_test; apps: multi_fetch_app, aws_post_app | | kept-alive connection closed by the server while
-// idle     | none: fresh connection, success       | pool_test | | kept-alive connection closed as it is
-// reused              | none: retried once on a fresh one     | bodies_test (not for body_source) | | server
-// down, then up during aws_post's backoff            | later attempt succeeds, exit 0        |
-// aws_post_app_test | | SIGTERM mid-transfer (multi_fetch, aws_post)              | exit 4; no partial file;
-// LED1 off     | multi_fetch_app_test, aws_post_app_test |
+// clang-format off
+// | fault                                                    | error (edgeloop.http / edgeloop.tls)    | where
+// |----------------------------------------------------------|-----------------------------------------|------
+// | reset (RST) before the response head                     | http connection_reset, status 0         | here
+// | reset in the middle of the head                          | http connection_reset, status 0         | here
+// | reset after the head, before the body                    | http connection_reset, status 200       | here
+// | reset mid-body (plain, and over TLS)                     | http connection_reset, N body bytes     | here
+// | close (FIN) before any response                          | http no_response                        | here
+// | Content-Length longer than the body, then close          | http partial_response, N body bytes     | here
+// | close in the middle of a chunk                           | http partial_response, N body bytes     | here
+// | TLS close without close_notify mid-body                  | http partial_response, N body bytes     | here
+// | TLS close without close_notify after a complete body     | none: success, connection not reused    | here
+// | stall at accept (full listen backlog)                    | http connect_timeout                    | here
+// | stall in the TLS handshake                               | http handshake_timeout                  | here
+// | reset in the TLS handshake                               | http connection_reset                   | here
+// | stall before the head                                    | http response_head_timeout              | here
+// | stall mid-body                                           | http idle_timeout, N body bytes         | here
+// | malformed status line                                    | http malformed_response                 | here
+// | invalid character in a header name                       | http malformed_response                 | here
+// | oversized head (over limits::max_header_bytes)           | http header_too_large                   | here
+// | negative Content-Length                                  | http malformed_response                 | here
+// | non-numeric Content-Length                               | http malformed_response                 | here
+// | two different Content-Lengths                            | http malformed_response                 | here
+// | invalid chunk size (not hex)                             | http malformed_response                 | here
+// | chunk size overflowing 64 bits                           | http malformed_response                 | here
+// | bytes past the end of the body (extraneous data)         | none: success, connection not reused    | here
+// | HTTP/0.9-style reply (no status line), then close        | http malformed_response                 | here
+// | 100 Continue and 103 Early Hints before the final status | none: skipped, final 200 delivered      | here
+// | unsolicited 101 Switching Protocols                      | http malformed_response                 | here
+// | status below 100 (HTTP/1.1 020)                          | http malformed_response                 | fuzz corpus response/status-below-100
+// | redirect loop (Location: itself)                         | http too_many_redirects                 | here
+// | server refuses every offered ALPN protocol               | tls alpn_not_negotiated                 | here
+// | server ignores ALPN (selects none)                       | none: success, transfer_info.alpn empty | here
+// | server demands a client certificate the client lacks     | tls client_certificate_rejected         | here, mtls_test
+// | expired server certificate                               | tls certificate_expired                 | here, tls_errors_test
+// | not yet valid server certificate                         | tls certificate_not_yet_valid           | here, tls_errors_test
+// | certificate for another host name                        | tls host_name_mismatch                  | here, tls_errors_test
+// | untrusted issuer                                         | tls untrusted_issuer                    | here, tls_errors_test
+// | self-signed server certificate                           | tls self_signed_certificate             | here, tls_errors_test
+// | IP-address URL, certificate for another name             | tls host_name_mismatch                  | tls_errors_test
+// | server offering only TLS 1.1                             | tls protocol_version_rejected           | tls_errors_test
+// | nothing listening                                        | http connection_refused                 | deadlines_test
+// | DNS failure (.invalid name)                              | http resolve_failed                     | deadlines_test, multi_fetch_app, aws_post_app
+// | kept-alive connection closed by the server while idle    | none: fresh connection, success         | pool_test
+// | kept-alive connection closed as it is reused             | none: retried once on a fresh one       | bodies_test
+// | server down, then up during aws_post's backoff           | later attempt succeeds, exit 0          | aws_post_app_test
+// | SIGTERM mid-transfer (multi_fetch, aws_post)             | exit 4; no partial file; LED1 off       | multi_fetch_app, aws_post_app
+// clang-format on
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/multi.hpp>
 
