@@ -66,16 +66,9 @@ options parse_options(int argc, const char* const argv[]) {
     raw_values raw;
     auto desc = describe_options(o, raw);
     po::variables_map vm;
-    try {
-        auto parsed =
-            po::command_line_parser(argc, argv).options(desc).style(po::command_line_style::unix_style).run();
-        po::store(parsed, vm);
-        po::notify(vm);
-        for (const auto& opt : parsed.options)
-            o.verbose += opt.string_key == "verbose";
-    } catch (const po::error& e) {
-        throw usage_error(app_common::error_message(e, argc, argv));
-    }
+    po::command_line_parser parser(argc, argv);
+    parser.options(desc).style(po::command_line_style::unix_style);
+    o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
     o.help = vm.count("help") > 0;
     if (o.help)
         return o;

@@ -2,6 +2,8 @@
 
 // Command-line pieces both apps share.
 
+#include <boost/program_options.hpp>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -43,6 +45,24 @@ std::string error_message(const ProgramOptionsError& e, int argc, const char* co
         }
     }
     return e.what();
+}
+
+/// Runs a Boost.Program_options command-line parser (options, positionals and style already set) into
+/// vm and returns how often -v/--verbose was given; a parse error becomes a usage_error.
+inline int parse_command_line(boost::program_options::command_line_parser& parser,
+                              boost::program_options::variables_map& vm, int argc, const char* const argv[]) {
+    namespace po = boost::program_options;
+    try {
+        auto parsed = parser.run();
+        po::store(parsed, vm);
+        po::notify(vm);
+        int verbose = 0;
+        for (const auto& opt : parsed.options)
+            verbose += opt.string_key == "verbose";
+        return verbose;
+    } catch (const po::error& e) {
+        throw usage_error(error_message(e, argc, argv));
+    }
 }
 
 } // namespace app_common

@@ -68,19 +68,9 @@ options parse_options(int argc, const char* const argv[]) {
     positional.add("url", -1);
 
     po::variables_map vm;
-    try {
-        auto parsed = po::command_line_parser(argc, argv)
-                          .options(all)
-                          .positional(positional)
-                          .style(po::command_line_style::unix_style)
-                          .run();
-        po::store(parsed, vm);
-        po::notify(vm);
-        for (const auto& opt : parsed.options)
-            o.verbose += opt.string_key == "verbose";
-    } catch (const po::error& e) {
-        throw usage_error(app_common::error_message(e, argc, argv));
-    }
+    po::command_line_parser parser(argc, argv);
+    parser.options(all).positional(positional).style(po::command_line_style::unix_style);
+    o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
     o.help = vm.count("help") > 0;
     o.now = vm.count("now") > 0;
     o.demo = vm.count("demo") > 0;
