@@ -359,4 +359,47 @@ BOOST_AUTO_TEST_CASE(every_redirect_hop_is_checked_against_ip_literal_tricks) {
     BOOST_TEST(ok.body.size() == 10u);
 }
 
+// --- request head ---------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(header_or_method_that_would_split_the_request_head_is_refused_before_connecting) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}));
+    const auto url = server.url("/200");
+    struct bad_case {
+        std::string method;
+        http::header_list headers;
+        std::string why; ///< words expected in transfer_info::detail
+    };
+    const std::vector<bad_case> cases{
+        {"GET", {{"X-Note", "a\r\nX-Injected: 1"}}, "X-Note: the value contains CR, LF or NUL"},
+        {"GET", {{"X-Note", "a\nGET /other HTTP/1.1"}}, "X-Note: the value contains CR, LF or NUL"},
+        {"GET", {{"X-Note", std::string("a\0b", 3)}}, "X-Note: the value contains CR, LF or NUL"},
+        {"GET", {{"X-Bad Name", "1"}}, "a header name is not an HTTP token"},
+        {"GET", {{"", "1"}}, "a header name is not an HTTP token"},
+        {"GET", {{"X-A:B", "1"}}, "a header name is not an HTTP token"},
+        {"GET /x HTTP/1.1\r\nX:", {}, "the method is not an HTTP token"},
+        {"", {}, "the method is not an HTTP token"},
+    };
+    for (const auto& c : cases) {
+        http::request req = get(url);
+        req.method = c.method;
+        req.headers = c.headers;
+        auto out = fetch(ioc, client, std::move(req));
+        BOOST_TEST(out.ec == make_error_code(http::error::invalid_request),
+                   c.why << ": " << out.ec.message());
+        BOOST_TEST(contains(out.info.detail, c.why), out.info.detail);
+        // The secret-looking value is never echoed back in the detail.
+        BOOST_TEST(!contains(out.info.detail, "Injected"), out.info.detail);
+    }
+    BOOST_TEST(server.connections_accepted() == 0u);
+    // Ordinary tokens with the special characters RFC 9110 allows still go out.
+    http::request ok = get(url);
+    ok.method = "GET";
+    ok.headers = {{"X-Odd!#$%&'*+-.^_`|~Name", "value with spaces, \"quotes\" and\ttabs"}};
+    auto out = fetch(ioc, client, std::move(ok));
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.status == 200u);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -9,10 +9,10 @@
 #include <boost/asio/dispatch.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
 #include <boost/beast/http/read.hpp>
-#include <boost/beast/http/write.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -25,7 +25,10 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <charconv>
+#include <cstring>
 #include <limits>
+#include <span>
 #include <string_view>
 #include <system_error>
 
@@ -117,6 +120,20 @@ bool is_parse_error(const error_code& ec) {
     }
 }
 
+/// RFC 9110 5.6.2: a method or field name is a token.
+bool is_token(std::string_view s) {
+    static constexpr std::string_view specials = "!#$%&'*+-.^_`|~";
+    return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
+        return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+               specials.find(c) != std::string_view::npos;
+    });
+}
+
+/// A field value must not end the field or the head early (RFC 9110 5.5: CR, LF and NUL are invalid).
+bool is_field_value(std::string_view s) {
+    return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
+}
+
 /// False when the bytes received instead of a response head cannot begin "HTTP/1.x".
 bool could_be_http(const beast::flat_buffer& received) {
     constexpr std::string_view prefix = "HTTP/1.";
@@ -142,6 +159,7 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
 fetch_op::~fetch_op() {
     state_->active.erase(this);
     close_body_file();
+    state_->give_back_chunk(std::move(chunk_));
 }
 
 void fetch_op::start() {
@@ -190,6 +208,20 @@ bool fetch_op::check_request() {
         info_.detail = "set only one of on_body and on_body_paced";
         abort(error::invalid_request);
         return false;
+    }
+    // The head is written as given: nothing in it may end a line early (request smuggling).
+    if (!is_token(req_.method)) {
+        info_.detail = "the method is not an HTTP token";
+        abort(error::invalid_request);
+        return false;
+    }
+    for (const auto& [name, value] : req_.headers) {
+        if (!is_token(name) || !is_field_value(value)) {
+            info_.detail = is_token(name) ? "header " + name + ": the value contains CR, LF or NUL"
+                                          : "a header name is not an HTTP token";
+            abort(error::invalid_request);
+            return false;
+        }
     }
     if (req_.body_file.empty())
         return true;
@@ -389,50 +421,59 @@ void fetch_op::on_handshake(const error_code& ec) {
 }
 
 void fetch_op::write_request() {
-    serializer_.reset();
-    wire_ = {};
-    wire_.version(11);
-    wire_.target(url_.target);
-    const auto verb = bhttp::string_to_verb(req_.method);
-    if (verb == bhttp::verb::unknown)
-        wire_.method_string(req_.method);
+    const auto& method = req_.method;
+    is_head_ = method == "HEAD";
+    // The framing follows from the body, whatever the caller's headers said.
+    if (!req_.body_file.empty()) {
+        if (!open_body_file())
+            return;
+        framing_ = framing::file;
+    } else if (req_.body_source)
+        framing_ = framing::chunked;
+    else if (!req_.body.empty() || method == "POST" || method == "PUT")
+        framing_ = framing::length;
     else
-        wire_.method(verb);
-    wire_.set(bhttp::field::host, url_.host_header());
+        framing_ = framing::none;
+
+    head_.clear();
+    head_.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\n");
+    bool has_host = false;
     bool has_user_agent = false;
+    for (const auto& [name, value] : req_.headers) {
+        has_host = has_host || beast::iequals(name, "host");
+        has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
+    }
+    if (!has_host)
+        head_.append("Host: ").append(url_.host_header()).append("\r\n");
     for (const auto& [name, value] : req_.headers) {
         // Credentials go only to the origin they were given for.
         if (anonymous_ && core::is_secret_header(name))
             continue;
-        has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
-        wire_.insert(name, value);
+        if (framing_ != framing::none &&
+            (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding")))
+            continue;
+        if (!opts().pool.keep_alive && beast::iequals(name, "connection"))
+            continue;
+        head_.append(name).append(": ").append(value).append("\r\n");
     }
     if (!has_user_agent && !opts().user_agent.empty())
-        wire_.set(bhttp::field::user_agent, opts().user_agent);
+        head_.append("User-Agent: ").append(opts().user_agent).append("\r\n");
     if (!opts().pool.keep_alive)
-        wire_.set(bhttp::field::connection, "close");
-    if (!chunk_) // not zero-filled: only bytes read or produced into it are ever used
-        chunk_ = std::make_shared_for_overwrite<unsigned char[]>(opts().limits.body_chunk_bytes);
-    // The framing follows from the body, whatever the caller's headers said. With more == true the
-    // serializer writes what it has and then asks for the next piece (need_buffer, see on_write).
-    auto& body = wire_.body();
-    body = {};
-    body.more = false; // buffer_body's default is true
-    if (!req_.body_file.empty()) {
-        if (!open_body_file())
-            return;
-        wire_.content_length(body_file_size_);
-        body.more = true;
-    } else if (req_.body_source) {
-        wire_.chunked(true);
-        body.more = true;
-    } else if (!req_.body.empty() || verb == bhttp::verb::post || verb == bhttp::verb::put) {
-        wire_.content_length(req_.body.size());
-        if (!req_.body.empty()) {
-            body.data = req_.body.data();
-            body.size = req_.body.size();
-        }
+        head_.append("Connection: close\r\n");
+    switch (framing_) {
+    case framing::none:
+        break;
+    case framing::length:
+        head_.append("Content-Length: ").append(std::to_string(req_.body.size())).append("\r\n");
+        break;
+    case framing::file:
+        head_.append("Content-Length: ").append(std::to_string(body_file_size_)).append("\r\n");
+        break;
+    case framing::chunked:
+        head_.append("Transfer-Encoding: chunked\r\n");
+        break;
     }
+    head_.append("\r\n");
     if (core::log::enabled(core::log_level::debug)) {
         std::string line =
             info_.peer + ": > " + req_.method + " " + url_.target + (reused_ ? " (reused connection)" : "");
@@ -441,51 +482,47 @@ void fetch_op::write_request() {
         core::log::write(core::log_level::debug, line);
     }
     ++conn_->requests;
-    serializer_.emplace(wire_);
+    if (!next_piece(true))
+        return;
     write_next();
 }
 
-/// One write of the request: the head and the body piece at hand. The write deadline covers each write
-/// on its own, so a long upload is bounded per piece, not as a whole (the total deadline bounds that).
-void fetch_op::write_next() {
-    arm(opts().timeouts.write, error::write_timeout);
-    with_stream([this](auto& s) {
-        bhttp::async_write(s, *serializer_, [self = shared_from_this()](const error_code& ec, std::size_t) {
-            self->on_write(ec);
-        });
-    });
-}
-
-void fetch_op::on_write(error_code ec) {
-    if (completed_)
-        return;
-    if (ec == bhttp::error::need_buffer) {
-        if (!fill_body_piece())
-            return;
-        return write_next();
-    }
-    if (ec)
-        return fail_io(ec, error::write_failed);
-    close_body_file();
-    read_header();
-}
-
-/// Puts the next piece of a streamed request body into the chunk buffer; an empty piece with
-/// more == false ends the body (for chunked coding the serializer then writes the last chunk).
-bool fetch_op::fill_body_piece() {
+/// Stages the next write in out_buffers_: the head (first write only) with the next piece of the body
+/// and its chunk framing, contiguous where that is cheap, so that a small request is one TLS record and
+/// one system call. Sets last_piece_ when this write ends the request. False: the transfer failed.
+bool fetch_op::next_piece(bool with_head) {
     const std::size_t capacity = opts().limits.body_chunk_bytes;
-    auto& body = wire_.body();
-    std::size_t n = 0;
-    if (!req_.body_file.empty()) {
+    const std::size_t head = with_head ? head_.size() : 0;
+    out_count_ = 1;
+    last_piece_ = true;
+    switch (framing_) {
+    case framing::none:
+    case framing::length: {
+        const std::string& body = req_.body;
+        if (body.size() <= capacity) {
+            out_.assign(head_).append(body);
+            out_buffers_[0] = net::buffer(out_);
+        } else { // a large body goes out as it is, not copied
+            out_buffers_[0] = net::buffer(head_);
+            out_buffers_[1] = net::buffer(body);
+            out_count_ = 2;
+        }
+        return true;
+    }
+    case framing::file: {
         const auto want =
             static_cast<std::size_t>(std::min<std::uint64_t>(capacity, body_file_size_ - body_file_sent_));
+        out_.resize(head + want);
+        if (with_head)
+            std::memcpy(out_.data(), head_.data(), head);
+        std::size_t n = 0;
         while (n < want) {
             const ssize_t got =
-                ::pread(body_fd_, chunk_.get() + n, want - n, static_cast<off_t>(body_file_sent_ + n));
+                ::pread(body_fd_, out_.data() + head + n, want - n, static_cast<off_t>(body_file_sent_ + n));
             if (got < 0 && errno == EINTR)
                 continue;
             if (got <= 0) {
-                // Content-Length is already on the wire: the request cannot be completed.
+                // Content-Length is already on the wire (or about to be): the request cannot be completed.
                 info_.detail = req_.body_file + ": " +
                                (got < 0 ? std::generic_category().message(errno)
                                         : std::string("file shrank while it was being sent"));
@@ -495,9 +532,18 @@ bool fetch_op::fill_body_piece() {
             n += static_cast<std::size_t>(got);
         }
         body_file_sent_ += n;
-        body.more = body_file_sent_ < body_file_size_;
-    } else {
-        n = req_.body_source(std::span<std::byte>(reinterpret_cast<std::byte*>(chunk_.get()), capacity));
+        last_piece_ = body_file_sent_ >= body_file_size_;
+        out_buffers_[0] = net::buffer(out_);
+        return true;
+    }
+    case framing::chunked: {
+        // Layout: [head][hex size CRLF][data][CRLF]; the data is produced in place first, then the head
+        // and the chunk size are put right before it.
+        constexpr std::size_t max_prefix = 16 + 2;
+        const std::size_t data_at = head + max_prefix;
+        out_.resize(data_at + capacity + 2 + 5);
+        const std::size_t n = req_.body_source(
+            std::span<std::byte>(reinterpret_cast<std::byte*>(out_.data() + data_at), capacity));
         if (completed_)
             return false; // the source cancelled the transfer
         if (n > capacity) {
@@ -505,22 +551,68 @@ bool fetch_op::fill_body_piece() {
             abort(error::invalid_request);
             return false;
         }
-        body.more = n > 0;
+        std::size_t end = data_at + n;
+        std::size_t begin = data_at;
+        if (n > 0) {
+            char prefix[max_prefix];
+            const auto r = std::to_chars(prefix, prefix + 16, n, 16);
+            std::memcpy(r.ptr, "\r\n", 2);
+            const auto len = static_cast<std::size_t>(r.ptr + 2 - prefix);
+            begin -= len;
+            std::memcpy(out_.data() + begin, prefix, len);
+            std::memcpy(out_.data() + end, "\r\n", 2);
+            end += 2;
+            last_piece_ = false;
+        } else {
+            std::memcpy(out_.data() + end, "0\r\n\r\n", 5); // the last chunk, no trailers
+            end += 5;
+        }
+        begin -= head;
+        if (with_head)
+            std::memcpy(out_.data() + begin, head_.data(), head);
+        out_buffers_[0] = net::buffer(out_.data() + begin, end - begin);
+        return true;
     }
-    body.data = n > 0 ? chunk_.get() : nullptr;
-    body.size = n;
+    }
     return true;
 }
 
+/// One write: the head and/or a body piece. The write deadline covers each write on its own, so a long
+/// upload is bounded per piece, not as a whole (the total deadline bounds that).
+void fetch_op::write_next() {
+    arm(opts().timeouts.write, error::write_timeout);
+    with_stream([this](auto& s) {
+        auto done = [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); };
+        if (out_count_ == 1)
+            net::async_write(s, out_buffers_[0], std::move(done));
+        else
+            net::async_write(s, out_buffers_, std::move(done));
+    });
+}
+
+void fetch_op::on_write(error_code ec) {
+    if (completed_)
+        return;
+    if (ec)
+        return fail_io(ec, error::write_failed);
+    if (!last_piece_) {
+        if (!next_piece(false))
+            return;
+        return write_next();
+    }
+    close_body_file();
+    read_header();
+}
+
 void fetch_op::read_header(bool arm_deadline) {
-    parser_.emplace();
-    parser_->get().result(0); // until a status line has been parsed (see fail_io)
+    // Fields are kept only for on_response (redirects are answered with status and Location alone).
+    parser_.emplace(bool(h_.on_response));
     parser_->header_limit(opts().limits.max_header_bytes);
     if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
         parser_->body_limit(boost::none);
     else
         parser_->body_limit(opts().limits.max_body_bytes);
-    if (wire_.method() == bhttp::verb::head)
+    if (is_head_)
         parser_->skip(true);
     if (arm_deadline)
         arm(opts().timeouts.response_head, error::response_head_timeout);
@@ -536,8 +628,7 @@ void fetch_op::on_header(const error_code& ec) {
         return;
     if (ec)
         return fail_io(ec, error::read_failed);
-    const auto& msg = parser_->get();
-    const unsigned status = msg.result_int();
+    const unsigned status = parser_->status();
     if (status / 100 == 1) {
         // Interim responses (100 Continue, 103 Early Hints) precede the final one: skip them, within the
         // same response-head deadline (RFC 9110 15.2). 101 would switch protocols, which we never ask for.
@@ -558,10 +649,9 @@ void fetch_op::on_header(const error_code& ec) {
     if (!redirecting_ && h_.on_response) {
         response_head head;
         head.status = status;
-        head.version = msg.version();
-        head.reason = std::string(msg.reason());
-        for (const auto& field : msg)
-            head.headers.emplace_back(std::string(field.name_string()), std::string(field.value()));
+        head.version = parser_->version();
+        head.reason = parser_->reason();
+        head.headers = std::move(parser_->fields());
         h_.on_response(head);
         if (completed_)
             return;
@@ -581,9 +671,9 @@ void fetch_op::on_header(const error_code& ec) {
 
 void fetch_op::read_body() {
     arm(opts().timeouts.idle, error::idle_timeout);
-    auto& body = parser_->get().body();
-    body.data = chunk_.get();
-    body.size = opts().limits.body_chunk_bytes;
+    if (!chunk_)
+        chunk_ = state_->take_chunk();
+    parser_->body_buffer(chunk_.get(), opts().limits.body_chunk_bytes);
     with_stream([this](auto& s) {
         bhttp::async_read_some(
             s, conn_->buffer, *parser_,
@@ -596,15 +686,14 @@ void fetch_op::on_body(error_code ec) {
         return;
     if (ec == bhttp::error::need_buffer)
         ec = {};
-    const std::size_t got = opts().limits.body_chunk_bytes - parser_->get().body().size;
+    const std::size_t got = opts().limits.body_chunk_bytes - parser_->body_room();
     if (got > 0) {
         info_.body_bytes += got;
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
         if (h_.on_body_paced) {
             // Back-pressure: no read (and no idle deadline) until the consumer resumes. Nothing else
             // holds the transfer while it waits: it holds itself until resume or completion.
-            ++generation_;
-            phase_timer_.cancel();
+            disarm();
             const auto token = ++pause_token_;
             paused_self_ = shared_from_this();
             // The buffer travels with resume, so the bytes outlive even a transfer that ends first.
@@ -674,7 +763,7 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
         return abort(error::body_too_large);
     if (is_parse_error(ec))
         return abort(error::malformed_response);
-    if (parser_ && parser_->get().result_int() == 0 && conn_ && !could_be_http(conn_->buffer)) {
+    if (parser_ && parser_->status() == 0 && conn_ && !could_be_http(conn_->buffer)) {
         // Beast judges a status line only once it is whole; bytes that cannot start one (an HTTP/0.9-style
         // reply, another protocol) are malformed, whatever ended the connection.
         info_.detail = "not an HTTP/1.x response";
@@ -698,8 +787,7 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
 
 /// The response of this hop is complete: keep or close its connection, then finish or follow.
 void fetch_op::end_of_hop() {
-    ++generation_;
-    phase_timer_.cancel();
+    disarm();
     if (conn_) {
         auto c = std::move(conn_);
         if (parser_->keep_alive() && opts().pool.keep_alive && c->buffer.size() == 0)
@@ -713,7 +801,7 @@ void fetch_op::end_of_hop() {
 }
 
 bool fetch_op::follow_redirect() {
-    const auto location = parser_->get()[bhttp::field::location];
+    const std::string& location = parser_->location();
     if (location.empty())
         return false; // a 3xx without Location is an ordinary response
     if (info_.redirects >= opts().redirects.max_redirects) {
@@ -741,7 +829,7 @@ bool fetch_op::follow_redirect() {
         abort(error::insecure_redirect);
         return true;
     }
-    const unsigned status = parser_->get().result_int();
+    const unsigned status = parser_->status();
     if (status == 303 || ((status == 301 || status == 302) && req_.method == "POST")) {
         if (req_.method != "HEAD")
             req_.method = "GET";
@@ -796,6 +884,8 @@ void fetch_op::complete(const error_code& ec) {
     if (queued_) // a search of the whole queue: only when it is there
         state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
     ++generation_;
+    disarm();
+    timer_at_ = std::chrono::steady_clock::time_point::max();
     phase_timer_.cancel();
     total_timer_.cancel();
     info_.elapsed =
@@ -811,16 +901,36 @@ void fetch_op::complete(const error_code& ec) {
     });
 }
 
-/// Arms the phase deadline; a zero duration leaves the phase unbounded.
+/// Sets the phase deadline; a zero duration leaves the phase unbounded. The timer is touched only when
+/// the new deadline is earlier than the one it waits for.
 void fetch_op::arm(std::chrono::milliseconds d, error on_expiry) {
-    const auto generation = ++generation_;
-    phase_timer_.cancel();
     if (d.count() <= 0)
-        return;
-    phase_timer_.expires_after(d);
-    phase_timer_.async_wait([weak = weak_from_this(), generation, on_expiry](const error_code& ec) {
-        if (auto self = weak.lock(); self && !ec && generation == self->generation_)
-            self->abort(on_expiry);
+        return disarm();
+    deadline_ = std::chrono::steady_clock::now() + d;
+    deadline_error_ = on_expiry;
+    if (deadline_ < timer_at_)
+        wait_deadline();
+}
+
+/// No phase deadline; a waiting timer finds nothing to do when it fires.
+void fetch_op::disarm() noexcept {
+    deadline_ = std::chrono::steady_clock::time_point::max();
+}
+
+void fetch_op::wait_deadline() {
+    timer_at_ = deadline_;
+    const auto generation = ++generation_;
+    phase_timer_.expires_at(deadline_); // cancels a wait for a later time
+    phase_timer_.async_wait([weak = weak_from_this(), generation](const error_code& ec) {
+        auto self = weak.lock();
+        if (!self || ec || generation != self->generation_ || self->completed_)
+            return;
+        self->timer_at_ = std::chrono::steady_clock::time_point::max();
+        if (self->deadline_ == std::chrono::steady_clock::time_point::max())
+            return; // no phase is bounded now
+        if (std::chrono::steady_clock::now() < self->deadline_)
+            return self->wait_deadline(); // the phase changed since: wait for its own deadline
+        self->abort(self->deadline_error_);
     });
 }
 

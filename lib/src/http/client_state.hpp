@@ -23,6 +23,7 @@
 #include <string>
 #include <unordered_map>
 #include <unordered_set>
+#include <vector>
 
 namespace edgeloop::http::detail {
 
@@ -97,6 +98,13 @@ struct client_state : std::enable_shared_from_this<client_state> {
     url_parts parsed_url_parts;
     std::string parsed_url_authority; ///< parsed_url_parts.authority()
     std::string parsed_url_origin;    ///< scheme://authority, the pool key's origin
+
+    /// Response body buffers (limits::body_chunk_bytes each) of finished transfers, for the next ones:
+    /// a 16 KiB allocation per transfer is a large-bin malloc that also consolidates the heap.
+    std::vector<std::shared_ptr<unsigned char[]>> spare_chunks;
+    std::shared_ptr<unsigned char[]> take_chunk();
+    /// Keeps `chunk` for a later transfer unless someone else still holds it (a paced consumer).
+    void give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept;
 
     std::size_t open_total = 0;
     std::unordered_map<std::string, std::size_t> open_per_host;

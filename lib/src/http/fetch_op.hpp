@@ -4,15 +4,15 @@
 // its single completion.
 
 #include "client_state.hpp"
+#include "response_parser.hpp"
 
 #include <edgeloop/http/url.hpp>
 
+#include <boost/asio/buffer.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
-#include <boost/beast/http/buffer_body.hpp>
-#include <boost/beast/http/parser.hpp>
-#include <boost/beast/http/serializer.hpp>
 
+#include <array>
 #include <memory>
 #include <optional>
 
@@ -47,9 +47,9 @@ private:
     bool configure_tls();
     void on_handshake(const error_code& ec);
     void write_request();
+    bool next_piece(bool with_head);
     void write_next();
     void on_write(error_code ec);
-    bool fill_body_piece();
     void read_header(bool arm_deadline = true);
     void on_header(const error_code& ec);
     void read_body();
@@ -64,6 +64,8 @@ private:
     void abort(const error_code& ec);
     void complete(const error_code& ec);
     void arm(std::chrono::milliseconds d, error on_expiry);
+    void disarm() noexcept;
+    void wait_deadline();
     void close_gracefully(std::shared_ptr<connection> c);
 
     template <typename F>
@@ -82,18 +84,31 @@ private:
     /// Made for the first new connection: most transfers reuse one and never resolve.
     std::optional<boost::asio::ip::tcp::resolver> resolver_;
     std::shared_ptr<connection> conn_;
+    /// The phase deadline is lazy: arm() only moves deadline_, and the timer, waiting for the deadline
+    /// it was last set to, re-arms itself when the deadline has moved later (phases follow each other
+    /// quickly; re-arming a timer per phase costs a cancellation and a handler each time).
     boost::asio::steady_timer phase_timer_;
     boost::asio::steady_timer total_timer_;
+    std::chrono::steady_clock::time_point deadline_ = std::chrono::steady_clock::time_point::max();
+    std::chrono::steady_clock::time_point timer_at_ = std::chrono::steady_clock::time_point::max();
+    error deadline_error_ = error::idle_timeout;
     std::uint64_t generation_ = 0;
-    /// buffer_body: the serializer asks for each piece of the request body in turn (need_buffer).
-    boost::beast::http::request<boost::beast::http::buffer_body> wire_;
-    std::optional<boost::beast::http::request_serializer<boost::beast::http::buffer_body>> serializer_;
-    int body_fd_ = -1; ///< body_file, open while its request is sent
+    /// The request as it goes out: head_ is its start line and header fields; out_ stages each write
+    /// (the head with the first body piece and its chunk framing), so that one write is one TLS record
+    /// and one system call. Both keep their capacity from request to request.
+    std::string head_;
+    std::string out_;
+    std::array<boost::asio::const_buffer, 2> out_buffers_;
+    std::size_t out_count_ = 0;
+    enum class framing : unsigned char { none, length, file, chunked } framing_ = framing::none;
+    bool last_piece_ = true; ///< the write in flight ends the request
+    bool is_head_ = false;   ///< HEAD request: the response has no body
+    int body_fd_ = -1;       ///< body_file, open while its request is sent
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
-    std::optional<boost::beast::http::response_parser<boost::beast::http::buffer_body>> parser_;
-    /// Request body pieces going out and response body pieces coming in (never both at once). Shared
-    /// with on_body_paced's resume, which keeps it alive while a paced consumer holds the bytes.
+    std::optional<response_parser> parser_;
+    /// Response body pieces. Shared with on_body_paced's resume, which keeps it alive while a paced
+    /// consumer holds the bytes; otherwise given back to the client for the next transfer.
     std::shared_ptr<unsigned char[]> chunk_;
     std::uint64_t pause_token_ = 0;         ///< identifies the resume() of the piece being held
     std::shared_ptr<fetch_op> paused_self_; ///< set while on_body_paced holds a piece

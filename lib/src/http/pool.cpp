@@ -6,6 +6,7 @@
 
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace edgeloop::http::detail {
@@ -100,6 +101,25 @@ client_state::client_state(net::any_io_executor executor, client_options options
     , opts(std::move(options))
     , allow(opts.allowed_hosts)
     , sessions(opts.pool.tls_session_cache_size) {}
+
+std::shared_ptr<unsigned char[]> client_state::take_chunk() {
+    if (spare_chunks.empty()) // not zero-filled: only bytes read into it are ever used
+        return std::make_shared_for_overwrite<unsigned char[]>(opts.limits.body_chunk_bytes);
+    auto chunk = std::move(spare_chunks.back());
+    spare_chunks.pop_back();
+    return chunk;
+}
+
+void client_state::give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept {
+    // As many as transfers can run at once (all connections busy), within reason.
+    const std::size_t keep = opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256);
+    if (chunk && chunk.use_count() == 1 && spare_chunks.size() < keep) {
+        try {
+            spare_chunks.push_back(std::move(chunk));
+        } catch (...) { // out of memory: the buffer is simply freed
+        }
+    }
+}
 
 void client_state::enable_session_callbacks(tls::context& ctx) {
     SSL_CTX* native = ctx.native().native_handle();
