@@ -17,6 +17,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <functional>
@@ -52,6 +53,9 @@ struct bench_options {
     unsigned blinker_ms = 0;
     unsigned idle_ms = 0;
     unsigned expect_status = 200;
+    unsigned handshake_spacing_ms = static_cast<unsigned>(http::pool_options{}.handshake_spacing.count());
+    bool share_first_handshake = true;
+    std::size_t show_worst = 0;
 };
 
 struct totals {
@@ -76,6 +80,8 @@ int run(const bench_options& opt) {
     copts.pool.max_idle = opt.connections;
     copts.pool.keep_alive = opt.keep_alive;
     copts.pool.tls_session_cache = opt.session_cache;
+    copts.pool.handshake_spacing = std::chrono::milliseconds(opt.handshake_spacing_ms);
+    copts.pool.share_first_handshake = opt.share_first_handshake;
     http::client client(reactor.executor(),
                         tls::context({.ca_file = opt.cacert, .cert_file = opt.cert, .key_file = opt.key}),
                         copts);
@@ -135,6 +141,17 @@ int run(const bench_options& opt) {
                     micros(s.max), static_cast<unsigned long long>(s.toggles));
     }
     std::printf("\n");
+    if (opt.blinker_ms && opt.show_worst) {
+        // Where the lateness comes from: the latest toggles, with when they were due.
+        auto h = blinker.history();
+        std::sort(h.begin(), h.end(), [](const auto& a, const auto& b) { return a.lateness > b.lateness; });
+        h.resize(std::min(h.size(), opt.show_worst));
+        for (const auto& tick : h)
+            std::printf("  toggle %llu due at %lld us: %lld us late, %llu skipped\n",
+                        static_cast<unsigned long long>(tick.index),
+                        micros(tick.deadline - blinker.started_at()), micros(tick.lateness),
+                        static_cast<unsigned long long>(tick.skipped));
+    }
     if (!first_error.empty())
         std::fprintf(stderr, "edgeloop_bench: first failure: %s\n", first_error.c_str());
     return t.ok == opt.requests ? 0 : 1;
@@ -157,8 +174,11 @@ int main(int argc, char* argv[]) {
         ("post", po::value(&opt.post), "POST this body (application/json) instead of GET")
         ("no-keepalive", "close every connection after its transfer")
         ("no-sessionid", "switch the TLS session cache off")
+        ("handshake-spacing-ms", po::value(&opt.handshake_spacing_ms), "pool_options::handshake_spacing (default: the library's)")
+        ("no-share-handshake", "pool_options::share_first_handshake off")
         ("blinker-ms", po::value(&opt.blinker_ms), "run a blinker with this period and report its lateness")
         ("idle-ms", po::value(&opt.idle_ms), "with --requests 0: run the blinker alone this long")
+        ("show-worst", po::value(&opt.show_worst), "with --blinker-ms: list the N latest toggles")
         ("expect-status", po::value(&opt.expect_status), "status every transfer must answer (default 200)");
     // clang-format on
     try {
@@ -172,6 +192,7 @@ int main(int argc, char* argv[]) {
         opt.post_set = vm.count("post") > 0;
         opt.keep_alive = vm.count("no-keepalive") == 0;
         opt.session_cache = vm.count("no-sessionid") == 0;
+        opt.share_first_handshake = vm.count("no-share-handshake") == 0;
         if (opt.connections == 0)
             throw po::error("--connections must be positive");
         if (opt.requests > 0 && opt.url.empty())

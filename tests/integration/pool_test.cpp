@@ -311,4 +311,126 @@ BOOST_AUTO_TEST_CASE(credentials_are_not_carried_to_another_origin) {
     BOOST_TEST(moved.body.find("X-Trace: kept") != std::string::npos, moved.body);
 }
 
+// --- first handshake shared, handshakes spaced (pool_options::share_first_handshake, handshake_spacing) ---
+
+namespace {
+
+struct burst_result {
+    int ok = 0;
+    int resumed = 0;
+    std::vector<boost::system::error_code> errors;
+};
+
+/// Starts `n` transfers of `url` at once on `client` and runs them all to completion (20 s at most).
+burst_result burst(net::io_context& ioc, http::client& client, const std::string& url, int n) {
+    burst_result r;
+    int done = 0;
+    for (int i = 0; i < n; ++i)
+        client.async_fetch(get(url), {}, [&](boost::system::error_code ec, http::transfer_info info) {
+            ++done;
+            if (!ec && info.status == 200)
+                ++r.ok;
+            r.resumed += info.tls_resumed;
+            if (ec)
+                r.errors.push_back(ec);
+        });
+    run_until(
+        ioc, [&] { return done == n; }, 20s);
+    BOOST_REQUIRE_EQUAL(done, n);
+    return r;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(new_connections_to_one_origin_resume_the_first_ones_session) {
+    nginx_server nginx;
+    net::io_context ioc;
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}));
+    const auto url = "https://localhost:" + std::to_string(nginx.https_port()) + "/hello.txt";
+    const auto r = burst(ioc, client, url, 8);
+    BOOST_TEST(r.ok == 8);
+    // One full handshake; the seven connections opened meanwhile waited for its session and resumed it.
+    BOOST_TEST(r.resumed == 7);
+    const auto lines = parse_log(nginx.wait_for_access_log(8, 5s));
+    BOOST_REQUIRE(lines.size() == 8u);
+    BOOST_TEST(distinct_connections(lines) == 8u);
+    BOOST_TEST(std::count_if(lines.begin(), lines.end(), [](const log_line& l) { return l.reused == "r"; }) ==
+               7);
+}
+
+BOOST_AUTO_TEST_CASE(without_sharing_a_burst_of_new_connections_does_full_handshakes) {
+    nginx_server nginx;
+    net::io_context ioc;
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}),
+                        {.pool = {.share_first_handshake = false, .handshake_spacing = 0ms}});
+    const auto url = "https://localhost:" + std::to_string(nginx.https_port()) + "/hello.txt";
+    const auto r = burst(ioc, client, url, 8);
+    BOOST_TEST(r.ok == 8);
+    BOOST_TEST(r.resumed == 0); // all eight handshakes began before any session existed
+}
+
+BOOST_AUTO_TEST_CASE(a_server_that_gives_no_session_does_not_hold_up_the_waiting_connections) {
+    // TLS 1.3 without tickets: the first handshake brings nothing to resume.
+    openssl_server server({.extra_args = {"-num_tickets", "0"}});
+    net::io_context ioc;
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}),
+                        {.pool = {.keep_alive = false}});
+    const auto url = "https://localhost:" + std::to_string(server.port()) + "/";
+    for (int round = 0; round < 2; ++round) {
+        const auto r = burst(ioc, client, url, 3);
+        BOOST_TEST(r.ok == 3, "round " << round);
+        BOOST_TEST(r.resumed == 0, "round " << round);
+    }
+    BOOST_TEST(client.cached_tls_sessions() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(when_the_first_handshake_fails_the_waiting_connections_fail_on_their_own) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    // A CA that did not sign the devserver's certificate: every handshake fails verification.
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}));
+    const auto r = burst(ioc, client, server.url("/200"), 4);
+    BOOST_TEST(r.ok == 0);
+    BOOST_REQUIRE(r.errors.size() == 4u);
+    for (const auto& ec : r.errors)
+        BOOST_TEST(ec == make_error_code(tls::error::untrusted_issuer), ec.message());
+    BOOST_TEST(server.connections_accepted() == 4u); // each tried its own handshake
+}
+
+BOOST_AUTO_TEST_CASE(spaced_handshakes_all_complete_and_queued_ones_can_be_cancelled) {
+    nginx_server nginx;
+    net::io_context ioc;
+    // Spacing far longer than a local handshake: the next starts when the previous one has finished.
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}),
+                        {.pool = {.share_first_handshake = false, .handshake_spacing = 10s}});
+    const auto url = "https://localhost:" + std::to_string(nginx.https_port()) + "/hello.txt";
+    const auto start = std::chrono::steady_clock::now();
+    const auto r = burst(ioc, client, url, 6);
+    BOOST_TEST(r.ok == 6);
+    BOOST_TEST((std::chrono::steady_clock::now() - start < 10s)); // never waited for the spacing itself
+
+    // A server that never answers the ClientHello: the first handshake hangs, the others wait their turn.
+    // Cancelled, all end at once and free their turns.
+    fault_server silent(ioc, {{fault::stall()}}, {.tls = true});
+    http::client slow(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}),
+                      {.pool = {.share_first_handshake = false, .handshake_spacing = 10s}});
+    int done = 0, aborted = 0;
+    for (int i = 0; i < 5; ++i)
+        slow.async_fetch(get(silent.url("/")), {}, [&](boost::system::error_code ec, http::transfer_info) {
+            ++done;
+            aborted += ec == net::error::operation_aborted;
+        });
+    run_until(
+        ioc, [&] { return silent.accepted() == 5u; }, 5s);
+    BOOST_TEST(silent.accepted() == 5u);
+    BOOST_TEST(done == 0);
+    slow.cancel_all();
+    run_until(
+        ioc, [&] { return done == 5; }, 5s);
+    BOOST_TEST(done == 5);
+    BOOST_TEST(aborted == 5);
+    const auto after = burst(ioc, slow, url, 2); // nothing left holding a slot
+    BOOST_TEST(after.ok == 2);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -316,10 +316,21 @@ bool fetch_op::try_acquire() {
             return true;
         }
     }
+    if (waits_for_first_handshake())
+        return true;
     if (!state_->make_room(url_.host))
         return false;
+    const auto& pool = opts().pool;
+    if (url_.tls && pool.share_first_handshake && pool.tls_session_cache &&
+        pool.tls_session_cache_size != 0 && !shared_handshake_done_ && !state_->sessionless.contains(key_) &&
+        !state_->sessions.has(key_)) {
+        // The first connection to this origin: others wait for the session its handshake brings.
+        state_->first_handshakes.try_emplace(key_);
+        leads_first_handshake_ = true;
+    }
     conn_ = std::make_shared<connection>(state_, key_, url_.host);
     reused_ = false;
+    handshake_ok_ = false;
     info_.reused_connection = false;
     info_.alpn.clear();
     arm(opts().timeouts.resolve, error::resolve_timeout);
@@ -361,11 +372,85 @@ void fetch_op::on_connect(const error_code& ec) {
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
     conn_->tls.emplace(std::move(conn_->socket), ctx.native());
+    arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a slot counts too
+    if (!state_->begin_handshake()) {
+        awaits_handshake_slot_ = true;
+        state_->handshake_queue.push_back(shared_from_this());
+        state_->start_queued_handshakes(); // arms the spacing timer
+        return;
+    }
+    holds_handshake_slot_ = true;
+    start_handshake();
+}
+
+/// Configured only now, after any wait for a slot: a TLS 1.3 session is good for one resumption (OpenSSL
+/// marks it not resumable once a connection that resumed it gets its own new ticket), so each handshake
+/// takes the newest session in the cache.
+void fetch_op::start_handshake() {
     if (!configure_tls())
         return;
-    arm(opts().timeouts.handshake, error::handshake_timeout);
     conn_->tls->async_handshake(ssl::stream_base::client,
                                 [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+}
+
+/// share_first_handshake: true when this transfer now waits for the session another connection's full
+/// handshake to the same origin brings (client_state::first_handshake_over wakes it).
+bool fetch_op::waits_for_first_handshake() {
+    if (shared_handshake_done_ || !url_.tls)
+        return false;
+    auto it = state_->first_handshakes.find(key_);
+    if (it == state_->first_handshakes.end())
+        return false;
+    it->second.push_back(shared_from_this());
+    awaits_first_handshake_ = true;
+    return true;
+}
+
+void fetch_op::first_handshake_over() {
+    awaits_first_handshake_ = false;
+    shared_handshake_done_ = true; // whether a session came or not, never wait twice
+    if (completed_)
+        return;
+    if (!try_acquire())
+        enqueue();
+}
+
+void fetch_op::handshake_slot_granted() {
+    awaits_handshake_slot_ = false;
+    holds_handshake_slot_ = true; // counted by client_state::handshake_slot_freed already
+    net::post(state_->ex, [self = shared_from_this()] {
+        if (!self->completed_)
+            self->start_handshake();
+    });
+}
+
+/// Gives up what this transfer holds or waits for in the handshake bookkeeping: the lead of a first
+/// handshake (its waiters go on), a place in a wait list, a handshake slot.
+void fetch_op::release_tls_waits() {
+    if (leads_first_handshake_) {
+        leads_first_handshake_ = false;
+        if (handshake_ok_ && !state_->sessions.has(key_)) {
+            // The server gave no session to resume: do not make connections wait for it again.
+            if (state_->sessionless.size() >= 256)
+                state_->sessionless.clear();
+            state_->sessionless.insert(key_);
+        }
+        state_->first_handshake_over(key_);
+    }
+    if (awaits_first_handshake_) {
+        awaits_first_handshake_ = false;
+        if (auto it = state_->first_handshakes.find(key_); it != state_->first_handshakes.end())
+            std::erase_if(it->second, [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+    }
+    if (awaits_handshake_slot_) {
+        awaits_handshake_slot_ = false;
+        state_->handshake_queue.remove_if(
+            [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+    }
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
 }
 
 bool fetch_op::configure_tls() {
@@ -373,8 +458,7 @@ bool fetch_op::configure_tls() {
     SSL* ssl = conn_->tls->native_handle();
     SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
     if (opts().pool.tls_session_cache)
-        if (SSL_SESSION* session = state_->sessions.find(key_))
-            SSL_set_session(ssl, session);
+        state_->sessions.apply(key_, ssl);
     const std::string& sni = o.sni_name.empty() ? url_.host : o.sni_name;
     // RFC 6066: SNI carries host names only, never IP literals.
     if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) &&
@@ -404,6 +488,10 @@ bool fetch_op::configure_tls() {
 void fetch_op::on_handshake(const error_code& ec) {
     if (completed_)
         return;
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
     SSL* ssl = conn_->tls->native_handle();
     if (ec == net::error::connection_reset) {
         info_.detail = "during the TLS handshake";
@@ -417,6 +505,7 @@ void fetch_op::on_handshake(const error_code& ec) {
     conn_->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
     info_.alpn = conn_->alpn;
     info_.tls_resumed = SSL_session_reused(ssl) == 1;
+    handshake_ok_ = true;
     write_request();
 }
 
@@ -638,6 +727,10 @@ void fetch_op::on_header(const error_code& ec) {
         }
         return read_header(false);
     }
+    // A TLS 1.3 session ticket precedes the response: the leader of a first handshake has brought what
+    // it can (a long body must not hold up the waiting connections).
+    if (leads_first_handshake_)
+        release_tls_waits();
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
     info_.status = status;
@@ -788,6 +881,7 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
 /// The response of this hop is complete: keep or close its connection, then finish or follow.
 void fetch_op::end_of_hop() {
     disarm();
+    release_tls_waits();
     if (conn_) {
         auto c = std::move(conn_);
         if (parser_->keep_alive() && opts().pool.keep_alive && c->buffer.size() == 0)
@@ -880,6 +974,7 @@ void fetch_op::complete(const error_code& ec) {
     // Callers hold their own reference: releasing the paused one here never destroys *this under them.
     const auto paused = std::move(paused_self_);
     close_body_file();
+    release_tls_waits();
     state_->active.erase(this);
     if (queued_) // a search of the whole queue: only when it is there
         state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });

@@ -10,6 +10,7 @@
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ssl/stream.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
 #include <openssl/ssl.h>
@@ -30,25 +31,38 @@ namespace edgeloop::http::detail {
 class fetch_op;
 struct client_state;
 
-/// Least-recently-used cache of TLS sessions by connection key. Owns one reference to each session.
+/// Least-recently-used cache of TLS sessions by connection key, a few per key. Owns one reference to
+/// each session. A TLS 1.3 session is good for one resumption (RFC 8446 C.4; OpenSSL marks it not
+/// resumable once used), and a server sends several tickets per connection: so the cache keeps the
+/// newest few per key and hands each TLS 1.3 session out once. A TLS 1.2 session stays for reuse.
 class session_cache {
 public:
+    static constexpr std::size_t per_key = 4;
+
     explicit session_cache(std::size_t capacity)
         : capacity_(capacity) {}
     session_cache(const session_cache&) = delete;
     session_cache& operator=(const session_cache&) = delete;
     ~session_cache() { clear(); }
 
-    /// The session for key (still owned by the cache), or nullptr.
-    SSL_SESSION* find(const std::string& key);
-    /// Takes ownership of `session`, replacing any older one for key.
-    void put(const std::string& key, SSL_SESSION* session);
+    /// Sets a resumable session for key on `ssl` (taking a TLS 1.3 one out of the cache); false: none.
+    bool apply(const std::string& key, SSL* ssl);
+    /// True when a resumable session for key is cached.
+    bool has(const std::string& key);
+    /// Takes ownership of `session`, the newest for key (the oldest beyond per_key is dropped).
+    void put(const std::string& key, SSL_SESSION* session) noexcept;
     void clear();
+    /// Keys (origins) with at least one session.
     std::size_t size() const noexcept { return entries_.size(); }
 
 private:
+    using entry = std::pair<std::string, std::vector<SSL_SESSION*>>; ///< back: newest
+    /// The entry for key, moved to the front (most recently used), with dead sessions dropped; or end.
+    std::list<entry>::iterator lookup(const std::string& key);
+    void erase(std::list<entry>::iterator it);
+
     std::size_t capacity_;
-    std::list<std::pair<std::string, SSL_SESSION*>> entries_; ///< front: most recently used
+    std::list<entry> entries_; ///< front: most recently used; never an empty vector
 };
 
 /// One TCP (and TLS) connection. Counted as open in its client's limits for its whole life.
@@ -105,6 +119,27 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::shared_ptr<unsigned char[]> take_chunk();
     /// Keeps `chunk` for a later transfer unless someone else still holds it (a paced consumer).
     void give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept;
+
+    /// Keys whose first full handshake is in progress, with the transfers waiting for its session
+    /// (pool_options::share_first_handshake), and keys that gave no session (not waited for again).
+    std::unordered_map<std::string, std::vector<std::shared_ptr<fetch_op>>> first_handshakes;
+    std::unordered_set<std::string> sessionless;
+    /// Lets the transfers waiting for key's first handshake go on (posted).
+    void first_handshake_over(const std::string& key);
+
+    /// TLS handshakes in progress, when the last one started, and the transfers waiting for their turn
+    /// (pool_options::handshake_spacing).
+    std::size_t handshaking = 0;
+    std::chrono::steady_clock::time_point last_handshake_start{};
+    std::list<std::shared_ptr<fetch_op>> handshake_queue;
+    std::optional<boost::asio::steady_timer> spacing_timer;
+    bool spacing_timer_armed = false;
+    /// True (and counted as started) when a handshake may start now; false: the caller queues.
+    bool begin_handshake();
+    /// A handshake ended (or its transfer gave up its turn).
+    void handshake_slot_freed();
+    /// Starts the queued handshakes whose turn has come; arms spacing_timer for the next one.
+    void start_queued_handshakes();
 
     std::size_t open_total = 0;
     std::unordered_map<std::string, std::size_t> open_per_host;

@@ -13,35 +13,81 @@ namespace edgeloop::http::detail {
 
 namespace net = boost::asio;
 
-SSL_SESSION* session_cache::find(const std::string& key) {
+std::list<session_cache::entry>::iterator session_cache::lookup(const std::string& key) {
     for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-        if (it->first == key) {
-            entries_.splice(entries_.begin(), entries_, it);
-            return entries_.front().second;
+        if (it->first != key)
+            continue;
+        auto& sessions = it->second;
+        std::erase_if(sessions, [](SSL_SESSION* s) {
+            if (SSL_SESSION_is_resumable(s) == 1)
+                return false;
+            SSL_SESSION_free(s); // used up (TLS 1.3) or otherwise dead
+            return true;
+        });
+        if (sessions.empty()) {
+            entries_.erase(it);
+            return entries_.end();
         }
+        entries_.splice(entries_.begin(), entries_, it);
+        return entries_.begin();
     }
-    return nullptr;
+    return entries_.end();
 }
 
-void session_cache::put(const std::string& key, SSL_SESSION* session) {
-    for (auto it = entries_.begin(); it != entries_.end(); ++it) {
-        if (it->first == key) {
-            SSL_SESSION_free(it->second);
+void session_cache::erase(std::list<entry>::iterator it) {
+    for (SSL_SESSION* s : it->second)
+        SSL_SESSION_free(s);
+    entries_.erase(it);
+}
+
+bool session_cache::has(const std::string& key) {
+    return lookup(key) != entries_.end();
+}
+
+bool session_cache::apply(const std::string& key, SSL* ssl) {
+    auto it = lookup(key);
+    if (it == entries_.end())
+        return false;
+    auto& sessions = it->second;
+    SSL_SESSION* newest = sessions.back();
+    if (SSL_set_session(ssl, newest) != 1)
+        return false;
+    if (SSL_SESSION_get_protocol_version(newest) >= TLS1_3_VERSION) {
+        sessions.pop_back(); // single use: the SSL holds its own reference now
+        SSL_SESSION_free(newest);
+        if (sessions.empty())
             entries_.erase(it);
-            break;
+    }
+    return true;
+}
+
+void session_cache::put(const std::string& key, SSL_SESSION* session) noexcept {
+    try {
+        auto it = lookup(key);
+        if (it == entries_.end()) {
+            std::vector<SSL_SESSION*> sessions;
+            sessions.reserve(per_key); // push_back below never reallocates
+            sessions.push_back(session);
+            entries_.emplace_front(key, std::move(sessions));
+        } else {
+            auto& sessions = it->second;
+            if (sessions.size() >= per_key) {
+                SSL_SESSION_free(sessions.front());
+                sessions.erase(sessions.begin());
+            }
+            sessions.push_back(session);
         }
+    } catch (...) { // out of memory: the session is simply not kept
+        SSL_SESSION_free(session);
+        return;
     }
-    entries_.emplace_front(key, session);
-    while (entries_.size() > capacity_) {
-        SSL_SESSION_free(entries_.back().second);
-        entries_.pop_back();
-    }
+    while (entries_.size() > capacity_)
+        erase(std::prev(entries_.end()));
 }
 
 void session_cache::clear() {
-    for (auto& e : entries_)
-        SSL_SESSION_free(e.second);
-    entries_.clear();
+    while (!entries_.empty())
+        erase(entries_.begin());
 }
 
 int connection_ex_index() {
@@ -60,7 +106,8 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
     if (!state || !state->opts.pool.tls_session_cache || state->opts.pool.tls_session_cache_size == 0)
         return 0;
     state->sessions.put(c->key, session);
-    return 1; // the cache now owns the reference
+    state->first_handshake_over(c->key); // the connections waiting for it can resume it now
+    return 1;                            // the cache now owns the reference
 }
 
 } // namespace
@@ -186,6 +233,60 @@ void client_state::release(std::shared_ptr<connection> c) {
 void client_state::trim_idle() {
     while (idle.size() > opts.pool.max_idle)
         idle.pop_front();
+}
+
+void client_state::first_handshake_over(const std::string& key) {
+    auto it = first_handshakes.find(key);
+    if (it == first_handshakes.end())
+        return;
+    auto waiters = std::move(it->second);
+    first_handshakes.erase(it);
+    for (auto& op : waiters)
+        net::post(ex, [op = std::move(op)] { op->first_handshake_over(); });
+}
+
+bool client_state::begin_handshake() {
+    const auto now = std::chrono::steady_clock::now();
+    const auto spacing = opts.pool.handshake_spacing;
+    if (!handshake_queue.empty() ||
+        (spacing.count() > 0 && handshaking > 0 && now - last_handshake_start < spacing))
+        return false; // first come, first served
+    ++handshaking;
+    last_handshake_start = now;
+    return true;
+}
+
+void client_state::handshake_slot_freed() {
+    if (handshaking > 0)
+        --handshaking;
+    start_queued_handshakes();
+}
+
+void client_state::start_queued_handshakes() {
+    while (!handshake_queue.empty()) {
+        const auto now = std::chrono::steady_clock::now();
+        const auto next = last_handshake_start + opts.pool.handshake_spacing;
+        if (handshaking > 0 && now < next) {
+            if (!spacing_timer_armed) {
+                if (!spacing_timer)
+                    spacing_timer.emplace(ex);
+                spacing_timer_armed = true;
+                spacing_timer->expires_at(next);
+                spacing_timer->async_wait([weak = weak_from_this()](const boost::system::error_code&) {
+                    if (auto self = weak.lock()) {
+                        self->spacing_timer_armed = false;
+                        self->start_queued_handshakes();
+                    }
+                });
+            }
+            return;
+        }
+        auto op = std::move(handshake_queue.front());
+        handshake_queue.pop_front();
+        ++handshaking; // counted for it now, so that no other transfer overtakes it meanwhile
+        last_handshake_start = now;
+        op->handshake_slot_granted();
+    }
 }
 
 void client_state::close_idle() {

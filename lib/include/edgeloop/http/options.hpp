@@ -49,6 +49,18 @@ struct pool_options {
     bool tls_session_cache = true;
     /// Origins whose session is remembered; the least recently used is forgotten first.
     std::size_t tls_session_cache_size = 64;
+    /// While the first connection to an origin does a full TLS handshake, further new connections to that
+    /// origin wait for the session it brings and then resume it: one full handshake instead of one per
+    /// connection (a full handshake is ~1 ms of client CPU on a desktop core, several on a gateway's).
+    /// Costs the waiting connections the first one's handshake and first response in latency. An origin
+    /// that issues no session is remembered and not waited for again. Needs tls_session_cache.
+    bool share_first_handshake = true;
+    /// New TLS handshakes start one at a time: the next when none is in progress or this long after the
+    /// previous one started, whichever comes first; 0: all at once. A handshake's steps are CPU work on
+    /// the event loop (the step that verifies the server takes ~1 ms on a desktop core): spacing them
+    /// bounds how long other work on the loop, such as a blinking LED's timer, waits behind a burst of
+    /// new connections, at the cost of this much start-up delay per connection on a slow network.
+    std::chrono::milliseconds handshake_spacing{2};
 };
 
 /// Redirect following (301, 302, 303, 307, 308).
