@@ -757,8 +757,12 @@ void fetch_op::on_header(const error_code& ec) {
         return end_of_hop();
     }
     // Beast reads into whatever capacity the buffer has (512 bytes after a small head): give it room for
-    // a whole piece, so that each read can fill the chunk buffer rather than trickle into it.
-    conn_->buffer.reserve(opts().limits.body_chunk_bytes);
+    // a whole piece, so that each read can fill the chunk buffer rather than trickle into it, but not
+    // more than the body still to come (a connection keeps this buffer while it lives).
+    std::size_t room = opts().limits.body_chunk_bytes;
+    if (const auto remaining = parser_->content_length_remaining())
+        room = static_cast<std::size_t>(std::min<std::uint64_t>(room, *remaining));
+    conn_->buffer.reserve(room);
     read_body();
 }
 
