@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Prints tests/bench/run's table from its raw results (one line per client run, tab separated:
-scenario client run ok wall user sys rss_kib requests connections resumed extra)."""
+scenario client run ok wall user sys rss_kib requests connections resumed extra anon_kib)."""
 import statistics
 import sys
 
@@ -26,7 +26,8 @@ with open(results) as f:
             continue
         r = dict(scen=p[0], client=p[1], run=int(p[2]), ok=p[3] == "1", wall=float(p[4] or "nan"),
                  cpu=float(p[5] or "nan") + float(p[6] or "nan"), rss=int(p[7] or 0) / 1024.0, n=int(p[8]),
-                 conns=int(p[9]), resumed=int(p[10]), extra=p[11])
+                 conns=int(p[9]), resumed=int(p[10]), extra=p[11],
+                 anon=int(p[12]) / 1024.0 if len(p) > 12 and p[12].isdigit() and int(p[12]) > 0 else float("nan"))
         r["cpu_us"] = r["cpu"] / r["n"] * 1e6 if r["n"] else float("nan")
         r["rate"] = r["n"] / r["wall"] if r["wall"] > 0 and r["n"] else float("nan")
         if r["scen"] == "d":
@@ -63,12 +64,17 @@ def target(name, value, ok, detail):
     verdicts.append(f"  {'PASS' if ok else 'MISS'}  {name}: {detail}")
 
 
+def info(name, detail):
+    verdicts.append(f"  INFO  {name}: {detail}")
+
+
 print()
 print(f"edgeloop benchmark: {runs} runs per client, alternating; nginx 1 worker"
       + (" on core 0, clients on core 1" if ncores >= 2 else " (one core: no pinning)")
       + (" -- QUICK (a tenth of the requests; not a measurement)" if quick else ""))
 print("Figures: median [min-max] over runs. CPU = client user+sys per request (main figure: nginx is the"
-      " bottleneck);\nrate = requests/s from wall time (d: MiB/s); RSS = client peak. Ratios: ours/peer per run,"
+      " bottleneck);\nrate = requests/s from wall time (d: MiB/s); RSS = client peak resident set; anon = its peak"
+      " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
 for scen in "abcdef":
@@ -78,13 +84,15 @@ for scen in "abcdef":
     n = runs_of(scen, clients[0])[0]["n"]
     print()
     print(f"{TITLES[scen]}: {n} request{'s' if n > 1 else ''}")
-    print(f"  {'client':<20}{'CPU us/req':>24}{'wall s':>22}{'rate':>26}{'RSS MiB':>22}  conns  resumed  ok")
+    print(f"  {'client':<20}{'CPU us/req':>24}{'wall s':>22}{'rate':>26}{'RSS MiB':>22}{'anon MiB':>20}"
+          "  conns  resumed  ok")
     for c in clients:
         rs = runs_of(scen, c)
         okc = sum(r["ok"] for r in rs)
         any_failed |= okc != len(rs)
         print(f"  {LABEL.get(c, c):<20}{fmt([r['cpu_us'] for r in rs], 1):>24}{fmt([r['wall'] for r in rs], 2):>22}"
               f"{fmt([r['rate'] for r in rs], 0 if scen != 'd' else 1):>26}{fmt([r['rss'] for r in rs], 1):>22}"
+              f"{fmt([r['anon'] for r in rs], 1):>20}"
               f"  {med([r['conns'] for r in rs]):>5.0f}  {med([r['resumed'] for r in rs]):>7.0f}"
               f"  {okc}/{len(rs)}{'' if okc == len(rs) else ' FAILED'}")
     for o in OURS:
@@ -94,7 +102,8 @@ for scen in "abcdef":
             if not runs_of(scen, p):
                 continue
             print(f"  {o} / {LABEL.get(p, p)}: CPU {fmt(ratios(scen, o, p, 'cpu_us'), 2)}"
-                  f"  rate {fmt(ratios(scen, o, p, 'rate'), 2)}  RSS {fmt(ratios(scen, o, p, 'rss'), 2)}")
+                  f"  rate {fmt(ratios(scen, o, p, 'rate'), 2)}  RSS {fmt(ratios(scen, o, p, 'rss'), 2)}"
+                  f"  anon {fmt(ratios(scen, o, p, 'anon'), 2)}")
     if scen == "f":
         for c, what in (("edgeloop_bench", "during (a)"), ("blinker_idle", "alone (timer noise of the machine)")):
             lat = [tuple(int(x) for x in r["extra"].split(",")) for r in runs_of("f", c) if r["extra"] != "-"]
@@ -120,6 +129,10 @@ for scen in "abcdef":
                      "libcurl_multi_ref", "cpu_us", 0.5, False)
         ratio_target("peak RSS with 50 connections <= 0.6x libcurl ref", "edgeloop_bench", "libcurl_multi_ref",
                      "rss", 0.6, False)
+        xs = [x for x in ratios(scen, "edgeloop_bench", "libcurl_multi_ref", "anon") if x == x]
+        if xs:
+            info("peak anonymous memory with 50 connections (RSS without shared-library pages), vs libcurl ref",
+                 f"{med(xs):.2f}x (median of {len(xs)} runs)")
     if scen == "b":
         ratio_target("CPU per full handshake <= 0.65x libcurl ref (server verified)", "edgeloop_bench",
                      "libcurl_multi_ref", "cpu_us", 0.65, False)
