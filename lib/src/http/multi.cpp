@@ -21,8 +21,8 @@ struct multi_state {
     client* cl;
     multi::id next_id = 1;
     struct entry {
-        std::unique_ptr<net::cancellation_signal> signal = std::make_unique<net::cancellation_signal>();
-        bool done = false; ///< completed; erased once the completion has fully unwound
+        net::cancellation_signal signal; ///< in the map node itself: nodes never move
+        bool done = false;               ///< completed; erased once the completion has fully unwound
     };
     std::map<multi::id, entry> running;
     std::vector<net::any_completion_handler<void(boost::system::error_code)>> waiters;
@@ -54,7 +54,7 @@ multi::~multi() {
 
 multi::id multi::add(transfer t) {
     const id tid = state_->next_id++;
-    auto& signal = *state_->running[tid].signal;
+    auto& signal = state_->running.try_emplace(tid).first->second.signal;
     state_->cl->async_fetch(
         std::move(t.req), std::move(t.callbacks),
         net::bind_cancellation_slot(
@@ -80,7 +80,7 @@ bool multi::cancel(id transfer_id) {
     auto it = state_->running.find(transfer_id);
     if (it == state_->running.end() || it->second.done)
         return false;
-    it->second.signal->emit(net::cancellation_type::terminal);
+    it->second.signal.emit(net::cancellation_type::terminal);
     return true;
 }
 
