@@ -328,17 +328,21 @@ void fetch_op::on_connect(const error_code& ec) {
         return write_request();
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
-    conn_->tls.emplace(std::move(conn_->socket), ctx.native());
+    conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
     if (!configure_tls())
         return;
     arm(opts().timeouts.handshake, error::handshake_timeout);
-    conn_->tls->async_handshake(ssl::stream_base::client,
-                                [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+    conn_->tls->async_handshake([self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
 bool fetch_op::configure_tls() {
     const tls::options& o = state_->tls->opts();
     SSL* ssl = conn_->tls->native_handle();
+    if (ssl == nullptr) {
+        info_.detail = "cannot create a TLS session";
+        abort(tls::error::handshake_failed);
+        return false;
+    }
     SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
     if (opts().pool.tls_session_cache)
         if (SSL_SESSION* session = state_->sessions.find(key_))
