@@ -143,6 +143,7 @@ tls_stream::want tls_stream::classify(int r, error_code& ec) {
         return want::done;
     case SSL_ERROR_SSL:
         ec = error_code(static_cast<int>(ERR_get_error()), net::error::get_ssl_category());
+        ERR_clear_error(); // the rest came from the same call: leave the thread's queue empty
         return want::done;
     case SSL_ERROR_SYSCALL:
         if (last_errno_ != 0)
@@ -155,6 +156,7 @@ tls_stream::want tls_stream::classify(int r, error_code& ec) {
             ec = error_code(static_cast<int>(e), net::error::get_ssl_category());
         else
             ec = net::ssl::error::unspecified_system_error;
+        ERR_clear_error();
         return want::done;
     default:
         ec = net::ssl::error::unexpected_result;
