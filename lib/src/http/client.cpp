@@ -371,7 +371,7 @@ void fetch_op::on_connect(const error_code& ec) {
         return write_request();
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
-    conn_->tls.emplace(std::move(conn_->socket), ctx.native());
+    conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
     arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a slot counts too
     if (!state_->begin_handshake()) {
         awaits_handshake_slot_ = true;
@@ -389,8 +389,7 @@ void fetch_op::on_connect(const error_code& ec) {
 void fetch_op::start_handshake() {
     if (!configure_tls())
         return;
-    conn_->tls->async_handshake(ssl::stream_base::client,
-                                [self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
+    conn_->tls->async_handshake([self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
 /// share_first_handshake: true when this transfer now waits for the session another connection's full
@@ -456,6 +455,11 @@ void fetch_op::release_tls_waits() {
 bool fetch_op::configure_tls() {
     const tls::options& o = state_->tls->opts();
     SSL* ssl = conn_->tls->native_handle();
+    if (ssl == nullptr) {
+        info_.detail = "cannot create a TLS session";
+        abort(tls::error::handshake_failed);
+        return false;
+    }
     SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
     if (opts().pool.tls_session_cache)
         state_->sessions.apply(key_, ssl);

@@ -3,13 +3,14 @@
 // Private to lib/src/http: the shared state of one http::client — its TLS contexts, the connection pool,
 // the queue of transfers waiting for a connection slot, and the TLS session cache.
 
+#include "tls_stream.hpp"
+
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/url.hpp>
 #include <edgeloop/net/allowlist.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/ssl/stream.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 
@@ -82,7 +83,7 @@ public:
     std::string key;  ///< origin plus TLS identity: what may be reused for what
     std::string host; ///< for the per-host limit
     boost::asio::ip::tcp::socket socket;
-    std::optional<boost::asio::ssl::stream<boost::asio::ip::tcp::socket>> tls;
+    std::optional<tls_stream> tls;
     boost::beast::flat_buffer buffer;
     std::chrono::steady_clock::time_point idle_since{};
     unsigned requests = 0;
