@@ -11,7 +11,8 @@ namespace edgeloop::core {
 namespace net = boost::asio;
 
 reactor::reactor(std::chrono::milliseconds stop_deadline)
-    : signals_(ctx_, SIGINT, SIGTERM)
+    : ctx_(1) // one thread runs the loop: Asio then queues work posted on it without taking its lock
+    , signals_(ctx_, SIGINT, SIGTERM)
     , stop_deadline_(stop_deadline) {
     signals_.async_wait([this](const boost::system::error_code& ec, int signal) {
         if (!ec)

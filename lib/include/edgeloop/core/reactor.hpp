@@ -18,6 +18,10 @@ namespace edgeloop::core {
 ///
 /// While the reactor waits for signals the loop always has work: an application whose work is done calls
 /// stop() (nothing left to cancel, so run() returns at once).
+///
+/// One thread runs the loop (the one calling run()); any thread may post work to it (board drivers do).
+/// The io_context is made with concurrency hint 1, which lets Asio skip its lock for work posted from
+/// the loop's own thread. An application that wants several threads on one loop makes its own io_context.
 class reactor {
 public:
     using clock = std::chrono::steady_clock;
