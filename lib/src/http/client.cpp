@@ -151,10 +151,7 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
     , handler_(std::move(handler))
     , phase_timer_(state_->ex)
     , total_timer_(state_->ex)
-    , started_(std::chrono::steady_clock::now()) {
-    info_.url = req_.url;
-    current_url_ = req_.url;
-}
+    , started_(std::chrono::steady_clock::now()) {}
 
 fetch_op::~fetch_op() {
     state_->active.erase(this);
@@ -266,19 +263,23 @@ void fetch_op::close_body_file() noexcept {
 void fetch_op::begin_hop() {
     if (completed_)
         return;
-    if (current_url_ != state_->parsed_url) {
-        auto parsed = parse_url(current_url_);
+    const std::string& current_url = redirect_url_.empty() ? req_.url : redirect_url_;
+    if (current_url != state_->parsed_url) {
+        auto parsed = parse_url(current_url);
         if (!parsed)
             return abort(parsed.error());
         state_->parsed_url_parts = std::move(*parsed);
-        state_->parsed_url = current_url_;
+        state_->parsed_url = current_url;
         state_->parsed_url_authority = state_->parsed_url_parts.authority();
         state_->parsed_url_origin =
             (state_->parsed_url_parts.tls ? "https://" : "http://") + state_->parsed_url_authority;
     }
     url_ = state_->parsed_url_parts;
+    if (redirect_url_.empty())
+        first_hop_parsed_ = true; // final_url: req_.url, filled in at completion
+    else
+        info_.final_url = redirect_url_;
     info_.peer = state_->parsed_url_authority;
-    info_.final_url = current_url_;
     if (!state_->allow.allows(url_.host)) {
         info_.detail = "host " + url_.host;
         return abort(error::host_not_allowed);
@@ -288,9 +289,8 @@ void fetch_op::begin_hop() {
         return abort(tls::error::handshake_failed);
     }
     const std::string& origin = state_->parsed_url_origin;
-    if (first_origin_.empty())
-        first_origin_ = origin;
-    anonymous_ = anonymous_ || origin != first_origin_;
+    // first_origin_ is set when a redirect is followed (the first hop's own origin is its first).
+    anonymous_ = anonymous_ || (!first_origin_.empty() && origin != first_origin_);
     key_ = origin;
     if (anonymous_ && state_->tls_anonymous)
         key_ += "#anonymous";
@@ -528,8 +528,8 @@ void fetch_op::write_request() {
     else
         framing_ = framing::none;
 
-    head_.clear();
-    head_.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\n");
+    conn_->head.clear();
+    conn_->head.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\n");
     bool has_host = false;
     bool has_user_agent = false;
     for (const auto& [name, value] : req_.headers) {
@@ -537,7 +537,7 @@ void fetch_op::write_request() {
         has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
     }
     if (!has_host)
-        head_.append("Host: ").append(url_.host_header()).append("\r\n");
+        conn_->head.append("Host: ").append(url_.host_header()).append("\r\n");
     for (const auto& [name, value] : req_.headers) {
         // Credentials go only to the origin they were given for.
         if (anonymous_ && core::is_secret_header(name))
@@ -547,26 +547,26 @@ void fetch_op::write_request() {
             continue;
         if (!opts().pool.keep_alive && beast::iequals(name, "connection"))
             continue;
-        head_.append(name).append(": ").append(value).append("\r\n");
+        conn_->head.append(name).append(": ").append(value).append("\r\n");
     }
     if (!has_user_agent && !opts().user_agent.empty())
-        head_.append("User-Agent: ").append(opts().user_agent).append("\r\n");
+        conn_->head.append("User-Agent: ").append(opts().user_agent).append("\r\n");
     if (!opts().pool.keep_alive)
-        head_.append("Connection: close\r\n");
+        conn_->head.append("Connection: close\r\n");
     switch (framing_) {
     case framing::none:
         break;
     case framing::length:
-        head_.append("Content-Length: ").append(std::to_string(req_.body.size())).append("\r\n");
+        conn_->head.append("Content-Length: ").append(std::to_string(req_.body.size())).append("\r\n");
         break;
     case framing::file:
-        head_.append("Content-Length: ").append(std::to_string(body_file_size_)).append("\r\n");
+        conn_->head.append("Content-Length: ").append(std::to_string(body_file_size_)).append("\r\n");
         break;
     case framing::chunked:
-        head_.append("Transfer-Encoding: chunked\r\n");
+        conn_->head.append("Transfer-Encoding: chunked\r\n");
         break;
     }
-    head_.append("\r\n");
+    conn_->head.append("\r\n");
     if (core::log::enabled(core::log_level::debug)) {
         std::string line =
             info_.peer + ": > " + req_.method + " " + url_.target + (reused_ ? " (reused connection)" : "");
@@ -585,7 +585,7 @@ void fetch_op::write_request() {
 /// one system call. Sets last_piece_ when this write ends the request. False: the transfer failed.
 bool fetch_op::next_piece(bool with_head) {
     const std::size_t capacity = opts().limits.body_chunk_bytes;
-    const std::size_t head = with_head ? head_.size() : 0;
+    const std::size_t head = with_head ? conn_->head.size() : 0;
     out_count_ = 1;
     last_piece_ = true;
     switch (framing_) {
@@ -593,10 +593,10 @@ bool fetch_op::next_piece(bool with_head) {
     case framing::length: {
         const std::string& body = req_.body;
         if (body.size() <= capacity) {
-            out_.assign(head_).append(body);
-            out_buffers_[0] = net::buffer(out_);
+            conn_->out.assign(conn_->head).append(body);
+            out_buffers_[0] = net::buffer(conn_->out);
         } else { // a large body goes out as it is, not copied
-            out_buffers_[0] = net::buffer(head_);
+            out_buffers_[0] = net::buffer(conn_->head);
             out_buffers_[1] = net::buffer(body);
             out_count_ = 2;
         }
@@ -605,13 +605,13 @@ bool fetch_op::next_piece(bool with_head) {
     case framing::file: {
         const auto want =
             static_cast<std::size_t>(std::min<std::uint64_t>(capacity, body_file_size_ - body_file_sent_));
-        out_.resize(head + want);
+        conn_->out.resize(head + want);
         if (with_head)
-            std::memcpy(out_.data(), head_.data(), head);
+            std::memcpy(conn_->out.data(), conn_->head.data(), head);
         std::size_t n = 0;
         while (n < want) {
-            const ssize_t got =
-                ::pread(body_fd_, out_.data() + head + n, want - n, static_cast<off_t>(body_file_sent_ + n));
+            const ssize_t got = ::pread(body_fd_, conn_->out.data() + head + n, want - n,
+                                        static_cast<off_t>(body_file_sent_ + n));
             if (got < 0 && errno == EINTR)
                 continue;
             if (got <= 0) {
@@ -626,7 +626,7 @@ bool fetch_op::next_piece(bool with_head) {
         }
         body_file_sent_ += n;
         last_piece_ = body_file_sent_ >= body_file_size_;
-        out_buffers_[0] = net::buffer(out_);
+        out_buffers_[0] = net::buffer(conn_->out);
         return true;
     }
     case framing::chunked: {
@@ -634,9 +634,9 @@ bool fetch_op::next_piece(bool with_head) {
         // and the chunk size are put right before it.
         constexpr std::size_t max_prefix = 16 + 2;
         const std::size_t data_at = head + max_prefix;
-        out_.resize(data_at + capacity + 2 + 5);
+        conn_->out.resize(data_at + capacity + 2 + 5);
         const std::size_t n = req_.body_source(
-            std::span<std::byte>(reinterpret_cast<std::byte*>(out_.data() + data_at), capacity));
+            std::span<std::byte>(reinterpret_cast<std::byte*>(conn_->out.data() + data_at), capacity));
         if (completed_)
             return false; // the source cancelled the transfer
         if (n > capacity) {
@@ -652,18 +652,18 @@ bool fetch_op::next_piece(bool with_head) {
             std::memcpy(r.ptr, "\r\n", 2);
             const auto len = static_cast<std::size_t>(r.ptr + 2 - prefix);
             begin -= len;
-            std::memcpy(out_.data() + begin, prefix, len);
-            std::memcpy(out_.data() + end, "\r\n", 2);
+            std::memcpy(conn_->out.data() + begin, prefix, len);
+            std::memcpy(conn_->out.data() + end, "\r\n", 2);
             end += 2;
             last_piece_ = false;
         } else {
-            std::memcpy(out_.data() + end, "0\r\n\r\n", 5); // the last chunk, no trailers
+            std::memcpy(conn_->out.data() + end, "0\r\n\r\n", 5); // the last chunk, no trailers
             end += 5;
         }
         begin -= head;
         if (with_head)
-            std::memcpy(out_.data() + begin, head_.data(), head);
-        out_buffers_[0] = net::buffer(out_.data() + begin, end - begin);
+            std::memcpy(conn_->out.data() + begin, conn_->head.data(), head);
+        out_buffers_[0] = net::buffer(conn_->out.data() + begin, end - begin);
         return true;
     }
     }
@@ -911,7 +911,7 @@ bool fetch_op::follow_redirect() {
         abort(error::too_many_redirects);
         return true;
     }
-    auto base = urls::parse_uri(current_url_);
+    auto base = urls::parse_uri(redirect_url_.empty() ? req_.url : redirect_url_);
     auto ref = urls::parse_uri_reference(std::string_view(location.data(), location.size()));
     urls::url next;
     if (!base || !ref || !urls::resolve(*base, *ref, next)) {
@@ -948,9 +948,11 @@ bool fetch_op::follow_redirect() {
         return true;
     }
     ++info_.redirects;
-    current_url_ = std::string(next.buffer());
+    if (first_origin_.empty())
+        first_origin_ = key_; // the first hop's origin (its key: that hop is never anonymous)
+    redirect_url_ = std::string(next.buffer());
     core::log::write(core::log_level::info, info_.peer + ": " + std::to_string(status) + " redirect to " +
-                                                core::redact_url(current_url_));
+                                                core::redact_url(redirect_url_));
     parser_.reset();
     redirecting_ = false;
     force_fresh_ = false;
@@ -983,6 +985,8 @@ void fetch_op::complete(const error_code& ec) {
     const auto paused = std::move(paused_self_);
     close_body_file();
     release_tls_waits();
+    if (info_.final_url.empty() && first_hop_parsed_)
+        info_.final_url = req_.url;
     state_->active.erase(this);
     if (queued_) // a search of the whole queue: only when it is there
         state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
@@ -998,6 +1002,7 @@ void fetch_op::complete(const error_code& ec) {
     auto slot = net::get_associated_cancellation_slot(handler_);
     if (slot.is_connected())
         slot.clear();
+    info_.url = std::move(req_.url); // nothing reads the request's URL after completion
     auto ex = net::get_associated_executor(handler_, state_->ex);
     net::dispatch(ex, [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
         std::move(h)(ec, std::move(info));
@@ -1064,7 +1069,9 @@ void fetch_op::close_gracefully(std::shared_ptr<connection> c) {
 }
 
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler) {
-    std::make_shared<fetch_op>(state, std::move(req), std::move(h), std::move(handler))->start();
+    std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req), std::move(h),
+                                   std::move(handler))
+        ->start();
 }
 
 } // namespace detail

@@ -21,6 +21,7 @@
 #include <cstddef>
 #include <list>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -85,9 +86,54 @@ public:
     boost::asio::ip::tcp::socket socket;
     std::optional<tls_stream> tls;
     boost::beast::flat_buffer buffer;
+    /// The request being written (see fetch_op::write_request): kept with the connection, so that their
+    /// capacity serves the next request on it.
+    std::string head;
+    std::string out;
     std::chrono::steady_clock::time_point idle_since{};
     unsigned requests = 0;
     std::string alpn; ///< protocol the server selected in this connection's handshake
+};
+
+/// Keeps the memory of finished transfers for the next ones: a fetch_op (with its shared_ptr control
+/// block) is larger than malloc's fast bins, so allocating one per transfer takes malloc's slow path.
+/// One block size only (the first one given back); at most `keep` blocks. Thread-safe: a transfer may
+/// be started from any thread.
+class op_memory {
+public:
+    explicit op_memory(std::size_t keep)
+        : keep_(keep) {}
+    op_memory(const op_memory&) = delete;
+    op_memory& operator=(const op_memory&) = delete;
+    ~op_memory();
+
+    void* allocate(std::size_t bytes);
+    void deallocate(void* p, std::size_t bytes) noexcept;
+
+private:
+    std::mutex mutex_;
+    std::vector<void*> free_;
+    std::size_t size_ = 0;
+    std::size_t keep_;
+};
+
+/// std::allocator-like front of an op_memory, for std::allocate_shared.
+template <typename T>
+struct op_allocator {
+    using value_type = T;
+    explicit op_allocator(std::shared_ptr<op_memory> m) noexcept
+        : memory(std::move(m)) {}
+    template <typename U>
+    op_allocator(const op_allocator<U>& other) noexcept
+        : memory(other.memory) {}
+    T* allocate(std::size_t n) { return static_cast<T*>(memory->allocate(n * sizeof(T))); }
+    void deallocate(T* p, std::size_t n) noexcept { memory->deallocate(p, n * sizeof(T)); }
+    template <typename U>
+    bool operator==(const op_allocator<U>& other) const noexcept {
+        return memory == other.memory;
+    }
+
+    std::shared_ptr<op_memory> memory;
 };
 
 struct client_state : std::enable_shared_from_this<client_state> {
@@ -117,6 +163,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// Response body buffers (limits::body_chunk_bytes each) of finished transfers, for the next ones:
     /// a 16 KiB allocation per transfer is a large-bin malloc that also consolidates the heap.
     std::vector<std::shared_ptr<unsigned char[]>> spare_chunks;
+    /// Memory of finished transfers (shared: a transfer's control block may outlive the client).
+    std::shared_ptr<op_memory> ops;
     std::shared_ptr<unsigned char[]> take_chunk();
     /// Keeps `chunk` for a later transfer unless someone else still holds it (a paced consumer).
     void give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept;

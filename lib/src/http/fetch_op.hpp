@@ -83,8 +83,8 @@ private:
     handlers h_;
     fetch_handler handler_;
     url_parts url_;
-    std::string current_url_;
-    std::string first_origin_;
+    std::string redirect_url_; ///< the URL of the current hop after a redirect (before: req_.url)
+    std::string first_origin_; ///< set when the first redirect is followed
     std::string key_;
     bool anonymous_ = false; ///< the client identity is withheld (another origin after a redirect)
     transfer_info info_;
@@ -100,11 +100,9 @@ private:
     std::chrono::steady_clock::time_point timer_at_ = std::chrono::steady_clock::time_point::max();
     error deadline_error_ = error::idle_timeout;
     std::uint64_t generation_ = 0;
-    /// The request as it goes out: head_ is its start line and header fields; out_ stages each write
-    /// (the head with the first body piece and its chunk framing), so that one write is one TLS record
-    /// and one system call. Both keep their capacity from request to request.
-    std::string head_;
-    std::string out_;
+    /// The request as it goes out is in conn_->head (start line and header fields) and conn_->out (each
+    /// write staged: the head with the first body piece and its chunk framing, so that one write is one
+    /// TLS record and one system call); out_buffers_ points into them.
     std::array<boost::asio::const_buffer, 2> out_buffers_;
     std::size_t out_count_ = 0;
     enum class framing : unsigned char { none, length, file, chunked } framing_ = framing::none;
@@ -133,6 +131,7 @@ private:
     bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
     bool shared_handshake_done_ = false; ///< waited once already: never wait again
     bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
+    bool first_hop_parsed_ = false;      ///< the request's own URL was parsed (final_url is req_.url)
 };
 
 } // namespace edgeloop::http::detail

@@ -147,7 +147,42 @@ client_state::client_state(net::any_io_executor executor, client_options options
     : ex(std::move(executor))
     , opts(std::move(options))
     , allow(opts.allowed_hosts)
-    , sessions(opts.pool.tls_session_cache_size) {}
+    , sessions(opts.pool.tls_session_cache_size)
+    , ops(std::make_shared<op_memory>(
+          opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256))) {}
+
+op_memory::~op_memory() {
+    for (void* p : free_)
+        ::operator delete(p);
+}
+
+void* op_memory::allocate(std::size_t bytes) {
+    {
+        std::lock_guard lock(mutex_);
+        if (bytes == size_ && !free_.empty()) {
+            void* p = free_.back();
+            free_.pop_back();
+            return p;
+        }
+    }
+    return ::operator new(bytes);
+}
+
+void op_memory::deallocate(void* p, std::size_t bytes) noexcept {
+    {
+        std::lock_guard lock(mutex_);
+        if (size_ == 0)
+            size_ = bytes;
+        if (bytes == size_ && free_.size() < keep_) {
+            try {
+                free_.push_back(p);
+                return;
+            } catch (...) { // out of memory: freed below
+            }
+        }
+    }
+    ::operator delete(p);
+}
 
 std::shared_ptr<unsigned char[]> client_state::take_chunk() {
     if (spare_chunks.empty()) // not zero-filled: only bytes read into it are ever used
