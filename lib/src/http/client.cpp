@@ -316,18 +316,8 @@ bool fetch_op::try_acquire() {
             return true;
         }
     }
-    if (waits_for_first_handshake())
-        return true;
     if (!state_->make_room(url_.host))
         return false;
-    const auto& pool = opts().pool;
-    if (url_.tls && pool.share_first_handshake && pool.tls_session_cache &&
-        pool.tls_session_cache_size != 0 && !shared_handshake_done_ && !state_->sessionless.contains(key_) &&
-        !state_->sessions.has(key_)) {
-        // The first connection to this origin: others wait for the session its handshake brings.
-        state_->first_handshakes.try_emplace(key_);
-        leads_first_handshake_ = true;
-    }
     conn_ = std::make_shared<connection>(state_, key_, url_.host);
     reused_ = false;
     handshake_ok_ = false;
@@ -387,31 +377,55 @@ void fetch_op::on_connect(const error_code& ec) {
 /// marks it not resumable once a connection that resumed it gets its own new ticket), so each handshake
 /// takes the newest session in the cache.
 void fetch_op::start_handshake() {
+    if (waits_for_session())
+        return;
     if (!configure_tls())
         return;
+    if (shares_sessions() && !session_source_) {
+        // Its new session (TLS 1.3: tickets after the handshake) may serve a connection waiting now.
+        session_source_ = true;
+        ++state_->session_sources[key_];
+    }
     conn_->tls->async_handshake([self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
-/// share_first_handshake: true when this transfer now waits for the session another connection's full
-/// handshake to the same origin brings (client_state::first_handshake_over wakes it).
-bool fetch_op::waits_for_first_handshake() {
-    if (shared_handshake_done_ || !url_.tls)
+/// pool_options::share_first_handshake applies to this hop's origin.
+bool fetch_op::shares_sessions() const {
+    const auto& pool = opts().pool;
+    return url_.tls && pool.share_first_handshake && pool.tls_session_cache &&
+           pool.tls_session_cache_size != 0 && !state_->sessionless.contains(key_);
+}
+
+/// share_first_handshake: with no session of its origin to resume while other connections to it are
+/// handshaking (and will bring sessions), this one gives up its handshake turn and waits for one
+/// (client_state::session_arrived or sources_done wakes it: session_ready). True: waiting.
+bool fetch_op::waits_for_session() {
+    if (!shares_sessions() || state_->sessions.has(key_))
         return false;
-    auto it = state_->first_handshakes.find(key_);
-    if (it == state_->first_handshakes.end())
+    auto it = state_->session_sources.find(key_);
+    if (it == state_->session_sources.end() || it->second == 0)
         return false;
-    it->second.push_back(shared_from_this());
-    awaits_first_handshake_ = true;
+    state_->session_waiters[key_].push_back(shared_from_this());
+    awaits_session_ = true;
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
     return true;
 }
 
-void fetch_op::first_handshake_over() {
-    awaits_first_handshake_ = false;
-    shared_handshake_done_ = true; // whether a session came or not, never wait twice
+void fetch_op::session_ready() {
+    awaits_session_ = false;
     if (completed_)
         return;
-    if (!try_acquire())
-        enqueue();
+    if (!state_->begin_handshake()) {
+        awaits_handshake_slot_ = true;
+        state_->handshake_queue.push_back(shared_from_this());
+        state_->start_queued_handshakes();
+        return;
+    }
+    holds_handshake_slot_ = true;
+    start_handshake();
 }
 
 void fetch_op::handshake_slot_granted() {
@@ -423,22 +437,23 @@ void fetch_op::handshake_slot_granted() {
     });
 }
 
-/// Gives up what this transfer holds or waits for in the handshake bookkeeping: the lead of a first
-/// handshake (its waiters go on), a place in a wait list, a handshake slot.
+/// Gives up what this transfer holds or waits for in the handshake bookkeeping: being a source of
+/// sessions for its origin (when the last source is done, the waiting connections go on), a place in a
+/// wait list, a handshake slot.
 void fetch_op::release_tls_waits() {
-    if (leads_first_handshake_) {
-        leads_first_handshake_ = false;
-        if (handshake_ok_ && !state_->sessions.has(key_)) {
-            // The server gave no session to resume: do not make connections wait for it again.
+    if (session_source_) {
+        session_source_ = false;
+        if (handshake_ok_ && conn_ && conn_->sessions_given == 0) {
+            // The server gave this connection no session to resume: do not wait for it again.
             if (state_->sessionless.size() >= 256)
                 state_->sessionless.clear();
             state_->sessionless.insert(key_);
         }
-        state_->first_handshake_over(key_);
+        state_->session_source_done(key_);
     }
-    if (awaits_first_handshake_) {
-        awaits_first_handshake_ = false;
-        if (auto it = state_->first_handshakes.find(key_); it != state_->first_handshakes.end())
+    if (awaits_session_) {
+        awaits_session_ = false;
+        if (auto it = state_->session_waiters.find(key_); it != state_->session_waiters.end())
             std::erase_if(it->second, [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
     }
     if (awaits_handshake_slot_) {
@@ -731,9 +746,9 @@ void fetch_op::on_header(const error_code& ec) {
         }
         return read_header(false);
     }
-    // A TLS 1.3 session ticket precedes the response: the leader of a first handshake has brought what
-    // it can (a long body must not hold up the waiting connections).
-    if (leads_first_handshake_)
+    // TLS 1.3 session tickets precede the response: this connection has brought what sessions it will
+    // (a long body must not hold up the connections waiting for one).
+    if (session_source_)
         release_tls_waits();
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);

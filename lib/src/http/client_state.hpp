@@ -92,7 +92,8 @@ public:
     std::string out;
     std::chrono::steady_clock::time_point idle_since{};
     unsigned requests = 0;
-    std::string alpn; ///< protocol the server selected in this connection's handshake
+    unsigned sessions_given = 0; ///< sessions the server issued on this connection
+    std::string alpn;            ///< protocol the server selected in this connection's handshake
 };
 
 /// Keeps the memory of finished transfers for the next ones: a fetch_op (with its shared_ptr control
@@ -169,12 +170,16 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// Keeps `chunk` for a later transfer unless someone else still holds it (a paced consumer).
     void give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept;
 
-    /// Keys whose first full handshake is in progress, with the transfers waiting for its session
-    /// (pool_options::share_first_handshake), and keys that gave no session (not waited for again).
-    std::unordered_map<std::string, std::vector<std::shared_ptr<fetch_op>>> first_handshakes;
+    /// pool_options::share_first_handshake: per key, the connections whose handshake may still bring a
+    /// session (until their first response head), the transfers waiting for one (connected, before their
+    /// handshake), and keys that gave no session (not waited for again).
+    std::unordered_map<std::string, std::size_t> session_sources;
+    std::unordered_map<std::string, std::vector<std::shared_ptr<fetch_op>>> session_waiters;
     std::unordered_set<std::string> sessionless;
-    /// Lets the transfers waiting for key's first handshake go on (posted).
-    void first_handshake_over(const std::string& key);
+    /// A session for key is cached: the longest-waiting transfer for one goes on (posted).
+    void session_arrived(const std::string& key);
+    /// A source of sessions for key is done; when none is left, every transfer waiting goes on.
+    void session_source_done(const std::string& key);
 
     /// TLS handshakes in progress, when the last one started, and the transfers waiting for their turn
     /// (pool_options::handshake_spacing).

@@ -32,8 +32,8 @@ public:
     bool try_acquire();
     /// Taken out of client_state::waiting: complete() need not search the queue for it.
     void dequeued() noexcept { queued_ = false; }
-    /// The first handshake this transfer waited for is over (share_first_handshake).
-    void first_handshake_over();
+    /// A session of its origin arrived, or no connection will bring one any more (share_first_handshake).
+    void session_ready();
     /// A handshake slot is now this queued transfer's (max_handshakes): its handshake starts (posted).
     void handshake_slot_granted();
 
@@ -49,7 +49,8 @@ private:
     void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
     void on_connect(const error_code& ec);
     bool configure_tls();
-    bool waits_for_first_handshake();
+    bool shares_sessions() const;
+    bool waits_for_session();
     void start_handshake();
     void release_tls_waits();
     void on_handshake(const error_code& ec);
@@ -125,11 +126,10 @@ private:
     bool reused_ = false;
     bool force_fresh_ = false;
     bool retried_stale_ = false;
-    bool leads_first_handshake_ = false;  ///< its connection does key_'s first full handshake
-    bool awaits_first_handshake_ = false; ///< in client_state::first_handshakes
+    bool session_source_ = false; ///< its connection may bring a session (counted in session_sources)
+    bool awaits_session_ = false; ///< in client_state::session_waiters
     bool holds_handshake_slot_ = false;
     bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
-    bool shared_handshake_done_ = false; ///< waited once already: never wait again
     bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
     bool first_hop_parsed_ = false;      ///< the request's own URL was parsed (final_url is req_.url)
 };

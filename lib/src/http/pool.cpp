@@ -106,8 +106,9 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
     if (!state || !state->opts.pool.tls_session_cache || state->opts.pool.tls_session_cache_size == 0)
         return 0;
     state->sessions.put(c->key, session);
-    state->first_handshake_over(c->key); // the connections waiting for it can resume it now
-    return 1;                            // the cache now owns the reference
+    ++c->sessions_given;
+    state->session_arrived(c->key); // a connection waiting for one can resume it now
+    return 1;                       // the cache now owns the reference
 }
 
 } // namespace
@@ -270,14 +271,30 @@ void client_state::trim_idle() {
         idle.pop_front();
 }
 
-void client_state::first_handshake_over(const std::string& key) {
-    auto it = first_handshakes.find(key);
-    if (it == first_handshakes.end())
+void client_state::session_arrived(const std::string& key) {
+    auto it = session_waiters.find(key);
+    if (it == session_waiters.end())
+        return;
+    auto op = std::move(it->second.front());
+    it->second.erase(it->second.begin());
+    if (it->second.empty())
+        session_waiters.erase(it);
+    net::post(ex, [op = std::move(op)] { op->session_ready(); });
+}
+
+void client_state::session_source_done(const std::string& key) {
+    auto sources = session_sources.find(key);
+    if (sources != session_sources.end() && --sources->second > 0)
+        return;
+    if (sources != session_sources.end())
+        session_sources.erase(sources);
+    auto it = session_waiters.find(key);
+    if (it == session_waiters.end())
         return;
     auto waiters = std::move(it->second);
-    first_handshakes.erase(it);
+    session_waiters.erase(it);
     for (auto& op : waiters)
-        net::post(ex, [op = std::move(op)] { op->first_handshake_over(); });
+        net::post(ex, [op = std::move(op)] { op->session_ready(); });
 }
 
 bool client_state::begin_handshake() {

@@ -49,11 +49,12 @@ struct pool_options {
     bool tls_session_cache = true;
     /// Origins whose session is remembered; the least recently used is forgotten first.
     std::size_t tls_session_cache_size = 64;
-    /// While the first connection to an origin does a full TLS handshake, further new connections to that
-    /// origin wait for the session it brings and then resume it: one full handshake instead of one per
-    /// connection (a full handshake is ~1 ms of client CPU on a desktop core, several on a gateway's).
-    /// Costs the waiting connections the first one's handshake and first response in latency. An origin
-    /// that issues no session is remembered and not waited for again. Needs tls_session_cache.
+    /// A new connection with no session of its origin to resume, while other connections to that origin
+    /// are handshaking, waits (connected, before its handshake) for a session one of them brings and
+    /// resumes it: a burst of N new connections costs one full handshake instead of N (a full handshake
+    /// is ~1 ms of client CPU on a desktop core, several on a gateway's). Costs the waiting connections
+    /// about one handshake and one response of latency. An origin that issues no session is remembered
+    /// and not waited for again. Needs tls_session_cache.
     bool share_first_handshake = true;
     /// New TLS handshakes start one at a time: the next when none is in progress or this long after the
     /// previous one started, whichever comes first; 0: all at once. A handshake's steps are CPU work on
