@@ -114,12 +114,19 @@ private:
     void attempt(retry::attempt_handler handler) {
         body_.clear();
         retry_after_.reset();
+        // Each message's lines are put together and written at once (one stdio lock, no format parsing).
+        out_.clear();
         if (client_.idle_connections() == 0)
-            std::printf("Establishing a TLS session to %s.\n", host_.c_str());
-        std::printf("Sending HTTP POST request to %s%s", host_.c_str(), path_.c_str());
+            out_.append("Establishing a TLS session to ").append(host_).append(".\n");
+        out_.append("Sending HTTP POST request to ").append(host_).append(path_);
         if (opt_.count > 1)
-            std::printf(" (message %u of %u)", number_, opt_.count);
-        std::printf("...\n");
+            out_.append(" (message ")
+                .append(std::to_string(number_))
+                .append(" of ")
+                .append(std::to_string(opt_.count))
+                .append(")");
+        out_.append("...\n");
+        std::fwrite(out_.data(), 1, out_.size(), stdout);
 
         http::handlers h;
         h.on_response = [this](const http::response_head& head) {
@@ -155,18 +162,32 @@ private:
     }
 
     void report_response() {
-        std::printf("Received HTTP response from %s%s...\n", host_.c_str(), path_.c_str());
+        out_.clear();
+        out_.append("Received HTTP response from ").append(host_).append(path_).append("...\n");
         if (opt_.verbose > 0) {
-            std::printf("Connection: %s, TLS session %s, ALPN %s%s\n",
-                        info_.reused_connection ? "reused (keep-alive)" : "new",
-                        info_.tls_resumed ? "resumed" : "full handshake",
-                        info_.alpn.empty() ? "none" : "negotiated: ", info_.alpn.c_str());
-            std::printf("Response Headers:\n");
+            out_.append("Connection: ")
+                .append(info_.reused_connection ? "reused (keep-alive)" : "new")
+                .append(", TLS session ")
+                .append(info_.tls_resumed ? "resumed" : "full handshake")
+                .append(", ALPN ")
+                .append(info_.alpn.empty() ? "none" : "negotiated: ")
+                .append(info_.alpn)
+                .append("\nResponse Headers:\n");
             for (const auto& [name, value] : head_.headers)
-                std::printf("    %s: %s\n", name.c_str(), core::redact_header(name, value).c_str());
+                out_.append("    ")
+                    .append(name)
+                    .append(": ")
+                    .append(core::redact_header(name, value))
+                    .append("\n");
         }
-        std::printf("Response Status:\n%u %s\n", info_.status, head_.reason.c_str());
-        std::printf("Response Body:\n%s\n", body_.c_str());
+        out_.append("Response Status:\n")
+            .append(std::to_string(info_.status))
+            .append(" ")
+            .append(head_.reason)
+            .append("\nResponse Body:\n")
+            .append(body_.c_str()) // as printf's %s did: up to a NUL in the body
+            .append("\n");
+        std::fwrite(out_.data(), 1, out_.size(), stdout);
         // Flushed by the next attempt (after its request is sent) or by finish().
     }
 
@@ -226,6 +247,7 @@ private:
     http::response_head head_;
     http::transfer_info info_;
     std::string body_;
+    std::string out_; ///< the lines of one message, written at once
     std::optional<milliseconds> retry_after_;
 };
 
