@@ -443,8 +443,9 @@ void fetch_op::handshake_slot_granted() {
 void fetch_op::release_tls_waits() {
     if (session_source_) {
         session_source_ = false;
-        if (handshake_ok_ && conn_ && conn_->sessions_given == 0) {
-            // The server gave this connection no session to resume: do not wait for it again.
+        if (handshake_ok_ && !info_.tls_resumed && conn_ && conn_->sessions_given == 0) {
+            // A full handshake and no session to resume after it: do not wait for this origin again.
+            // (A resumed one may legitimately bring none: a TLS 1.2 session stays good for reuse.)
             if (state_->sessionless.size() >= 256)
                 state_->sessionless.clear();
             state_->sessionless.insert(key_);

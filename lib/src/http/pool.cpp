@@ -107,8 +107,11 @@ int on_new_session(SSL* ssl, SSL_SESSION* session) {
         return 0;
     state->sessions.put(c->key, session);
     ++c->sessions_given;
-    state->session_arrived(c->key); // a connection waiting for one can resume it now
-    return 1;                       // the cache now owns the reference
+    try {
+        state->session_arrived(c->key); // a connection waiting for one can resume it now
+    } catch (...) { // out of memory (no exception may cross OpenSSL): that one ends at its handshake deadline
+    }
+    return 1; // the cache now owns the reference
 }
 
 } // namespace
