@@ -433,4 +433,31 @@ BOOST_AUTO_TEST_CASE(spaced_handshakes_all_complete_and_queued_ones_can_be_cance
     BOOST_TEST(after.ok == 2);
 }
 
+BOOST_AUTO_TEST_CASE(connections_waiting_for_a_session_never_wait_for_a_slow_response) {
+    net::io_context ioc;
+    // A TLS 1.3 server that issues no session: the first connection (the first to handshake, so the one
+    // the others wait on for a session) never gets its response; the others are answered at once.
+    fault_server server(ioc, {{fault::read_request(), fault::stall()}, fault::serve_ok()},
+                        {.tls = true, .sessions = false});
+    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}));
+    int done = 0, ok = 0, aborted = 0;
+    for (int i = 0; i < 3; ++i)
+        client.async_fetch(get(server.url("/")), {},
+                           [&](boost::system::error_code ec, http::transfer_info info) {
+                               ++done;
+                               ok += !ec && info.status == 200;
+                               aborted += ec == net::error::operation_aborted;
+                           });
+    // The two answered ones end within a grace of a round trip or two, not after the stalled response.
+    run_until(
+        ioc, [&] { return ok == 2; }, 5s);
+    BOOST_TEST(ok == 2);
+    BOOST_TEST(done == 2);
+    BOOST_TEST(server.accepted() == 3u);
+    client.cancel_all();
+    run_until(
+        ioc, [&] { return done == 3; }, 5s);
+    BOOST_TEST(aborted == 1);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

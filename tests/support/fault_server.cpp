@@ -194,6 +194,10 @@ fault_server::fault_server(net::io_context& ioc, std::vector<fault_step> script,
         auto& ctx = state_->tls.emplace(ssl::context::tls_server);
         ctx.use_certificate_chain_file(pki::path(o.cert + ".crt"));
         ctx.use_private_key_file(pki::path(o.cert + ".key"), ssl::context::pem);
+        if (!o.sessions) {
+            SSL_CTX_set_num_tickets(ctx.native_handle(), 0);
+            SSL_CTX_set_session_cache_mode(ctx.native_handle(), SSL_SESS_CACHE_OFF);
+        }
         if (o.require_client_certificate) {
             ctx.load_verify_file(pki::path("ca.crt"));
             ctx.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);

@@ -75,6 +75,8 @@ struct fault_server_options {
     std::vector<std::string> alpn;
     /// False: listen with a backlog that is already full and never accept, so connects stall.
     bool accept = true;
+    /// False: issue no TLS session (no TLS 1.3 ticket, no session cache): nothing can be resumed.
+    bool sessions = true;
 };
 
 class fault_server {

@@ -386,6 +386,7 @@ void fetch_op::start_handshake() {
         session_source_ = true;
         ++state_->session_sources[key_];
     }
+    handshake_started_ = std::chrono::steady_clock::now();
     conn_->tls->async_handshake([self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
 }
 
@@ -441,17 +442,7 @@ void fetch_op::handshake_slot_granted() {
 /// sessions for its origin (when the last source is done, the waiting connections go on), a place in a
 /// wait list, a handshake slot.
 void fetch_op::release_tls_waits() {
-    if (session_source_) {
-        session_source_ = false;
-        if (handshake_ok_ && !info_.tls_resumed && conn_ && conn_->sessions_given == 0) {
-            // A full handshake and no session to resume after it: do not wait for this origin again.
-            // (A resumed one may legitimately bring none: a TLS 1.2 session stays good for reuse.)
-            if (state_->sessionless.size() >= 256)
-                state_->sessionless.clear();
-            state_->sessionless.insert(key_);
-        }
-        state_->session_source_done(key_);
-    }
+    release_session_source();
     if (awaits_session_) {
         awaits_session_ = false;
         if (auto it = state_->session_waiters.find(key_); it != state_->session_waiters.end())
@@ -526,7 +517,44 @@ void fetch_op::on_handshake(const error_code& ec) {
     info_.alpn = conn_->alpn;
     info_.tls_resumed = SSL_session_reused(ssl) == 1;
     handshake_ok_ = true;
+    if (session_source_)
+        await_tickets(ssl);
     write_request();
+}
+
+/// A source of sessions is done when what it can bring has come: with TLS 1.2 at the end of the handshake;
+/// with TLS 1.3 the tickets follow the handshake (read with the response), so at the response head or,
+/// from a server that sends none (or a slow response), after a grace of twice the handshake's duration
+/// (a round trip or two; 10 ms to 1 s): connections waiting for a session never wait for a response.
+void fetch_op::await_tickets(SSL* ssl) {
+    if (SSL_version(ssl) < TLS1_3_VERSION)
+        return release_session_source();
+    const auto took = std::chrono::steady_clock::now() - handshake_started_;
+    const auto grace = std::clamp<std::chrono::steady_clock::duration>(
+        2 * took, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    if (!ticket_timer_)
+        ticket_timer_.emplace(state_->ex);
+    ticket_timer_->expires_after(grace);
+    ticket_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
+        if (auto self = weak.lock(); self && !ec && !self->completed_)
+            self->release_session_source();
+    });
+}
+
+void fetch_op::release_session_source() {
+    if (!session_source_)
+        return;
+    session_source_ = false;
+    if (ticket_timer_)
+        ticket_timer_->cancel();
+    if (handshake_ok_ && !info_.tls_resumed && conn_ && conn_->sessions_given == 0) {
+        // A full handshake and no session to resume after it: do not wait for this origin again.
+        // (A resumed one may legitimately bring none: a TLS 1.2 session stays good for reuse.)
+        if (state_->sessionless.size() >= 256)
+            state_->sessionless.clear();
+        state_->sessionless.insert(key_);
+    }
+    state_->session_source_done(key_);
 }
 
 void fetch_op::write_request() {

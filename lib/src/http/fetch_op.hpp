@@ -53,6 +53,8 @@ private:
     bool waits_for_session();
     void start_handshake();
     void release_tls_waits();
+    void await_tickets(SSL* ssl);
+    void release_session_source();
     void on_handshake(const error_code& ec);
     void write_request();
     bool next_piece(bool with_head);
@@ -127,7 +129,9 @@ private:
     bool force_fresh_ = false;
     bool retried_stale_ = false;
     bool session_source_ = false; ///< its connection may bring a session (counted in session_sources)
-    bool awaits_session_ = false; ///< in client_state::session_waiters
+    std::chrono::steady_clock::time_point handshake_started_{};
+    std::optional<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
+    bool awaits_session_ = false;                           ///< in client_state::session_waiters
     bool holds_handshake_slot_ = false;
     bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
     bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
