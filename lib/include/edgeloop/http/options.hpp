@@ -53,8 +53,9 @@ struct pool_options {
     /// are handshaking, waits (connected, before its handshake) for a session one of them brings and
     /// resumes it: a burst of N new connections costs one full handshake instead of N (a full handshake
     /// is ~1 ms of client CPU on a desktop core, several on a gateway's). Costs the waiting connections
-    /// about one handshake and one response of latency. An origin that issues no session is remembered
-    /// and not waited for again. Needs tls_session_cache.
+    /// about one handshake and a round trip of latency: a TLS 1.3 ticket follows its handshake, and one
+    /// that has not come within twice the handshake's duration is not waited for (never a response). An
+    /// origin that issues no session is remembered and not waited for again. Needs tls_session_cache.
     bool share_first_handshake = true;
     /// New TLS handshakes start one at a time: the next when none is in progress or this long after the
     /// previous one started, whichever comes first; 0: all at once. A handshake's steps are CPU work on
