@@ -399,7 +399,7 @@ bool fetch_op::shares_sessions() const {
 
 /// share_first_handshake: with no session of its origin to resume while other connections to it are
 /// handshaking (and will bring sessions), this one gives up its handshake turn and waits for one
-/// (client_state::session_arrived or sources_done wakes it: session_ready). True: waiting.
+/// (client_state::session_arrived or session_source_done wakes it: session_ready). True: waiting.
 bool fetch_op::waits_for_session() {
     if (!shares_sessions() || state_->sessions.has(key_))
         return false;
@@ -445,8 +445,11 @@ void fetch_op::release_tls_waits() {
     release_session_source();
     if (awaits_session_) {
         awaits_session_ = false;
-        if (auto it = state_->session_waiters.find(key_); it != state_->session_waiters.end())
+        if (auto it = state_->session_waiters.find(key_); it != state_->session_waiters.end()) {
             std::erase_if(it->second, [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+            if (it->second.empty())
+                state_->session_waiters.erase(it);
+        }
     }
     if (awaits_handshake_slot_) {
         awaits_handshake_slot_ = false;

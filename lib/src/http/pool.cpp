@@ -278,6 +278,10 @@ void client_state::session_arrived(const std::string& key) {
     auto it = session_waiters.find(key);
     if (it == session_waiters.end())
         return;
+    if (it->second.empty()) { // never left so, but cheap to be sure
+        session_waiters.erase(it);
+        return;
+    }
     auto op = std::move(it->second.front());
     it->second.erase(it->second.begin());
     if (it->second.empty())
