@@ -400,14 +400,13 @@ BOOST_AUTO_TEST_CASE(when_the_first_handshake_fails_the_waiting_connections_fail
 BOOST_AUTO_TEST_CASE(spaced_handshakes_all_complete_and_queued_ones_can_be_cancelled) {
     nginx_server nginx;
     net::io_context ioc;
-    // Spacing far longer than a local handshake: the next starts when the previous one has finished.
+    // Spacing of an hour: only "the previous one has finished" can start the next handshake, so the six
+    // complete within burst()'s bound only if each finished handshake lets the next one start.
     http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}),
-                        {.pool = {.share_first_handshake = false, .handshake_spacing = 10s}});
+                        {.pool = {.share_first_handshake = false, .handshake_spacing = 1h}});
     const auto url = "https://localhost:" + std::to_string(nginx.https_port()) + "/hello.txt";
-    const auto start = std::chrono::steady_clock::now();
     const auto r = burst(ioc, client, url, 6);
     BOOST_TEST(r.ok == 6);
-    BOOST_TEST((std::chrono::steady_clock::now() - start < 10s)); // never waited for the spacing itself
 
     // A server that never answers the ClientHello: the first handshake hangs, the others wait their turn.
     // Cancelled, all end at once and free their turns.

@@ -362,7 +362,13 @@ void fetch_op::on_connect(const error_code& ec) {
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
     conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
-    arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a slot counts too
+    arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a turn counts too
+    take_handshake_turn();
+}
+
+/// Starts the handshake now if pool_options::handshake_spacing allows, or queues for a turn
+/// (client_state::start_queued_handshakes grants it: handshake_slot_granted).
+void fetch_op::take_handshake_turn() {
     if (!state_->begin_handshake()) {
         awaits_handshake_slot_ = true;
         state_->handshake_queue.push_back(shared_from_this());
@@ -373,9 +379,9 @@ void fetch_op::on_connect(const error_code& ec) {
     start_handshake();
 }
 
-/// Configured only now, after any wait for a slot: a TLS 1.3 session is good for one resumption (OpenSSL
-/// marks it not resumable once a connection that resumed it gets its own new ticket), so each handshake
-/// takes the newest session in the cache.
+/// Configured only now, after any wait for a turn: a TLS 1.3 session is good for one resumption (OpenSSL
+/// marks it not resumable once a handshake has used it), so each handshake takes a session of the cache
+/// that is still unused.
 void fetch_op::start_handshake() {
     if (waits_for_session())
         return;
@@ -419,14 +425,7 @@ void fetch_op::session_ready() {
     awaits_session_ = false;
     if (completed_)
         return;
-    if (!state_->begin_handshake()) {
-        awaits_handshake_slot_ = true;
-        state_->handshake_queue.push_back(shared_from_this());
-        state_->start_queued_handshakes();
-        return;
-    }
-    holds_handshake_slot_ = true;
-    start_handshake();
+    take_handshake_turn();
 }
 
 void fetch_op::handshake_slot_granted() {

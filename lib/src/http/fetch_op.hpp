@@ -34,7 +34,7 @@ public:
     void dequeued() noexcept { queued_ = false; }
     /// A session of its origin arrived, or no connection will bring one any more (share_first_handshake).
     void session_ready();
-    /// A handshake slot is now this queued transfer's (max_handshakes): its handshake starts (posted).
+    /// Its turn to handshake has come (pool_options::handshake_spacing): the handshake starts (posted).
     void handshake_slot_granted();
 
 private:
@@ -51,6 +51,7 @@ private:
     bool configure_tls();
     bool shares_sessions() const;
     bool waits_for_session();
+    void take_handshake_turn();
     void start_handshake();
     void release_tls_waits();
     void await_tickets(SSL* ssl);

@@ -80,6 +80,10 @@ public:
 private:
     template <typename Core, typename Handler>
     friend class tls_io_op;
+
+    /// Initiates an operation that transfers no bytes (handshake, shutdown).
+    template <typename Core, typename Token>
+    auto async_run(Core core, Token&& token);
     friend struct tls_bio;
 
     enum class want { done, read, write };
@@ -281,24 +285,24 @@ auto tls_stream::async_write_some(const ConstBufferSequence& buffers, WriteToken
         token, buffers);
 }
 
+template <typename Core, typename Token>
+auto tls_stream::async_run(Core core, Token&& token) {
+    return boost::asio::async_initiate<Token, void(error_code)>(
+        [this](auto&& handler, Core c) {
+            using op = tls_io_op<Core, std::decay_t<decltype(handler)>>;
+            op(*this, c, std::forward<decltype(handler)>(handler)).start();
+        },
+        token, core);
+}
+
 template <typename HandshakeToken>
 auto tls_stream::async_handshake(HandshakeToken&& token) {
-    return boost::asio::async_initiate<HandshakeToken, void(error_code)>(
-        [this](auto&& handler) {
-            using op = tls_io_op<tls_core::handshake, std::decay_t<decltype(handler)>>;
-            op(*this, tls_core::handshake{}, std::forward<decltype(handler)>(handler)).start();
-        },
-        token);
+    return async_run(tls_core::handshake{}, std::forward<HandshakeToken>(token));
 }
 
 template <typename ShutdownToken>
 auto tls_stream::async_shutdown(ShutdownToken&& token) {
-    return boost::asio::async_initiate<ShutdownToken, void(error_code)>(
-        [this](auto&& handler) {
-            using op = tls_io_op<tls_core::shutdown, std::decay_t<decltype(handler)>>;
-            op(*this, tls_core::shutdown{}, std::forward<decltype(handler)>(handler)).start();
-        },
-        token);
+    return async_run(tls_core::shutdown{}, std::forward<ShutdownToken>(token));
 }
 
 } // namespace edgeloop::http::detail
