@@ -253,6 +253,7 @@ BOOST_AUTO_TEST_CASE(longer_retry_after_replaces_the_jitter_delay) {
         asked.push_back(ec);
         return 30ms;
     };
+    opts.max_retry_after = 1s; // the default cap is the policy's 2 ms
     outcome out;
     retry::async_retry(ioc.get_executor(), {.base = 1ms, .max = 2ms, .max_attempts = 5}, fail_with({refused}),
                        std::move(opts), record(out));
@@ -264,6 +265,34 @@ BOOST_AUTO_TEST_CASE(longer_retry_after_replaces_the_jitter_delay) {
     BOOST_TEST((std::chrono::steady_clock::now() - start >= 30ms)); // the timer waits at least its delay
     BOOST_REQUIRE(asked.size() == 1u);
     BOOST_TEST(asked[0] == refused);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_beyond_the_cap_waits_the_cap) {
+    // Retry-After may say 2^31 s; uncapped, this test would wait for 68 years (run_until_done fails it).
+    const auto forever = std::chrono::milliseconds(std::chrono::seconds(std::int64_t{1} << 31));
+    for (const std::optional<std::chrono::milliseconds> cap :
+         {std::optional<std::chrono::milliseconds>{}, {20ms}}) {
+        net::io_context ioc;
+        retry::retry_options opts;
+        opts.retry_after = [&](const error_code&) -> std::optional<std::chrono::milliseconds> {
+            return forever;
+        };
+        opts.max_retry_after = cap;
+        std::vector<std::chrono::milliseconds> hooked;
+        opts.on_retry = [&](std::uint32_t, std::chrono::milliseconds delay, const error_code&) {
+            hooked.push_back(delay);
+        };
+        outcome out;
+        retry::async_retry(ioc.get_executor(), {.base = 1ms, .max = 2ms, .max_attempts = 5},
+                           fail_with({refused}), std::move(opts), record(out));
+        run_until_done(ioc, out);
+        const auto expected = cap ? *cap : 2ms; // the default cap: the policy's maximum
+        BOOST_TEST(!out.ec);
+        BOOST_REQUIRE(out.result.delays.size() == 1u);
+        BOOST_TEST(out.result.delays[0].count() == expected.count());
+        BOOST_REQUIRE(hooked.size() == 1u);
+        BOOST_TEST(hooked[0].count() == expected.count(), "on_retry is told the capped delay");
+    }
 }
 
 BOOST_AUTO_TEST_CASE(attempts_may_complete_asynchronously_and_own_move_only_state) {

@@ -148,6 +148,35 @@ BOOST_AUTO_TEST_CASE(retry_after_does_not_extend_the_attempts) {
     BOOST_TEST(!b.next_backoff(60s));
 }
 
+BOOST_AUTO_TEST_CASE(retry_after_is_capped_at_the_backoff_maximum_by_default) {
+    retry::backoff b(demo, constant(100));
+    BOOST_TEST(b.max_retry_after().count() == 5000);
+    // The largest Retry-After parse_retry_after gives: 2^31 s, 68 years.
+    const auto d = b.next_backoff(std::chrono::seconds(std::int64_t{1} << 31));
+    BOOST_REQUIRE(d);
+    BOOST_TEST(d->count() == 5000);
+    BOOST_TEST(b.attempts() == 1u);
+    const auto just_below = b.next_backoff(4999ms);
+    BOOST_REQUIRE(just_below);
+    BOOST_TEST(just_below->count() == 4999, "a Retry-After within the cap is honoured as it is");
+}
+
+BOOST_AUTO_TEST_CASE(the_retry_after_cap_is_configurable) {
+    retry::backoff b(demo, constant(100));
+    b.set_max_retry_after(60s);
+    BOOST_TEST(b.max_retry_after().count() == 60000);
+    BOOST_TEST(b.next_backoff(1h)->count() == 60000);
+    BOOST_TEST(b.next_backoff(30s)->count() == 30000);
+    b.set_max_retry_after(-5ms);
+    BOOST_TEST(b.max_retry_after().count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_cap_below_the_jitter_delay_leaves_the_jitter_delay) {
+    retry::backoff b(demo, constant(400));
+    b.set_max_retry_after(10ms);
+    BOOST_TEST(b.next_backoff(1h)->count() == 400);
+}
+
 BOOST_AUTO_TEST_CASE(reset_starts_over) {
     retry::backoff b(demo, constant(0));
     while (b.next_backoff()) {

@@ -31,7 +31,10 @@ public:
         , opts_(std::move(opts))
         , op_(std::move(op))
         , handler_(std::move(handler))
-        , timer_(ex_) {}
+        , timer_(ex_) {
+        if (opts_.max_retry_after)
+            backoff_.set_max_retry_after(*opts_.max_retry_after);
+    }
 
     void start() {
         // Connected during initiation, as Asio's own operations do, so that a cancellation emitted before

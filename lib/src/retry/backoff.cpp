@@ -39,6 +39,11 @@ backoff::backoff(policy p, random_source random)
     if (!random_)
         throw std::invalid_argument("retry::backoff: empty random source");
     policy_.max = std::max(policy_.max, std::chrono::milliseconds::zero());
+    max_retry_after_ = policy_.max;
+}
+
+void backoff::set_max_retry_after(std::chrono::milliseconds cap) noexcept {
+    max_retry_after_ = std::max(cap, std::chrono::milliseconds::zero());
 }
 
 bool backoff::exhausted() const noexcept {
@@ -63,7 +68,7 @@ backoff::next_backoff_from(std::uint32_t random_value, std::optional<std::chrono
         ++attempts_;
     window_ = window_ < policy_.max / 2 ? 2 * window_ : policy_.max;
     if (retry_after && *retry_after > delay)
-        delay = *retry_after;
+        delay = std::max(delay, std::min(*retry_after, max_retry_after_));
     return delay;
 }
 

@@ -29,7 +29,9 @@ public:
     backoff(policy p, random_source random);
 
     /// The delay before the next retry, or nullopt when the retries are exhausted. A server-requested
-    /// delay (Retry-After) wins when it is longer than the jitter; the retry still counts as an attempt.
+    /// delay (Retry-After) wins when it is longer than the jitter, cut to max_retry_after() first (one
+    /// response must not park the caller for hours: Retry-After may say up to 2^31 s); the retry still
+    /// counts as an attempt.
     [[nodiscard]] std::optional<std::chrono::milliseconds>
     next_backoff(std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
 
@@ -37,6 +39,12 @@ public:
     [[nodiscard]] std::optional<std::chrono::milliseconds>
     next_backoff_from(std::uint32_t random_value,
                       std::optional<std::chrono::milliseconds> retry_after = std::nullopt);
+
+    /// Longest server-requested delay honoured; a longer Retry-After waits this long instead. Defaults
+    /// to policy::max, the longest delay the backoff itself would wait.
+    std::chrono::milliseconds max_retry_after() const noexcept { return max_retry_after_; }
+    /// Sets max_retry_after() (a negative value counts as zero).
+    void set_max_retry_after(std::chrono::milliseconds cap) noexcept;
 
     /// Delays handed out so far (saturates instead of wrapping under retry_forever).
     std::uint32_t attempts() const noexcept { return attempts_; }
@@ -53,6 +61,7 @@ private:
     policy policy_;
     random_source random_;
     std::chrono::milliseconds window_;
+    std::chrono::milliseconds max_retry_after_;
     std::uint32_t attempts_ = 0;
 };
 
