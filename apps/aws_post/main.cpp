@@ -97,8 +97,14 @@ private:
         retry::retry_options ro;
         ro.retryable = [](const boost::system::error_code& ec) { return aws::is_retryable(ec); };
         ro.on_retry = [this](std::uint32_t attempt, milliseconds delay, const boost::system::error_code& ec) {
-            std::printf("attempt %u failed: %s; retrying in %lld ms\n", attempt, reason(ec).c_str(),
-                        static_cast<long long>(delay.count()));
+            // A delay shorter than the server's Retry-After means async_retry capped it (max_retry_after,
+            // by default the policy's maximum: --backoff-max-ms).
+            std::string capped;
+            if (retry_after_ && *retry_after_ > delay)
+                capped = " (the server's Retry-After of " + std::to_string(retry_after_->count()) +
+                         " ms capped at --backoff-max-ms)";
+            std::printf("attempt %u failed: %s; retrying in %lld ms%s\n", attempt, reason(ec).c_str(),
+                        static_cast<long long>(delay.count()), capped.c_str());
             std::fflush(stdout);
         };
         ro.retry_after = [this](const boost::system::error_code&) { return retry_after_; };

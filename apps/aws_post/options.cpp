@@ -45,7 +45,7 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("backoff-base-ms", po::value(&raw.backoff_base_ms)->value_name("MS"),
          "upper bound of the first full-jitter retry delay (default 500)")
         ("backoff-max-ms", po::value(&raw.backoff_max_ms)->value_name("MS"),
-         "largest upper bound a retry delay grows to (default 5000)")
+         "largest upper bound a retry delay grows to, and the longest Retry-After honoured (default 5000)")
         ("connect-timeout", po::value(&raw.connect_timeout)->value_name("SECONDS"),
          "limit for name resolution, connection and TLS handshake, each (default 10)")
         ("max-time", po::value(&raw.max_time)->value_name("SECONDS"),
@@ -116,7 +116,8 @@ std::string help_text() {
            "\n"
            "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"
            "mutual-authentication demo does: POST /topics/<topic>?qos=1, retried with full-jitter backoff\n"
-           "on network failures, 429 (Retry-After honoured) and 5xx; certificate errors are not retried.\n"
+           "on network failures, 429 (Retry-After honoured, up to --backoff-max-ms) and 5xx; certificate\n"
+           "errors are not retried.\n"
            "\n"
         << describe_options(o, raw) << "\n"
         << "Exit status:\n"

@@ -249,12 +249,34 @@ BOOST_AUTO_TEST_CASE(throttled_publish_waits_for_retry_after_then_succeeds) {
     std::thread loop([&] { ioc.run(); });
     auto r = run_aws_post({"--endpoint", "127.0.0.1", "--port", std::to_string(dev.port()), "--cacert",
                            dev.ca_file(), "--cert", cert, "--key", key, "--backoff-base-ms", "10",
+                           "--backoff-max-ms", "1000"});
+    boost::asio::post(ioc, [&] { dev.stop(); });
+    loop.join();
+    BOOST_TEST(r.status == 0, r.output);
+    // The two jitter windows are 10 and 20 ms: only Retry-After: 1 can make the delay a whole second,
+    // which the cap (--backoff-max-ms) allows.
+    BOOST_TEST(count(r.output, "retrying in 1000 ms\n") == 2u, r.output);
+    BOOST_TEST(!contains(r.output, "capped"), r.output);
+    BOOST_TEST(contains(r.output, "Demo completed successfully."), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(retry_after_longer_than_the_backoff_maximum_is_capped_and_says_so) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server dev(ioc.get_executor(),
+                                    {.require_client_certificate = true, .throttle_publishes = 2});
+    const std::string dir = make_temp_dir("aws_post_throttle_capped");
+    const auto [cert, key] = dev.issue_client_certificate(dir);
+    std::thread loop([&] { ioc.run(); });
+    auto r = run_aws_post({"--endpoint", "127.0.0.1", "--port", std::to_string(dev.port()), "--cacert",
+                           dev.ca_file(), "--cert", cert, "--key", key, "--backoff-base-ms", "10",
                            "--backoff-max-ms", "50"});
     boost::asio::post(ioc, [&] { dev.stop(); });
     loop.join();
     BOOST_TEST(r.status == 0, r.output);
-    // The jitter window is at most 50 ms: only Retry-After: 1 can make the delay a whole second.
-    BOOST_TEST(count(r.output, "retrying in 1000 ms") == 2u, r.output);
+    // Retry-After: 1 asks for a second; the longest wait allowed is --backoff-max-ms.
+    BOOST_TEST(count(r.output, "retrying in 50 ms (the server's Retry-After of 1000 ms capped at "
+                               "--backoff-max-ms)\n") == 2u,
+               r.output);
     BOOST_TEST(contains(r.output, "Demo completed successfully."), r.output);
 }
 
