@@ -214,6 +214,40 @@ BOOST_AUTO_TEST_CASE(software_debounce_turns_a_bouncing_press_into_one) {
     BOOST_TEST((c.events[1].edge == gpio::edge::falling));
 }
 
+BOOST_AUTO_TEST_CASE(events_lost_inside_a_debounced_glitch_are_counted) {
+    // A press and a release 1 ms apart with three events lost between them: a glitch for the debouncer,
+    // which reports no edge. The three are lost all the same, and counted as soon as the gap is seen.
+    net::io_context ioc;
+    boards::linux_cdev::line_input_config config;
+    config.software_debounce = 20ms;
+    config.read_level = []() -> std::optional<bool> { return false; };
+    pipe_line line(ioc, config);
+    collector c(*line.input);
+    const auto t = now_ns();
+    line.write({record(GPIO_V2_LINE_EVENT_RISING_EDGE, t, 1),
+                record(GPIO_V2_LINE_EVENT_FALLING_EDGE, t + 1'000'000, 5)});
+    line.close_writer(); // end of events: read after the records
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.error.has_value(); }));
+    BOOST_TEST(c.events.empty(), "a glitch reports no edge");
+    BOOST_TEST(line.input->lost_events() == 3u, "sequence 2, 3 and 4 never came");
+}
+
+BOOST_AUTO_TEST_CASE(events_lost_before_a_debounced_edge_are_carried_by_it_and_counted_once) {
+    net::io_context ioc;
+    boards::linux_cdev::line_input_config config;
+    config.software_debounce = 20ms;
+    config.read_level = []() -> std::optional<bool> { return true; };
+    pipe_line line(ioc, config);
+    collector c(*line.input);
+    const auto t = now_ns();
+    line.write({record(GPIO_V2_LINE_EVENT_RISING_EDGE, t, 1),
+                record(GPIO_V2_LINE_EVENT_RISING_EDGE, t + 1'000'000, 4)});
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return c.events.size() == 1; }));
+    BOOST_TEST(c.events[0].pressed());
+    BOOST_TEST(c.events[0].lost == 2u);
+    BOOST_TEST(line.input->lost_events() == 2u);
+}
+
 BOOST_AUTO_TEST_CASE(end_of_events_closes_the_input) {
     net::io_context ioc;
     pipe_line line(ioc, {});

@@ -38,6 +38,7 @@ public:
     void press(std::uint64_t sequence) { edge(gpio::edge::rising, sequence); }
     void release(std::uint64_t sequence) { edge(gpio::edge::falling, sequence); }
     void source_ended() { close_from_source(); }
+    void lost_in_between(std::uint64_t n) { add_lost(n); }
     int source_closes = 0;
 
 private:
@@ -201,6 +202,44 @@ BOOST_AUTO_TEST_CASE(lost_events_reported_by_the_driver_are_counted) {
     test_input in(ioc.get_executor());
     in.edge(gpio::edge::rising, 9, 4);
     BOOST_TEST(in.lost_events() == 4u);
+}
+
+BOOST_AUTO_TEST_CASE(lost_events_no_edge_carries_are_counted_at_once_and_carried_by_the_next_edge) {
+    // A debouncer between the driver and the input holds lost counts until its next clean edge: the
+    // driver counts them in the input itself, once.
+    net::io_context ioc;
+    test_input in(ioc.get_executor());
+    in.lost_in_between(2);
+    BOOST_TEST(in.lost_events() == 2u, "counted before any edge comes");
+    in.lost_in_between(1);
+    in.edge(gpio::edge::rising, 1, 4);
+    BOOST_TEST(in.lost_events() == 7u);
+    in.release(2);
+    BOOST_TEST(in.lost_events() == 7u, "counted once");
+    result first;
+    in.async_wait_edge(capture(first));
+    ioc.run();
+    BOOST_TEST(first.event.lost == 7u, "the next edge carries what was lost before it");
+    result second;
+    in.async_wait_edge(capture(second));
+    ioc.restart();
+    ioc.run();
+    BOOST_TEST(second.event.lost == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(lost_events_before_a_release_a_press_wait_discards_go_to_the_press) {
+    net::io_context ioc;
+    test_input in(ioc.get_executor());
+    result r;
+    in.async_wait_press(capture(r));
+    in.lost_in_between(3);
+    in.release(5); // discarded by the pending press wait
+    in.press(6);
+    ioc.run();
+    BOOST_TEST_REQUIRE(r.ec.has_value());
+    BOOST_TEST(r.event.sequence == 6u);
+    BOOST_TEST(r.event.lost == 3u);
+    BOOST_TEST(in.lost_events() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(destroying_the_input_aborts_its_wait) {

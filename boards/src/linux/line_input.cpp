@@ -88,8 +88,15 @@ struct line_input::reader : std::enable_shared_from_this<line_input::reader> {
         for (const auto& e : events) {
             lost += e.lost;
             if (debouncer) {
-                if (auto clean = debouncer->feed(e))
+                // The debouncer would hold the count until its next clean edge, which may never come (a
+                // burst that ends where it began reports nothing): counted by the input at once instead,
+                // and carried by the next edge it delivers.
+                gpio::edge_event raw = e;
+                raw.lost = 0;
+                if (auto clean = debouncer->feed(raw))
                     owner->deliver(*clean);
+                if (owner && e.lost > 0)
+                    owner->add_lost(e.lost);
             } else {
                 owner->deliver(e);
             }

@@ -9,6 +9,8 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/prefer.hpp>
 
+#include <utility>
+
 namespace edgeloop::gpio {
 
 namespace net = boost::asio;
@@ -71,14 +73,26 @@ void input::drop_leading_releases() {
     }
 }
 
-void input::deliver(const edge_event& e) {
+void input::add_lost(std::uint64_t n) noexcept {
     if (closed_)
         return;
-    active_ = e.pressed();
-    lost_ += e.lost;
+    lost_ += n;
+    lost_pending_ += n;
+}
+
+void input::deliver(const edge_event& event) {
+    if (closed_)
+        return;
+    active_ = event.pressed();
+    lost_ += event.lost;
+    edge_event e = event;
+    e.lost += std::exchange(lost_pending_, 0); // counted in lost_ already
     if (waiter_ && queue_.empty()) {
-        if (waiter_->presses_only && !e.pressed())
+        if (waiter_->presses_only && !e.pressed()) {
+            // What was lost before a discarded release was still lost before the press that follows.
+            lost_pending_ += e.lost;
             return;
+        }
         return complete({}, e);
     }
     if (queue_.size() == queue_limit) {

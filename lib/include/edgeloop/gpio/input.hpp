@@ -80,6 +80,10 @@ protected:
     void deliver(const edge_event& e);
     /// Corrects active() after the driver re-read the line (lost events).
     void set_level(bool active) noexcept { active_ = active; }
+    /// Counts `n` events the driver lost that no edge delivered now carries in its `lost` (a debouncer
+    /// between the driver and the input holds them until its next clean edge, which may never come):
+    /// added to lost_events() at once, and to the `lost` of the next edge delivered.
+    void add_lost(std::uint64_t n) noexcept;
     /// Closes the input from the driver's side (its source ended or failed).
     void close_from_source();
     /// The driver stops reading its source. Called once, by close().
@@ -102,6 +106,8 @@ private:
     bool active_ = false;
     bool closed_ = false;
     std::uint64_t lost_ = 0;
+    /// Counted by add_lost() and not yet carried by a delivered edge.
+    std::uint64_t lost_pending_ = 0;
     std::deque<edge_event> queue_;
     std::optional<waiter> waiter_;
 };
