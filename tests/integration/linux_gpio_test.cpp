@@ -10,6 +10,7 @@
 #include <support/process.hpp>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/system/system_error.hpp>
 #include <boost/test/unit_test.hpp>
 
@@ -21,6 +22,8 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <optional>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 namespace boards = edgeloop::boards;
@@ -246,6 +249,36 @@ BOOST_AUTO_TEST_CASE(events_lost_before_a_debounced_edge_are_carried_by_it_and_c
     BOOST_TEST(c.events[0].pressed());
     BOOST_TEST(c.events[0].lost == 2u);
     BOOST_TEST(line.input->lost_events() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_flood_of_events_is_read_in_slices_that_let_the_loop_turn) {
+    // 1000 records already in the pipe when the loop starts: read until EAGAIN in one go, they would
+    // all be consumed before any other handler ran. A handler posted by the first edge's must run while
+    // most of them are still in the pipe.
+    net::io_context ioc;
+    pipe_line line(ioc, {});
+    constexpr std::uint32_t total = 1000;
+    for (std::uint32_t i = 1; i <= total; ++i)
+        line.write({record(i % 2 == 1 ? GPIO_V2_LINE_EVENT_RISING_EDGE : GPIO_V2_LINE_EVENT_FALLING_EDGE,
+                           1000 * i, i)});
+    std::optional<int> bytes_left;
+    line.input->async_wait_edge([&](error_code ec, gpio::edge_event) {
+        BOOST_TEST(!ec);
+        net::post(ioc, [&] {
+            int n = -1;
+            BOOST_TEST(::ioctl(line.write_fd, FIONREAD, &n) == 0);
+            bytes_left = n;
+        });
+    });
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return bytes_left.has_value(); }));
+    // The first slice delivered the edge; the second was posted before the probe; no more came first.
+    const auto slice = line_input::max_records_per_turn;
+    BOOST_TEST(*bytes_left == static_cast<int>((total - 2 * slice) * sizeof(gpio_v2_line_event)));
+    // The rest still arrives, slice by slice: every record is read (most overflow the queue of the input
+    // nobody waits on, and are counted there).
+    line.close_writer();
+    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return line.input->is_closed(); }));
+    BOOST_TEST(line.input->lost_events() == total - 1 - gpio::input::queue_limit);
 }
 
 BOOST_AUTO_TEST_CASE(end_of_events_closes_the_input) {

@@ -4,11 +4,13 @@
 #include <edgeloop/gpio/debouncer.hpp>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/system/system_error.hpp>
 
 #include <linux/gpio.h>
 
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cstring>
@@ -58,10 +60,19 @@ struct line_input::reader : std::enable_shared_from_this<line_input::reader> {
                 fail("waiting for events: " + ec.message());
             return;
         }
-        // Drain everything the kernel has queued: one readiness notification may cover many events.
+        // Drain what the kernel has queued (one readiness notification may cover many events), but at
+        // most max_records_per_turn records before the rest of the loop gets its turn: the next slice
+        // is posted behind the handlers already ready. Not a new wait: the descriptor's readiness is
+        // edge-triggered, and the data left would not trigger it again.
+        std::size_t budget = line_input::max_records_per_turn * sizeof(gpio_v2_line_event);
         for (;;) {
-            const ssize_t n = ::read(stream.native_handle(), buffer.data(), buffer.size());
+            if (budget == 0) {
+                net::post(stream.get_executor(), [self = shared_from_this()] { self->on_readable({}); });
+                return;
+            }
+            const ssize_t n = ::read(stream.native_handle(), buffer.data(), std::min(buffer.size(), budget));
             if (n > 0) {
+                budget -= static_cast<std::size_t>(n);
                 handle(decoder.feed(std::span<const std::byte>(buffer.data(), static_cast<std::size_t>(n))));
                 if (!owner)
                     return;

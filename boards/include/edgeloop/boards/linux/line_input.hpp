@@ -5,6 +5,7 @@
 #include <boost/asio/any_io_executor.hpp>
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -27,11 +28,16 @@ struct line_input_config {
 
 /// An input fed by `struct gpio_v2_line_event` records from a file descriptor: a GPIO line request fd
 /// (open_input() makes one), or in the tests a pipe carrying the same records. The fd is wrapped in an
-/// asio::posix::stream_descriptor; when it is readable, records are read until EAGAIN and decoded
-/// (event_decoder); a sequence gap is logged with the count of lost events, and the level re-read.
-/// End of file (a pipe's writer closed) closes the input.
+/// asio::posix::stream_descriptor; when it is readable, records are read until EAGAIN, at most
+/// max_records_per_turn at a time, and decoded (event_decoder); a sequence gap is logged with the count
+/// of lost events, and the level re-read. End of file (a pipe's writer closed) closes the input.
 class line_input final : public gpio::input {
 public:
+    /// Records read in one turn of the loop at most. A flood of edges (a chattering contact, a noisy
+    /// line) is read in slices of this many, the next slice posted behind the handlers already ready,
+    /// so that it cannot starve the rest of the loop (network I/O, timers, the application's handlers).
+    static constexpr std::size_t max_records_per_turn = 64;
+
     /// Takes ownership of `fd` (made non-blocking; closed if this throws) and starts reading.
     line_input(boost::asio::any_io_executor ex, int fd, line_input_config config);
     ~line_input() override;
