@@ -17,11 +17,15 @@
 #include <linux/gpio.h>
 
 #include <cerrno>
+#include <csignal>
+#include <cstdlib>
 #include <cstring>
+#include <dlfcn.h>
 #include <fcntl.h>
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <new>
 #include <optional>
 #include <sys/ioctl.h>
 #include <unistd.h>
@@ -32,6 +36,27 @@ namespace net = boost::asio;
 using boards::linux_cdev::line_input;
 using boost::system::error_code;
 using namespace std::chrono_literals;
+
+// Allocation failure injection: the n-th call of operator new from now on throws bad_alloc (0: none).
+// Every allocation still goes to the operator new this one replaces (libstdc++'s, or the sanitizer's),
+// found with dlsym(RTLD_NEXT), so that the matching operator delete is unchanged.
+namespace {
+thread_local long allocations_until_failure = 0;
+
+void fail_allocation(long n) noexcept {
+    allocations_until_failure = n;
+}
+} // namespace
+
+void* operator new(std::size_t size) {
+    if (allocations_until_failure > 0 && --allocations_until_failure == 0)
+        throw std::bad_alloc();
+    using new_function = void* (*)(std::size_t);
+    static const auto next = reinterpret_cast<new_function>(::dlsym(RTLD_NEXT, "_Znwm"));
+    if (next == nullptr)
+        std::abort();
+    return next(size);
+}
 
 namespace {
 
@@ -279,6 +304,46 @@ BOOST_AUTO_TEST_CASE(a_flood_of_events_is_read_in_slices_that_let_the_loop_turn)
     line.close_writer();
     BOOST_TEST_REQUIRE(run_until(ioc, [&] { return line.input->is_closed(); }));
     BOOST_TEST(line.input->lost_events() == total - 1 - gpio::input::queue_limit);
+}
+
+BOOST_AUTO_TEST_CASE(the_descriptor_is_closed_whichever_allocation_fails_while_the_input_is_made) {
+    // Every allocation made while a line_input is constructed is failed in turn: each time, the read end
+    // of the pipe must be closed (a write to the pipe then fails with EPIPE), by the constructor that
+    // threw or by the destructor of the input it made.
+    net::io_context ioc;
+    { pipe_line warm_up(ioc, {}); } // the loop's services exist: their allocations are not the input's
+    const auto old_sigpipe = std::signal(SIGPIPE, SIG_IGN);
+    int failures = 0;
+    for (long n = 1;; ++n) {
+        BOOST_TEST_REQUIRE(n < 10'000, "the constructor never stopped allocating");
+        int fds[2];
+        BOOST_TEST_REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+        boards::linux_cdev::line_input_config config;
+        config.name = "BUTTON_WITH_A_NAME_TOO_LONG_FOR_SSO"; // so that copying it allocates
+        config.device = "test pipe with a long description";
+        bool threw = false;
+        {
+            fail_allocation(n);
+            try {
+                line_input in(ioc.get_executor(), fds[0], std::move(config));
+                fail_allocation(0);
+            } catch (const std::bad_alloc&) {
+                threw = true;
+            }
+            fail_allocation(0);
+        }
+        errno = 0;
+        const auto written = ::write(fds[1], "x", 1);
+        const int err = errno;
+        ::close(fds[1]);
+        BOOST_TEST_REQUIRE((written == -1 && err == EPIPE),
+                           "the pipe's read end is still open after allocation " << n << " failed");
+        if (!threw)
+            break; // constructed without reaching the n-th allocation: every one has been failed
+        ++failures;
+    }
+    std::signal(SIGPIPE, old_sigpipe);
+    BOOST_TEST(failures >= 3, "the constructor allocates (name, queue, reader)");
 }
 
 BOOST_AUTO_TEST_CASE(end_of_events_closes_the_input) {

@@ -26,21 +26,20 @@ using boost::system::error_code;
 /// The I/O half of a line_input. Shared with its pending handlers, so that a handler running after the
 /// input is gone finds `owner` null and stops.
 struct line_input::reader : std::enable_shared_from_this<line_input::reader> {
-    reader(net::any_io_executor ex, int fd, line_input_config c, line_input* o)
+    reader(net::any_io_executor ex, unique_fd fd, line_input_config c, line_input* o)
         : owner(o)
         , stream(ex)
         , debounce_timer(ex)
         , config(std::move(c)) {
-        const int flags = ::fcntl(fd, F_GETFL);
+        const int flags = ::fcntl(fd.get(), F_GETFL);
         if (flags >= 0)
-            ::fcntl(fd, F_SETFL, flags | O_NONBLOCK);
+            ::fcntl(fd.get(), F_SETFL, flags | O_NONBLOCK);
         error_code ec;
-        stream.assign(fd, ec);
-        if (ec) {
-            ::close(fd); // owned from the call on, failure included
+        stream.assign(fd.get(), ec);
+        if (ec) // `fd` still owns the descriptor and closes it
             throw boost::system::system_error(ec, config.name + " (" + config.device +
                                                       "): cannot watch for events");
-        }
+        fd.release(); // the stream closes it from now on
         if (config.software_debounce.count() > 0)
             debouncer.emplace(
                 std::chrono::duration_cast<gpio::debouncer::clock::duration>(config.software_debounce),
@@ -176,11 +175,14 @@ struct line_input::reader : std::enable_shared_from_this<line_input::reader> {
     std::array<std::byte, 16 * sizeof(gpio_v2_line_event)> buffer{};
 };
 
-line_input::line_input(net::any_io_executor ex, int fd, line_input_config config)
+line_input::line_input(net::any_io_executor ex, unique_fd fd, line_input_config config)
     : gpio::input(ex, config.name, config.initially_active)
-    , reader_(std::make_shared<reader>(ex, fd, std::move(config), this)) {
+    , reader_(std::make_shared<reader>(ex, std::move(fd), std::move(config), this)) {
     reader_->wait();
 }
+
+line_input::line_input(net::any_io_executor ex, int fd, line_input_config config)
+    : line_input(std::move(ex), unique_fd(fd), std::move(config)) {}
 
 line_input::~line_input() {
     reader_->close();

@@ -136,13 +136,13 @@ std::uint64_t bias_flags(line_bias b) {
 }
 
 /// Makes the line request; on failure throws an error that says which line of which chip and why.
-int request_line(const line_spec& spec, const chip_handle& chip, gpio_v2_line_request& req) {
+unique_fd request_line(const line_spec& spec, const chip_handle& chip, gpio_v2_line_request& req) {
     const std::string consumer = consumer_label(spec);
     std::memcpy(req.consumer, consumer.c_str(), consumer.size() + 1);
     req.offsets[0] = spec.line;
     req.num_lines = 1;
     if (::ioctl(chip.fd, GPIO_V2_GET_LINE_IOCTL, &req) == 0)
-        return req.fd;
+        return unique_fd(req.fd);
     const int err = errno;
     const std::string device = device_name(chip, spec.line);
     switch (err) {
@@ -235,7 +235,9 @@ std::unique_ptr<gpio::input> open_input(boost::asio::any_io_executor ex, const l
         req.config.attrs[0].attr.debounce_period_us = debounce_us;
     }
     bool software_debounce = false;
-    int fd = -1;
+    // Held in a unique_fd from the ioctl on: whatever throws before the line_input owns it (a failed
+    // allocation) closes it.
+    unique_fd fd;
     try {
         fd = request_line(spec, chip, req);
     } catch (const boost::system::system_error& e) {
@@ -256,10 +258,10 @@ std::unique_ptr<gpio::input> open_input(boost::asio::any_io_executor ex, const l
     gpio_v2_line_values values{};
     values.mask = 1;
     config.initially_active =
-        ::ioctl(fd, GPIO_V2_LINE_GET_VALUES_IOCTL, &values) == 0 && (values.bits & 1) != 0;
+        ::ioctl(fd.get(), GPIO_V2_LINE_GET_VALUES_IOCTL, &values) == 0 && (values.bits & 1) != 0;
     if (software_debounce)
         config.software_debounce = spec.debounce;
-    return std::make_unique<line_input>(std::move(ex), fd, std::move(config));
+    return std::make_unique<line_input>(std::move(ex), std::move(fd), std::move(config));
 }
 
 std::unique_ptr<gpio::output> open_output(const line_spec& spec) {
@@ -273,8 +275,10 @@ std::unique_ptr<gpio::output> open_output(const line_spec& spec) {
     req.config.attrs[0].mask = 1;
     req.config.attrs[0].attr.id = GPIO_V2_LINE_ATTR_ID_OUTPUT_VALUES;
     req.config.attrs[0].attr.values = 0;
-    const int fd = request_line(spec, chip, req);
-    return std::make_unique<line_output>(fd, spec.name, device_name(chip, spec.line), false);
+    unique_fd fd = request_line(spec, chip, req);
+    auto out = std::make_unique<line_output>(fd.get(), spec.name, device_name(chip, spec.line), false);
+    fd.release(); // the line_output closes it now
+    return out;
 }
 
 } // namespace edgeloop::boards::linux_cdev

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <edgeloop/boards/linux/unique_fd.hpp>
 #include <edgeloop/gpio/input.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -39,6 +40,9 @@ public:
     static constexpr std::size_t max_records_per_turn = 64;
 
     /// Takes ownership of `fd` (made non-blocking; closed if this throws) and starts reading.
+    line_input(boost::asio::any_io_executor ex, unique_fd fd, line_input_config config);
+    /// As above, for a descriptor not held in a unique_fd yet: owned (and closed if this throws) from
+    /// the call on.
     line_input(boost::asio::any_io_executor ex, int fd, line_input_config config);
     ~line_input() override;
 
