@@ -365,6 +365,18 @@ BOOST_AUTO_TEST_CASE(closing_the_input_stops_reading_so_the_loop_drains) {
     BOOST_TEST((*c.error == gpio::error::closed));
 }
 
+BOOST_AUTO_TEST_CASE(the_kernel_debounce_fallback_says_what_was_refused_and_what_is_done_instead) {
+    const auto m =
+        boards::linux_cdev::kernel_debounce_refused_message("BUTTON_A", "/dev/gpiochip0 line 17", 10ms);
+    BOOST_TEST(m.find("BUTTON_A: /dev/gpiochip0 line 17: ") == 0u, m);
+    BOOST_TEST(m.find("refused a debounce period of 10 ms (EINVAL)") != std::string::npos, m);
+    // EINVAL is the chip's driver refusing the period: the kernel can debounce in software, and does for
+    // drivers that have no debounce at all (ENOTSUPP). "The kernel cannot debounce" would be wrong.
+    BOOST_TEST(m.find("cannot debounce") == std::string::npos, m);
+    BOOST_TEST(m.find("driver") != std::string::npos, m);
+    BOOST_TEST(m.find("debounced by edgeloop in user space instead (10 ms)") != std::string::npos, m);
+}
+
 BOOST_AUTO_TEST_CASE(a_missing_chip_is_named) {
     const auto e = request_error([] { boards::linux_cdev::open_chip(spec_on("/dev/gpiochip-nonexistent")); });
     BOOST_TEST(e.code().value() == ENOENT);

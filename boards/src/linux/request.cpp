@@ -243,14 +243,13 @@ std::unique_ptr<gpio::input> open_input(boost::asio::any_io_executor ex, const l
     } catch (const boost::system::system_error& e) {
         if (debounce_us == 0 || e.code().value() != EINVAL)
             throw;
-        // A kernel that cannot debounce this line: ask without, and debounce here instead.
+        // The chip's driver refused the debounce period: ask without, and debounce here instead.
         gpio_v2_line_request plain{};
         plain.config.flags = req.config.flags;
         fd = request_line(spec, chip, plain);
         software_debounce = true;
-        core::log::write(core::log_level::info, spec.name + ": the kernel cannot debounce " +
-                                                    device_name(chip, spec.line) +
-                                                    ": debouncing in user space");
+        core::log::write(core::log_level::info, kernel_debounce_refused_message(
+                                                    spec.name, device_name(chip, spec.line), spec.debounce));
     }
     line_input_config config;
     config.name = spec.name;
@@ -279,6 +278,20 @@ std::unique_ptr<gpio::output> open_output(const line_spec& spec) {
     auto out = std::make_unique<line_output>(fd.get(), spec.name, device_name(chip, spec.line), false);
     fd.release(); // the line_output closes it now
     return out;
+}
+
+std::string kernel_debounce_refused_message(const std::string& name, const std::string& device,
+                                            std::chrono::milliseconds period) {
+    // gpiolib (drivers/gpio/gpiolib-cdev.c, debounce_setup) asks the chip's driver to debounce in
+    // hardware and falls back to debouncing in software itself only when the driver answers ENOTSUPP
+    // (no debounce at all); any other refusal, typically EINVAL for a period the hardware cannot do,
+    // fails the whole request.
+    const std::string ms = std::to_string(period.count()) + " ms";
+    return name + ": " + device + ": the kernel refused a debounce period of " + ms +
+           " (EINVAL): the chip's GPIO driver rejected it (the kernel debounces in software itself only "
+           "for drivers without any hardware debounce); line requested without it, debounced by edgeloop "
+           "in user space instead (" +
+           ms + ")";
 }
 
 } // namespace edgeloop::boards::linux_cdev

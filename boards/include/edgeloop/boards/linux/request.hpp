@@ -6,6 +6,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -36,5 +37,10 @@ std::unique_ptr<gpio::input> open_input(boost::asio::any_io_executor ex, const l
 
 /// Requests `spec`'s line as an output, initially off (logical). Throws as open_input().
 std::unique_ptr<gpio::output> open_output(const line_spec& spec);
+
+/// What open_input() logs when the kernel refused the debounce attribute of `name`'s line `device` with
+/// EINVAL and the line was requested without it, to be debounced in user space for `period`.
+std::string kernel_debounce_refused_message(const std::string& name, const std::string& device,
+                                            std::chrono::milliseconds period);
 
 } // namespace edgeloop::boards::linux_cdev
