@@ -4,7 +4,9 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -368,6 +370,40 @@ std::string read_file(const std::string& path) {
     std::ostringstream out;
     out << in.rdbuf();
     return std::move(out).str();
+}
+
+bool wait_for_text(const std::string& path, const std::string& text, std::chrono::milliseconds timeout) {
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    // Woken by every change in the file's directory (the file may not exist yet), not by a clock.
+    unique_fd watch(::inotify_init1(IN_CLOEXEC | IN_NONBLOCK));
+    if (watch.get() < 0) {
+        throw_errno("wait_for_text: inotify_init1");
+    }
+    const auto slash = path.rfind('/');
+    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+    if (::inotify_add_watch(watch.get(), dir.c_str(), IN_MODIFY | IN_CREATE | IN_MOVED_TO | IN_CLOSE_WRITE) <
+        0) {
+        throw_errno("wait_for_text: inotify_add_watch " + dir);
+    }
+    for (;;) {
+        // Read after the watch is in place: a write between the two is not missed.
+        if (read_file(path).find(text) != std::string::npos) {
+            return true;
+        }
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left <= 0ms) {
+            return false;
+        }
+        pollfd p{watch.get(), POLLIN, 0};
+        const int n = ::poll(&p, 1, static_cast<int>(left.count()) + 1);
+        if (n < 0 && errno != EINTR) {
+            throw_errno("wait_for_text: poll");
+        }
+        char events[4096];
+        while (::read(watch.get(), events, sizeof events) > 0) {
+        }
+    }
 }
 
 std::string make_temp_dir(const std::string& prefix) {

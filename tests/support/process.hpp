@@ -49,6 +49,9 @@ bool is_listening(std::uint16_t port);
 bool wait_for_listen(std::uint16_t port, std::chrono::milliseconds timeout);
 /// Whole content of a file ("" when missing).
 std::string read_file(const std::string& path);
+/// True once the file at `path` contains `text`, false if it does not within `timeout`. Woken by changes
+/// in the file's directory (inotify), not by polling.
+bool wait_for_text(const std::string& path, const std::string& text, std::chrono::milliseconds timeout);
 /// A fresh private directory under $TMPDIR (or /tmp).
 std::string make_temp_dir(const std::string& prefix);
 /// Number of open file descriptors of this process.
