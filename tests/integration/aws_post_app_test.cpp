@@ -231,9 +231,8 @@ BOOST_AUTO_TEST_CASE(sigterm_during_backoff_exits_with_interrupted_status) {
                      "--cacert", pki::path("ca.crt"), "--backoff-base-ms", "60000", "--backoff-max-ms",
                      "60000"},
                     log);
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (!contains(read_file(log), "retrying in") && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(20ms);
+    // SIGTERM during the backoff wait, or the test would not test what it says.
+    BOOST_REQUIRE_MESSAGE(wait_for_text(log, "retrying in", 10s), "no retry announced:\n" << read_file(log));
     p.signal(SIGTERM);
     auto status = p.wait_for_exit(10s);
     BOOST_REQUIRE(status.has_value());
@@ -325,14 +324,13 @@ BOOST_AUTO_TEST_CASE(server_coming_up_during_the_backoff_is_reached_on_a_later_a
                      "--backoff-base-ms", "100", "--backoff-max-ms", "200"},
                     log);
     // Bring the server up once the client is backing off (a refused connection has been reported).
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (!contains(read_file(log), "retrying in") && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(20ms);
+    const bool backing_off = wait_for_text(log, "retrying in", 10s);
     dev.listen();
     auto status = p.wait_for_exit(30s);
     boost::asio::post(ioc, [&] { dev.stop(); });
     work.reset();
     loop.join();
+    BOOST_REQUIRE_MESSAGE(backing_off, "no retry announced before the server came up:\n" << read_file(log));
     BOOST_REQUIRE(status.has_value());
     const auto out = read_file(log);
     BOOST_TEST(*status == 0, out);
@@ -344,23 +342,22 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_transfer_exits_with_interrupted_status) {
     // The server reads the POST and never answers: the transfer is running when SIGTERM comes.
     boost::asio::io_context ioc;
     fault_server server(ioc, {{fault::read_request(), fault::stall()}}, {.tls = true});
-    std::thread loop([&] { ioc.run(); });
     const std::string log = log_path("sigterm_mid_transfer");
     child_process p({AWS_POST_BIN, "--endpoint", "127.0.0.1", "--port", std::to_string(server.port()),
                      "--cacert", pki::path("ca.crt"), "--cert", pki::path("client.crt"), "--key",
                      pki::path("client.key")},
                     log);
+    // The server's loop runs here until it has read the request: then the transfer is running.
     const auto until = std::chrono::steady_clock::now() + 10s;
     while (server.requests() == 0 && std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(20ms);
-    const auto requests = server.requests();
+        ioc.run_one_until(until);
+    BOOST_REQUIRE_MESSAGE(server.requests() == 1u, "the request never reached the server:\n"
+                                                       << read_file(log));
     p.signal(SIGTERM);
     auto status = p.wait_for_exit(10s);
-    boost::asio::post(ioc, [&] { server.close(); });
-    loop.join();
+    server.close(); // its loop is not running
     BOOST_REQUIRE(status.has_value());
     const auto out = read_file(log);
-    BOOST_TEST(requests == 1u, out);
     BOOST_TEST(*status == exit_interrupted, out);
     BOOST_TEST(contains(out, "Publishing interrupted."), out);
     BOOST_TEST(!contains(out, "retrying in"), out);

@@ -120,10 +120,9 @@ BOOST_AUTO_TEST_CASE(sigterm_mid_transfer_exits_with_interrupted_status) {
     child_process p({MULTI_FETCH_BIN, "--cacert", dev.server.ca_file(), dev.server.url("/200?sleep=20000")},
                     dir + "/out.log");
     // Wait until the transfer is running: the start line is printed before the request goes out.
-    const auto until = std::chrono::steady_clock::now() + 10s;
-    while (read_file(dir + "/out.log").find("Starting downloads") == std::string::npos &&
-           std::chrono::steady_clock::now() < until)
-        std::this_thread::sleep_for(20ms);
+    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "Starting downloads", 10s),
+                          "the transfers never started:\n"
+                              << read_file(dir + "/out.log"));
     p.signal(SIGTERM);
     auto status = p.wait_for_exit(10s);
     BOOST_REQUIRE(status.has_value());
@@ -183,19 +182,13 @@ BOOST_AUTO_TEST_CASE(button_press_through_the_sim_fifo_starts_the_transfers_once
     child_process p({MULTI_FETCH_BIN, "--cacert", dev.server.ca_file(), "--sim-fifo", fifo,
                      dev.server.url("/200?sleep=1500")},
                     dir + "/out.log");
-    const auto wait_for = [&](const std::string& text) {
-        const auto until = std::chrono::steady_clock::now() + 10s;
-        while (read_file(dir + "/out.log").find(text) == std::string::npos &&
-               std::chrono::steady_clock::now() < until)
-            std::this_thread::sleep_for(20ms);
-        return read_file(dir + "/out.log").find(text) != std::string::npos;
-    };
+    const auto wait_for = [&](const std::string& text) { return wait_for_text(dir + "/out.log", text, 10s); };
     BOOST_REQUIRE(wait_for("Press BUTTON_A"));
     std::ofstream(fifo) << "BUTTON_A\n";
     BOOST_REQUIRE(wait_for("Starting downloads"));
     std::ofstream(fifo) << "BUTTON_A\n"; // while the transfer runs
-    BOOST_TEST(wait_for("press ignored"));
-    BOOST_TEST(wait_for("download complete: HTTP 200"));
+    BOOST_REQUIRE(wait_for("press ignored"));
+    BOOST_REQUIRE_MESSAGE(wait_for("download complete: HTTP 200"), read_file(dir + "/out.log"));
     p.signal(SIGTERM);
     auto status = p.wait_for_exit(10s);
     BOOST_REQUIRE(status.has_value());
