@@ -114,13 +114,25 @@ BOOST_AUTO_TEST_CASE(invalid_url_fails_without_completing_inline) {
 }
 
 BOOST_AUTO_TEST_CASE(no_socket_is_left_open_after_transfers) {
+    // Runs the loop until the client has no transfer and `open` connections (a connection is counted
+    // until its socket is closed, graceful TLS shutdown included), instead of for a fixed time.
+    const auto settle = [&](std::size_t open) {
+        return run_until(
+            ioc, [&] { return client.active() == 0 && client.open_connections() == open; },
+            std::chrono::seconds(10));
+    };
     fetch(ioc, client, get(https("/hello.txt"))); // warm-up: lazily opened descriptors
+    BOOST_TEST_REQUIRE(settle(1), "the warm-up's connection is kept alive");
     const int before = count_open_fds();
     for (int i = 0; i < 5; ++i)
         fetch(ioc, client, get(https("/hello.txt")));
     fetch(ioc, client, get("https://localhost:" + std::to_string(free_port()) + "/"));
-    ioc.run_for(std::chrono::milliseconds(200));
+    BOOST_TEST_REQUIRE(settle(1), "the refused connection is gone, the kept-alive one reused");
     BOOST_TEST(count_open_fds() == before);
+    // Closing the kept-alive connection gives its socket back.
+    client.cancel_all();
+    BOOST_TEST_REQUIRE(settle(0));
+    BOOST_TEST(count_open_fds() == before - 1);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
