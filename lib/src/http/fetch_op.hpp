@@ -32,6 +32,7 @@ public:
     bool try_acquire();
     /// Taken out of client_state::waiting: complete() need not search the queue for it.
     void dequeued() noexcept { queued_ = false; }
+    bool completed() const noexcept { return completed_; }
     /// A session of its origin arrived, or no connection will bring one any more (share_first_handshake).
     void session_ready();
     /// Its turn to handshake has come (pool_options::handshake_spacing): the handshake starts (posted).

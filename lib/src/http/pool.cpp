@@ -363,19 +363,36 @@ void client_state::wake() {
 }
 
 void client_state::drain_queue() {
+    // The queue is walked out of `waiting`: try_acquire can complete a transfer on the spot (its request
+    // fails as it is written on an idle connection: a body file gone, a body_source that cancels), and
+    // completion takes a transfer out of `waiting`; user code run meanwhile (a body_source) may cancel
+    // others. Neither may free the node the walk stands on.
+    auto queue = std::move(waiting);
+    waiting.clear();
+    std::list<std::shared_ptr<fetch_op>> still_waiting;
     // FIFO, but a transfer blocked only by its own host's limit does not hold up the others.
-    for (auto it = waiting.begin(); it != waiting.end();) {
+    while (!queue.empty()) {
         // Every connection busy at the total limit: no waiting transfer can start, so stop here
         // rather than try each of a long queue (quadratic in its length).
         if (idle.empty() && opts.pool.max_total != 0 && open_total >= opts.pool.max_total)
             break;
-        auto op = *it;
-        if (op->try_acquire()) {
+        auto op = std::move(queue.front());
+        queue.pop_front();
+        if (op->try_acquire())
             op->dequeued();
-            it = waiting.erase(it);
-        } else
-            ++it;
+        else
+            still_waiting.push_back(std::move(op));
     }
+    still_waiting.splice(still_waiting.end(), queue);
+    // Cancelled meanwhile (complete() found them in no queue): they wait for nothing any more.
+    still_waiting.remove_if([](const std::shared_ptr<fetch_op>& op) {
+        if (!op->completed())
+            return false;
+        op->dequeued();
+        return true;
+    });
+    // Anything queued meanwhile comes after these.
+    waiting.splice(waiting.begin(), still_waiting);
     trim_idle();
 }
 
