@@ -189,7 +189,10 @@ void fetch_op::start() {
     });
 }
 
+/// Called by the canceller (a bound slot's emit, cancel_all, ~client, multi::cancel, a callback of the
+/// transfer's own): the completion is posted, never run inside that call.
 void fetch_op::cancel() {
+    post_completion_ = true;
     abort(net::error::operation_aborted);
 }
 
@@ -1050,9 +1053,17 @@ void fetch_op::complete(const error_code& ec) {
         slot.clear();
     info_.url = std::move(req_.url); // nothing reads the request's URL after completion
     auto ex = net::get_associated_executor(handler_, state_->ex);
-    net::dispatch(ex, [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
+    auto invoke = [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
         std::move(h)(ec, std::move(info));
-    });
+    };
+    // Inside the canceller's call, running the handler could resume and end the caller's own frame
+    // (a coroutine owning the signal) under it: post then. From the transfer's own I/O handlers,
+    // dispatch saves a trip through the queue.
+    if (post_completion_)
+        net::post(state_->ex,
+                  [ex, invoke = std::move(invoke)]() mutable { net::dispatch(ex, std::move(invoke)); });
+    else
+        net::dispatch(ex, std::move(invoke));
 }
 
 /// Sets the phase deadline; a zero duration leaves the phase unbounded. The timer is touched only when

@@ -62,7 +62,7 @@ multi::id multi::add(transfer t) {
                             done = std::move(t.on_done)](boost::system::error_code ec, transfer_info info) {
                 if (done)
                     done(ec, info);
-                // Erased later, not here: this may run inside the signal's own emit().
+                // Erased later, not here: the entry's signal is the slot this handler is bound to.
                 if (auto state = weak.lock()) {
                     state->running[tid].done = true;
                     net::post(state->cl->get_executor(), [weak, tid] {
