@@ -159,18 +159,22 @@ fetch_op::~fetch_op() {
     state_->give_back_chunk(std::move(chunk_));
 }
 
-void fetch_op::start() {
-    cancel_epoch_ = state_->cancel_epoch.load();
+/// Takes the only reference to the transfer along to the client's executor: whatever thread initiated
+/// it, the transfer runs, completes and is destroyed there (a transfer that fails at once would
+/// otherwise be destroyed by the initiating thread, off the executor, when its temporary goes).
+void fetch_op::start(std::shared_ptr<fetch_op> created) {
+    created->cancel_epoch_ = created->state_->cancel_epoch.load();
     // The slot belongs to the caller's signal: connect it now, so that an emit before the transfer has
     // started is not lost.
-    auto slot = net::get_associated_cancellation_slot(handler_);
+    auto slot = net::get_associated_cancellation_slot(created->handler_);
     if (slot.is_connected())
-        slot.assign([weak = weak_from_this()](net::cancellation_type) {
-            if (auto op = weak.lock())
-                op->cancel();
+        slot.assign([weak = created->weak_from_this()](net::cancellation_type) {
+            if (auto self = weak.lock())
+                self->cancel();
         });
     // Never complete inside the initiating call.
-    net::post(state_->ex, [self = shared_from_this()] {
+    auto ex = created->state_->ex;
+    net::post(ex, [self = std::move(created)] {
         if (self->completed_)
             return;
         self->state_->active.insert(self.get());
@@ -1126,9 +1130,8 @@ void fetch_op::close_gracefully(std::shared_ptr<connection> c) {
 }
 
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler) {
-    std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req), std::move(h),
-                                   std::move(handler))
-        ->start();
+    fetch_op::start(std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req),
+                                                   std::move(h), std::move(handler)));
 }
 
 } // namespace detail

@@ -26,7 +26,7 @@ public:
     ~fetch_op();
 
     /// May be called from any thread: everything else happens on the client's executor.
-    void start();
+    static void start(std::shared_ptr<fetch_op> op);
     void cancel();
     /// Takes an idle connection or opens a new one when the limits allow; false: keep waiting.
     bool try_acquire();
