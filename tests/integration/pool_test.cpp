@@ -197,6 +197,66 @@ BOOST_AUTO_TEST_CASE(queued_upload_whose_file_went_missing_fails_alone) {
     BOOST_TEST(client.active() == 0u);
 }
 
+// --- a kept-alive connection closed by the server as a request is sent on it (request::replayable) ---
+
+namespace {
+
+/// Answers the first request of a connection (keep-alive), then closes it when the next request arrives
+/// without answering: the stale-connection case. Later connections answer every request.
+std::vector<fault_step> closes_on_second_request() {
+    return {{fault::read_request(), fault::send(fault::ok_response()), fault::read_request(), fault::close()},
+            fault::serve_ok()};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(get_on_a_connection_closed_as_it_is_reused_is_sent_again) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    auto out = fetch(ioc, client, get(server.url()));
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "ok");
+    BOOST_TEST(server.accepted() == 2u);
+    BOOST_TEST(server.requests() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(post_on_a_connection_closed_as_it_is_reused_is_not_sent_again) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    http::request r;
+    r.method = "POST";
+    r.url = server.url();
+    r.body = "publish once";
+    auto out = fetch(ioc, client, r);
+    BOOST_TEST(out.ec == make_error_code(http::error::no_response), http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.reused_connection);
+    BOOST_TEST(http::describe(out.ec, out.info).find("replayable") != std::string::npos,
+               http::describe(out.ec, out.info));
+    BOOST_TEST(server.accepted() == 1u, "no fresh connection was opened to send the POST again");
+    BOOST_TEST(server.requests() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(post_marked_replayable_is_sent_again_on_a_fresh_connection) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    http::request r;
+    r.method = "POST";
+    r.url = server.url();
+    r.body = "at least once";
+    r.replayable = true;
+    auto out = fetch(ioc, client, r);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "ok");
+    BOOST_TEST(server.accepted() == 2u);
+    BOOST_TEST(server.requests() == 3u);
+}
+
 BOOST_AUTO_TEST_CASE(tls_sessions_are_resumed_on_new_connections) {
     nginx_server nginx;
     net::io_context ioc;

@@ -134,6 +134,12 @@ bool is_field_value(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
+/// RFC 9110 9.2.2: a request with one of these methods may be sent again after a failure.
+bool is_idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+           method == "PUT" || method == "DELETE";
+}
+
 /// False when the bytes received instead of a response head cannot begin "HTTP/1.x".
 bool could_be_http(const beast::flat_buffer& received) {
     constexpr std::string_view prefix = "HTTP/1.";
@@ -885,7 +891,8 @@ void fetch_op::resume_body(std::uint64_t token, const error_code& ec) {
 }
 
 /// A kept-alive connection may have been closed by the server just as we reused it. Retrying once on a
-/// fresh connection is safe only while nothing of the response has arrived.
+/// fresh connection is safe only while nothing of the response has arrived, and only for a request the
+/// server may receive twice (request::replayable): it may have been received before the close.
 /// A body_source has been consumed by the failed attempt and cannot be sent again: no retry then.
 bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
     if (!reused_ || retried_stale_ || (parser_ && parser_->got_some()) || req_.body_source)
@@ -895,6 +902,10 @@ bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
                         ec == net::error::broken_pipe;
     if (!closed)
         return false;
+    if (!req_.replayable && !is_idempotent(req_.method)) {
+        stale_not_replayed_ = true;
+        return false;
+    }
     core::log::write(core::log_level::debug,
                      info_.peer + ": kept-alive connection was closed; retrying once");
     retried_stale_ = true;
@@ -911,6 +922,9 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
         return;
     const bool got_some = parser_ && parser_->got_some();
     info_.detail = ec.message();
+    if (stale_not_replayed_)
+        info_.detail += " (a kept-alive connection; " + req_.method +
+                        " is not sent again unless the request is marked replayable)";
     if (ec == bhttp::error::header_limit)
         return abort(error::header_too_large);
     if (ec == bhttp::error::body_limit)

@@ -130,8 +130,9 @@ private:
     bool reused_ = false;
     bool force_fresh_ = false;
     bool retried_stale_ = false;
-    bool post_completion_ = false; ///< cancelled by a caller: complete() posts the handler
-    bool session_source_ = false;  ///< its connection may bring a session (counted in session_sources)
+    bool stale_not_replayed_ = false; ///< a stale kept-alive connection failed a non-replayable request
+    bool post_completion_ = false;    ///< cancelled by a caller: complete() posts the handler
+    bool session_source_ = false;     ///< its connection may bring a session (counted in session_sources)
     std::chrono::steady_clock::time_point handshake_started_{};
     std::optional<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
     bool awaits_session_ = false;                           ///< in client_state::session_waiters
