@@ -1,6 +1,6 @@
 // The transfer engine's guarantees: a transfer never completes inside the call that initiates or cancels
 // it (bound slots, cancel_all, multi::cancel, ~client, async_retry's forwarded cancel; coroutines and
-// Asio's parallel groups rely on it).
+// Asio's parallel groups rely on it), and per-request deadlines and limits.
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/multi.hpp>
@@ -355,6 +355,75 @@ BOOST_AUTO_TEST_CASE(parallel_group_wait_for_one_cancels_the_rest) {
     BOOST_TEST(slow_ec == net::error::operation_aborted);
     BOOST_TEST(!fast_ec);
     BOOST_TEST(client.active() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(per_request_options, servers_fixture)
+
+BOOST_AUTO_TEST_CASE(a_request_total_deadline_fires_where_the_clients_would_not) {
+    http::client client(ioc.get_executor()); // no total deadline, 30 s for the response head
+    http::request r = get(stalled.url());
+    r.timeouts = http::timeouts{.total = 200ms};
+    auto out = fetch(ioc, client, r, 10s);
+    BOOST_TEST(out.ec == make_error_code(http::error::total_timeout), http::describe(out.ec, out.info));
+    // The client's own deadlines still apply to the others.
+    BOOST_TEST(client.options().timeouts.total.count() == 0);
+}
+
+BOOST_AUTO_TEST_CASE(a_request_idle_deadline_fires_between_body_bytes) {
+    fault_server trickle(ioc,
+                         {{fault::read_request(),
+                           fault::send("HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\nabc"), fault::stall()}});
+    http::client client(ioc.get_executor());
+    http::request r = get(trickle.url());
+    r.timeouts = http::timeouts{.idle = 200ms};
+    auto out = fetch(ioc, client, r, 10s);
+    BOOST_TEST(out.ec == make_error_code(http::error::idle_timeout), http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "abc");
+}
+
+BOOST_AUTO_TEST_CASE(request_limits_replace_the_clients) {
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}));
+    http::request r = get(server.url("/bytes/100"));
+    r.limits = http::limits{.max_body_bytes = 10};
+    auto small = fetch(ioc, client, r);
+    BOOST_TEST(small.ec == make_error_code(http::error::body_too_large),
+               http::describe(small.ec, small.info));
+
+    // A smaller piece size: on_body never sees more than 7 bytes at once.
+    r.limits = http::limits{.body_chunk_bytes = 7};
+    std::size_t largest = 0;
+    fetch_outcome out;
+    auto h = edgeloop::test::detail::recording_handlers(out);
+    h.on_body = [&](std::span<const std::byte> bytes) {
+        largest = std::max(largest, bytes.size());
+        out.body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+    };
+    client.async_fetch(r, std::move(h), edgeloop::test::detail::recording_completion(out));
+    edgeloop::test::detail::wait_for_completion(ioc, out, 10s);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body.size() == 100u);
+    BOOST_TEST(largest <= 7u);
+
+    // And the client's own pieces are unaffected by the one that used another size.
+    auto plain = fetch(ioc, client, get(server.url("/bytes/40000")));
+    BOOST_TEST(!plain.ec, http::describe(plain.ec, plain.info));
+    BOOST_TEST(plain.body.size() == 40000u);
+}
+
+BOOST_AUTO_TEST_CASE(zero_body_chunk_bytes_is_refused) {
+    BOOST_CHECK_THROW(http::client(ioc.get_executor(), {.limits = {.body_chunk_bytes = 0}}),
+                      std::invalid_argument);
+    http::client client(ioc.get_executor());
+    http::request r = get(quick.url());
+    r.method = "POST";
+    r.body_source = [](std::span<std::byte>) -> std::size_t { return 0; };
+    r.limits = http::limits{.body_chunk_bytes = 0};
+    auto out = fetch(ioc, client, r, 5s);
+    BOOST_TEST(out.ec == make_error_code(http::error::invalid_request), http::describe(out.ec, out.info));
+    BOOST_TEST(quick.accepted() == 0u);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 
@@ -162,7 +163,7 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
 fetch_op::~fetch_op() {
     state_->active.erase(this);
     close_body_file();
-    state_->give_back_chunk(std::move(chunk_));
+    state_->give_back_chunk(std::move(chunk_), limits().body_chunk_bytes);
 }
 
 /// Takes the only reference to the transfer along to the client's executor: whatever thread initiated
@@ -188,8 +189,8 @@ void fetch_op::start(std::shared_ptr<fetch_op> created) {
             return self->cancel();
         if (!self->check_request())
             return;
-        if (self->opts().timeouts.total.count() > 0) {
-            self->total_timer_.expires_after(self->opts().timeouts.total);
+        if (self->timeouts().total.count() > 0) {
+            self->total_timer_.expires_after(self->timeouts().total);
             self->total_timer_.async_wait([weak = self->weak_from_this()](const error_code& ec) {
                 if (auto op = weak.lock(); op && !ec)
                     op->abort(error::total_timeout);
@@ -208,6 +209,11 @@ void fetch_op::cancel() {
 
 /// Rejects conflicting settings and an unreadable body file before anything touches the network.
 bool fetch_op::check_request() {
+    if (limits().body_chunk_bytes == 0) {
+        info_.detail = "limits::body_chunk_bytes is 0";
+        abort(error::invalid_request);
+        return false;
+    }
     const int bodies = int{!req_.body.empty()} + int{!req_.body_file.empty()} + int{bool(req_.body_source)};
     if (bodies > 1) {
         info_.detail = "set only one of body, body_file and body_source";
@@ -336,7 +342,7 @@ bool fetch_op::try_acquire() {
     handshake_ok_ = false;
     info_.reused_connection = false;
     info_.alpn.clear();
-    arm(opts().timeouts.resolve, error::resolve_timeout);
+    arm(timeouts().resolve, error::resolve_timeout);
     if (!resolver_)
         resolver_.emplace(state_->ex);
     resolver_->async_resolve(
@@ -354,7 +360,7 @@ void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type resu
         info_.detail = ec.message();
         return abort(error::resolve_failed);
     }
-    arm(opts().timeouts.connect, error::connect_timeout);
+    arm(timeouts().connect, error::connect_timeout);
     net::async_connect(
         conn_->socket, results,
         [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
@@ -375,7 +381,7 @@ void fetch_op::on_connect(const error_code& ec) {
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
     conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
-    arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a turn counts too
+    arm(timeouts().handshake, error::handshake_timeout); // waiting for a turn counts too
     take_handshake_turn();
 }
 
@@ -643,7 +649,7 @@ void fetch_op::write_request() {
 /// and its chunk framing, contiguous where that is cheap, so that a small request is one TLS record and
 /// one system call. Sets last_piece_ when this write ends the request. False: the transfer failed.
 bool fetch_op::next_piece(bool with_head) {
-    const std::size_t capacity = opts().limits.body_chunk_bytes;
+    const std::size_t capacity = limits().body_chunk_bytes;
     const std::size_t head = with_head ? conn_->head.size() : 0;
     out_count_ = 1;
     last_piece_ = true;
@@ -732,7 +738,7 @@ bool fetch_op::next_piece(bool with_head) {
 /// One write: the head and/or a body piece. The write deadline covers each write on its own, so a long
 /// upload is bounded per piece, not as a whole (the total deadline bounds that).
 void fetch_op::write_next() {
-    arm(opts().timeouts.write, error::write_timeout);
+    arm(timeouts().write, error::write_timeout);
     with_stream([this](auto& s) {
         auto done = [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); };
         if (out_count_ == 1)
@@ -759,15 +765,15 @@ void fetch_op::on_write(error_code ec) {
 void fetch_op::read_header(bool arm_deadline) {
     // Fields are kept only for on_response (redirects are answered with status and Location alone).
     parser_.emplace(bool(h_.on_response));
-    parser_->header_limit(opts().limits.max_header_bytes);
-    if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
+    parser_->header_limit(limits().max_header_bytes);
+    if (limits().max_body_bytes == std::numeric_limits<std::uint64_t>::max())
         parser_->body_limit(boost::none);
     else
-        parser_->body_limit(opts().limits.max_body_bytes);
+        parser_->body_limit(limits().max_body_bytes);
     if (is_head_)
         parser_->skip(true);
     if (arm_deadline)
-        arm(opts().timeouts.response_head, error::response_head_timeout);
+        arm(timeouts().response_head, error::response_head_timeout);
     with_stream([this](auto& s) {
         bhttp::async_read_header(
             s, conn_->buffer, *parser_,
@@ -822,7 +828,7 @@ void fetch_op::on_header(const error_code& ec) {
     // Beast reads into whatever capacity the buffer has (512 bytes after a small head): give it room for
     // a whole piece, so that each read can fill the chunk buffer rather than trickle into it, but not
     // more than the body still to come (a connection keeps this buffer while it lives).
-    std::size_t room = opts().limits.body_chunk_bytes;
+    std::size_t room = limits().body_chunk_bytes;
     if (const auto remaining = parser_->content_length_remaining())
         room = static_cast<std::size_t>(std::min<std::uint64_t>(room, *remaining));
     conn_->buffer.reserve(room);
@@ -830,10 +836,10 @@ void fetch_op::on_header(const error_code& ec) {
 }
 
 void fetch_op::read_body() {
-    arm(opts().timeouts.idle, error::idle_timeout);
+    arm(timeouts().idle, error::idle_timeout);
     if (!chunk_)
-        chunk_ = state_->take_chunk();
-    parser_->body_buffer(chunk_.get(), opts().limits.body_chunk_bytes);
+        chunk_ = state_->take_chunk(limits().body_chunk_bytes);
+    parser_->body_buffer(chunk_.get(), limits().body_chunk_bytes);
     with_stream([this](auto& s) {
         bhttp::async_read_some(
             s, conn_->buffer, *parser_,
@@ -846,7 +852,7 @@ void fetch_op::on_body(error_code ec) {
         return;
     if (ec == bhttp::error::need_buffer)
         ec = {};
-    const std::size_t got = opts().limits.body_chunk_bytes - parser_->body_room();
+    const std::size_t got = limits().body_chunk_bytes - parser_->body_room();
     if (got > 0) {
         info_.body_bytes += got;
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
@@ -1150,8 +1156,18 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 
 } // namespace detail
 
+namespace {
+
+client_options checked(client_options opts) {
+    if (opts.limits.body_chunk_bytes == 0) // nothing could be read or sent: transfers would spin
+        throw std::invalid_argument("edgeloop::http::client: limits::body_chunk_bytes must not be 0");
+    return opts;
+}
+
+} // namespace
+
 client::client(net::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
+    : state_(std::make_shared<detail::client_state>(std::move(ex), checked(std::move(opts)))) {}
 
 client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     : client(std::move(ex), std::move(opts)) {

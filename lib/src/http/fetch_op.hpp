@@ -42,6 +42,9 @@ private:
     using error_code = boost::system::error_code;
 
     const client_options& opts() const { return state_->opts; }
+    /// The request's own deadlines and limits, or the client's.
+    const http::timeouts& timeouts() const { return req_.timeouts ? *req_.timeouts : state_->opts.timeouts; }
+    const http::limits& limits() const { return req_.limits ? *req_.limits : state_->opts.limits; }
     bool check_request();
     bool open_body_file();
     void close_body_file() noexcept;

@@ -188,18 +188,19 @@ void op_memory::deallocate(void* p, std::size_t bytes) noexcept {
     ::operator delete(p);
 }
 
-std::shared_ptr<unsigned char[]> client_state::take_chunk() {
-    if (spare_chunks.empty()) // not zero-filled: only bytes read into it are ever used
-        return std::make_shared_for_overwrite<unsigned char[]>(opts.limits.body_chunk_bytes);
+std::shared_ptr<unsigned char[]> client_state::take_chunk(std::size_t bytes) {
+    if (spare_chunks.empty() || bytes != opts.limits.body_chunk_bytes) // not zero-filled: only bytes
+        return std::make_shared_for_overwrite<unsigned char[]>(bytes); // read into it are ever used
     auto chunk = std::move(spare_chunks.back());
     spare_chunks.pop_back();
     return chunk;
 }
 
-void client_state::give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept {
+void client_state::give_back_chunk(std::shared_ptr<unsigned char[]> chunk, std::size_t bytes) noexcept {
     // As many as transfers can run at once (all connections busy), within reason.
     const std::size_t keep = opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256);
-    if (chunk && chunk.use_count() == 1 && spare_chunks.size() < keep) {
+    if (chunk && chunk.use_count() == 1 && bytes == opts.limits.body_chunk_bytes &&
+        spare_chunks.size() < keep) {
         try {
             spare_chunks.push_back(std::move(chunk));
         } catch (...) { // out of memory: the buffer is simply freed

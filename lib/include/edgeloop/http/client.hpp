@@ -60,6 +60,7 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 class client {
 public:
     /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").
+    /// Throws std::invalid_argument for options that cannot work (limits::body_chunk_bytes 0).
     client(boost::asio::any_io_executor ex, client_options opts = {});
     client(boost::asio::any_io_executor ex, tls::context tls, client_options opts = {});
     client(const client&) = delete;

@@ -28,7 +28,9 @@ struct timeouts {
 struct limits {
     std::uint32_t max_header_bytes = 64 * 1024;
     std::uint64_t max_body_bytes = std::numeric_limits<std::uint64_t>::max();
-    /// Size of the buffer body bytes are read into and handed to on_body from (one per transfer).
+    /// Size of the buffer body bytes are read into and handed to on_body from (one per transfer), and of
+    /// the pieces a request body is sent in. Must not be 0: the client constructor throws
+    /// std::invalid_argument, a request's own limits fail the transfer with error::invalid_request.
     std::size_t body_chunk_bytes = 16 * 1024;
 };
 

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <edgeloop/http/options.hpp>
+
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -45,6 +48,11 @@ struct request {
     /// with no_response or connection_reset, and the caller decides. Set it when the server may receive
     /// the request twice (a publish that is delivered at least once anyway, an idempotency key).
     bool replayable = false;
+    /// This transfer's deadlines and size limits instead of the client's (client_options::timeouts,
+    /// client_options::limits): one client, one pool, different needs per transfer. The whole struct
+    /// replaces the client's (start from `client.options().timeouts` to change one field).
+    std::optional<http::timeouts> timeouts;
+    std::optional<http::limits> limits;
 };
 
 } // namespace edgeloop::http
