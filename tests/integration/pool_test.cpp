@@ -197,6 +197,28 @@ BOOST_AUTO_TEST_CASE(queued_upload_whose_file_went_missing_fails_alone) {
     BOOST_TEST(client.active() == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(per_host_limit_counts_every_port_of_a_host) {
+    // max_per_host is per host, not per origin: two servers on two ports of 127.0.0.1 share it.
+    net::io_context ioc;
+    fault_server stalled(ioc, {{fault::read_request(), fault::stall()}});
+    fault_server other(ioc, {fault::serve_ok()});
+    http::client client(ioc.get_executor(), {.pool = {.max_per_host = 1}});
+    fetch_outcome held, queued;
+    client.async_fetch(get(stalled.url()), {}, edgeloop::test::detail::recording_completion(held));
+    client.async_fetch(get(other.url()), {}, edgeloop::test::detail::recording_completion(queued));
+    run_until(
+        ioc, [&] { return stalled.requests() == 1u; }, 5s);
+    BOOST_TEST(stalled.requests() == 1u);
+    BOOST_TEST(other.accepted() == 0u);
+    BOOST_TEST(!queued.done);
+    client.cancel_all();
+    run_until(
+        ioc, [&] { return held.done && queued.done; }, 5s);
+    BOOST_TEST(held.ec == net::error::operation_aborted);
+    BOOST_TEST(queued.ec == net::error::operation_aborted);
+    BOOST_TEST(other.accepted() == 0u);
+}
+
 // --- a kept-alive connection closed by the server as a request is sent on it (request::replayable) ---
 
 namespace {

@@ -39,7 +39,9 @@ struct limits {
 struct pool_options {
     /// Most open connections in all; 0: no limit.
     std::size_t max_total = 0;
-    /// Most open connections to one origin (scheme, host, port); 0: no limit.
+    /// Most open connections to one host, as the URL names it (a host name or an IP address), whatever
+    /// the scheme and port: http and https, or two ports, of one host share this limit ("localhost" and
+    /// "127.0.0.1" are two hosts); 0: no limit.
     std::size_t max_per_host = 0;
     /// Keep connections open after a response that allows it, for the next request to the same origin.
     bool keep_alive = true;
