@@ -1,6 +1,7 @@
 // The transfer engine's guarantees: a transfer never completes inside the call that initiates or cancels
 // it (bound slots, cancel_all, multi::cancel, ~client, async_retry's forwarded cancel; coroutines and
-// Asio's parallel groups rely on it), and per-request deadlines and limits.
+// Asio's parallel groups rely on it), multi::async_wait_all's own cancellation, and per-request
+// deadlines and limits.
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/multi.hpp>
@@ -355,6 +356,54 @@ BOOST_AUTO_TEST_CASE(parallel_group_wait_for_one_cancels_the_rest) {
     BOOST_TEST(slow_ec == net::error::operation_aborted);
     BOOST_TEST(!fast_ec);
     BOOST_TEST(client.active() == 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_FIXTURE_TEST_SUITE(multi_wait_all, servers_fixture)
+
+BOOST_AUTO_TEST_CASE(cancelling_the_wait_completes_it_without_cancelling_transfers) {
+    http::client client(ioc.get_executor());
+    http::multi m(client);
+    bool transfer_done = false;
+    error_code transfer_ec;
+    m.add({.req = get(stalled.url()), .on_done = [&](const error_code& ec, const http::transfer_info&) {
+               transfer_done = true;
+               transfer_ec = ec;
+           }});
+    net::cancellation_signal signal;
+    bool in_emit = false, waited = false, inline_completion = false;
+    error_code wait_ec;
+    m.async_wait_all(net::bind_cancellation_slot(signal.slot(), [&](error_code ec) {
+        waited = true;
+        wait_ec = ec;
+        inline_completion = in_emit;
+    }));
+    until_stalled(1);
+    net::post(ioc, [&] {
+        in_emit = true;
+        signal.emit(net::cancellation_type::terminal);
+        in_emit = false;
+    });
+    run_until(
+        ioc, [&] { return waited; }, 5s);
+    BOOST_REQUIRE(waited);
+    BOOST_TEST(wait_ec == net::error::operation_aborted);
+    BOOST_TEST(!inline_completion);
+    BOOST_TEST(m.running() == 1u);
+    BOOST_TEST(!transfer_done);
+
+    // Another wait still completes when the transfers are done.
+    bool second = false;
+    m.async_wait_all([&](error_code ec) {
+        BOOST_TEST(!ec);
+        second = true;
+    });
+    m.stop();
+    run_until(
+        ioc, [&] { return second; }, 5s);
+    BOOST_TEST(second);
+    BOOST_TEST(transfer_ec == net::error::operation_aborted);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1187,7 +1187,7 @@ client::~client() {
     cancel_all();
 }
 
-net::any_io_executor client::get_executor() const noexcept {
+client::executor_type client::get_executor() const noexcept {
     return state_->ex;
 }
 

@@ -59,6 +59,8 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 /// strands may share one tls::context. (tests/threads/multi_threads_test.cpp runs this under TSan.)
 class client {
 public:
+    using executor_type = boost::asio::any_io_executor;
+
     /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").
     /// Throws std::invalid_argument for options that cannot work (limits::body_chunk_bytes 0).
     client(boost::asio::any_io_executor ex, client_options opts = {});
@@ -69,7 +71,7 @@ public:
     /// has returned (their handlers are posted).
     ~client();
 
-    boost::asio::any_io_executor get_executor() const noexcept;
+    executor_type get_executor() const noexcept;
     const client_options& options() const noexcept;
 
     /// Performs one request.
