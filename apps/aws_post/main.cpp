@@ -325,6 +325,10 @@ int run(const aws_post::options& opt) {
                      req.error().message().c_str());
         return aws_post::exit_usage;
     }
+    // Delivery is at least once already: a publish whose response was lost is sent again by the retry
+    // loop. So a kept-alive connection found closed as the POST goes out may resend it at once on a fresh
+    // one, rather than fail the attempt and wait a backoff delay to send the same message again.
+    req->replayable = true;
 
     std::optional<tls::context> tls_ctx;
     try {

@@ -51,7 +51,8 @@
 // | nothing listening                                        | http connection_refused                 | deadlines_test
 // | DNS failure (.invalid name)                              | http resolve_failed                     | deadlines_test, multi_fetch_app, aws_post_app
 // | kept-alive connection closed by the server while idle    | none: fresh connection, success         | pool_test
-// | kept-alive connection closed as it is reused             | none: retried once on a fresh one       | bodies_test
+// | kept-alive connection closed as it is reused             | none: retried once on a fresh one       | pool_test
+// |   ... for a POST not marked request::replayable          | http no_response (not sent again)       | pool_test
 // | server down, then up during aws_post's backoff           | later attempt succeeds, exit 0          | aws_post_app_test
 // | SIGTERM mid-transfer (multi_fetch, aws_post)             | exit 4; no partial file; LED1 off       | multi_fetch_app, aws_post_app
 // clang-format on

@@ -16,6 +16,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <algorithm>
+#include <filesystem>
+#include <fstream>
 #include <set>
 #include <sstream>
 
@@ -148,6 +150,133 @@ BOOST_AUTO_TEST_CASE(queued_transfer_can_be_cancelled) {
     BOOST_TEST(done == 2);
     BOOST_TEST(second_ec == net::error::operation_aborted);
     BOOST_TEST(!first_ec);
+}
+
+BOOST_AUTO_TEST_CASE(queued_upload_whose_file_went_missing_fails_alone) {
+    // The queue hands the second upload the first one's kept-alive connection; sending its request fails
+    // on the spot (the file is gone), which completes the transfer while the queue is being walked.
+    net::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}),
+                        {.pool = {.max_per_host = 1}});
+    const auto dir = make_temp_dir("edgeloop-pool");
+    const auto first_file = dir + "/first.bin", second_file = dir + "/second.bin";
+    std::ofstream(first_file, std::ios::binary) << test_bytes(5000);
+    std::ofstream(second_file, std::ios::binary) << test_bytes(7000);
+    fetch_outcome first, second, third;
+    http::request a;
+    a.method = "POST";
+    a.url = server.url("/echo");
+    a.body_file = first_file;
+    http::request b = a;
+    b.body_file = second_file;
+    auto first_handlers = edgeloop::test::detail::recording_handlers(first);
+    first_handlers.on_response = [&](const http::response_head&) {
+        // The second upload (and the third transfer) wait for the host's only connection now: take its
+        // file away.
+        BOOST_TEST(client.active() == 3u);
+        std::filesystem::remove(second_file);
+    };
+    client.async_fetch(a, std::move(first_handlers), edgeloop::test::detail::recording_completion(first));
+    client.async_fetch(b, edgeloop::test::detail::recording_handlers(second),
+                       edgeloop::test::detail::recording_completion(second));
+    // A third one queued behind it still gets the connection.
+    client.async_fetch(get(server.url("/bytes/10")), edgeloop::test::detail::recording_handlers(third),
+                       edgeloop::test::detail::recording_completion(third));
+    run_until(
+        ioc, [&] { return first.done && second.done && third.done; }, 10s);
+    std::filesystem::remove_all(dir);
+    BOOST_REQUIRE(first.done && second.done && third.done);
+    BOOST_TEST(!first.ec, http::describe(first.ec, first.info));
+    BOOST_TEST(first.body.size() == 5000u);
+    BOOST_TEST(second.ec == make_error_code(http::error::request_body_unreadable),
+               http::describe(second.ec, second.info));
+    BOOST_TEST(second.done_calls == 1);
+    BOOST_TEST(!third.ec, http::describe(third.ec, third.info));
+    BOOST_TEST(third.body.size() == 10u);
+    BOOST_TEST(client.active() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(per_host_limit_counts_every_port_of_a_host) {
+    // max_per_host is per host, not per origin: two servers on two ports of 127.0.0.1 share it.
+    net::io_context ioc;
+    fault_server stalled(ioc, {{fault::read_request(), fault::stall()}});
+    fault_server other(ioc, {fault::serve_ok()});
+    http::client client(ioc.get_executor(), {.pool = {.max_per_host = 1}});
+    fetch_outcome held, queued;
+    client.async_fetch(get(stalled.url()), {}, edgeloop::test::detail::recording_completion(held));
+    client.async_fetch(get(other.url()), {}, edgeloop::test::detail::recording_completion(queued));
+    run_until(
+        ioc, [&] { return stalled.requests() == 1u; }, 5s);
+    BOOST_TEST(stalled.requests() == 1u);
+    BOOST_TEST(other.accepted() == 0u);
+    BOOST_TEST(!queued.done);
+    client.cancel_all();
+    run_until(
+        ioc, [&] { return held.done && queued.done; }, 5s);
+    BOOST_TEST(held.ec == net::error::operation_aborted);
+    BOOST_TEST(queued.ec == net::error::operation_aborted);
+    BOOST_TEST(other.accepted() == 0u);
+}
+
+// --- a kept-alive connection closed by the server as a request is sent on it (request::replayable) ---
+
+namespace {
+
+/// Answers the first request of a connection (keep-alive), then closes it when the next request arrives
+/// without answering: the stale-connection case. Later connections answer every request.
+std::vector<fault_step> closes_on_second_request() {
+    return {{fault::read_request(), fault::send(fault::ok_response()), fault::read_request(), fault::close()},
+            fault::serve_ok()};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(get_on_a_connection_closed_as_it_is_reused_is_sent_again) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    auto out = fetch(ioc, client, get(server.url()));
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "ok");
+    BOOST_TEST(server.accepted() == 2u);
+    BOOST_TEST(server.requests() == 3u);
+}
+
+BOOST_AUTO_TEST_CASE(post_on_a_connection_closed_as_it_is_reused_is_not_sent_again) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    http::request r;
+    r.method = "POST";
+    r.url = server.url();
+    r.body = "publish once";
+    auto out = fetch(ioc, client, r);
+    BOOST_TEST(out.ec == make_error_code(http::error::no_response), http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.reused_connection);
+    BOOST_TEST(http::describe(out.ec, out.info).find("replayable") != std::string::npos,
+               http::describe(out.ec, out.info));
+    BOOST_TEST(server.accepted() == 1u, "no fresh connection was opened to send the POST again");
+    BOOST_TEST(server.requests() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(post_marked_replayable_is_sent_again_on_a_fresh_connection) {
+    net::io_context ioc;
+    fault_server server(ioc, closes_on_second_request());
+    http::client client(ioc.get_executor());
+    BOOST_TEST(!fetch(ioc, client, get(server.url())).ec);
+    http::request r;
+    r.method = "POST";
+    r.url = server.url();
+    r.body = "at least once";
+    r.replayable = true;
+    auto out = fetch(ioc, client, r);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "ok");
+    BOOST_TEST(server.accepted() == 2u);
+    BOOST_TEST(server.requests() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(tls_sessions_are_resumed_on_new_connections) {

@@ -17,9 +17,11 @@
 #include <boost/asio/strand.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <filesystem>
 #include <functional>
 #include <future>
 #include <map>
@@ -259,6 +261,65 @@ BOOST_AUTO_TEST_CASE(many_transfers_on_two_threads_complete_once_with_their_outc
         BOOST_TEST(r.info.status == 200u);
     }
     BOOST_TEST(m.running() == 0u);
+    BOOST_TEST(client.active() == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs) {
+    // async_fetch from a thread that is neither the strand nor running the loop, while the loop (two
+    // threads) runs the transfers started before: many of them fail at once on the strand (a missing body
+    // file, an invalid method), so that the transfer is done before the starting call has returned.
+    devserver_thread server;
+    auto& dev = server.server;
+    const std::string refused = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
+    const std::string missing_file = edgeloop::test::make_temp_dir("edgeloop-threads") + "/missing.bin";
+
+    net::io_context ioc;
+    auto strand = net::make_strand(ioc);
+    http::client client(strand, tls::context({.ca_file = dev.ca_file()}), {.pool = {.max_per_host = 4}});
+
+    enum kinds { ok, no_file, invalid, refused_kind, count };
+    constexpr int n = 400;
+    std::atomic<int> done{0};
+    std::array<std::atomic<int>, count> expected{};
+    std::array<std::atomic<int>, count> seen{};
+    std::promise<void> all_done;
+    std::thread starter([&] {
+        for (int i = 0; i < n; ++i) {
+            const auto k = static_cast<kinds>(i % 8 == 0   ? ok
+                                              : i % 8 == 7 ? refused_kind
+                                              : i % 2      ? no_file
+                                                           : invalid);
+            http::request r;
+            r.url = k == refused_kind ? refused : dev.url("/bytes/100");
+            if (k == no_file) {
+                r.method = "POST";
+                r.body_file = missing_file;
+            } else if (k == invalid)
+                r.method = "BAD METHOD";
+            ++expected[k];
+            client.async_fetch(
+                std::move(r), {},
+                net::bind_executor(strand, [&, k](boost::system::error_code ec, http::transfer_info info) {
+                    const bool as_expected =
+                        k == ok        ? !ec && info.status == 200u && info.body_bytes == 100u
+                        : k == no_file ? ec == make_error_code(http::error::request_body_unreadable)
+                        : k == invalid ? ec == make_error_code(http::error::invalid_request)
+                                       : ec == make_error_code(http::error::connection_refused);
+                    seen[k] += as_expected;
+                    if (++done == n) {
+                        client.cancel_all(); // on the strand: closes the idle connections
+                        all_done.set_value();
+                    }
+                }));
+        }
+    });
+    const bool finished = run_on_two_threads(ioc, all_done.get_future(), 120s);
+    starter.join();
+    std::filesystem::remove_all(std::filesystem::path(missing_file).parent_path());
+    BOOST_REQUIRE_MESSAGE(finished, "the transfers did not all complete within 120 s");
+    for (int k = 0; k < count; ++k)
+        BOOST_TEST(seen[k].load() == expected[k].load(), "kind " << k);
+    BOOST_TEST(done.load() == n);
     BOOST_TEST(client.active() == 0u);
 }
 

@@ -29,6 +29,7 @@
 #include <cstring>
 #include <limits>
 #include <span>
+#include <stdexcept>
 #include <string_view>
 #include <system_error>
 
@@ -134,6 +135,12 @@ bool is_field_value(std::string_view s) {
     return s.find_first_of(std::string_view("\r\n\0", 3)) == std::string_view::npos;
 }
 
+/// RFC 9110 9.2.2: a request with one of these methods may be sent again after a failure.
+bool is_idempotent(std::string_view method) {
+    return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+           method == "PUT" || method == "DELETE";
+}
+
 /// False when the bytes received instead of a response head cannot begin "HTTP/1.x".
 bool could_be_http(const beast::flat_buffer& received) {
     constexpr std::string_view prefix = "HTTP/1.";
@@ -156,21 +163,25 @@ fetch_op::fetch_op(std::shared_ptr<client_state> state, request req, handlers h,
 fetch_op::~fetch_op() {
     state_->active.erase(this);
     close_body_file();
-    state_->give_back_chunk(std::move(chunk_));
+    state_->give_back_chunk(std::move(chunk_), limits().body_chunk_bytes);
 }
 
-void fetch_op::start() {
-    cancel_epoch_ = state_->cancel_epoch.load();
+/// Takes the only reference to the transfer along to the client's executor: whatever thread initiated
+/// it, the transfer runs, completes and is destroyed there (a transfer that fails at once would
+/// otherwise be destroyed by the initiating thread, off the executor, when its temporary goes).
+void fetch_op::start(std::shared_ptr<fetch_op> created) {
+    created->cancel_epoch_ = created->state_->cancel_epoch.load();
     // The slot belongs to the caller's signal: connect it now, so that an emit before the transfer has
     // started is not lost.
-    auto slot = net::get_associated_cancellation_slot(handler_);
+    auto slot = net::get_associated_cancellation_slot(created->handler_);
     if (slot.is_connected())
-        slot.assign([weak = weak_from_this()](net::cancellation_type) {
-            if (auto op = weak.lock())
-                op->cancel();
+        slot.assign([weak = created->weak_from_this()](net::cancellation_type) {
+            if (auto self = weak.lock())
+                self->cancel();
         });
     // Never complete inside the initiating call.
-    net::post(state_->ex, [self = shared_from_this()] {
+    auto ex = created->state_->ex;
+    net::post(ex, [self = std::move(created)] {
         if (self->completed_)
             return;
         self->state_->active.insert(self.get());
@@ -178,8 +189,8 @@ void fetch_op::start() {
             return self->cancel();
         if (!self->check_request())
             return;
-        if (self->opts().timeouts.total.count() > 0) {
-            self->total_timer_.expires_after(self->opts().timeouts.total);
+        if (self->timeouts().total.count() > 0) {
+            self->total_timer_.expires_after(self->timeouts().total);
             self->total_timer_.async_wait([weak = self->weak_from_this()](const error_code& ec) {
                 if (auto op = weak.lock(); op && !ec)
                     op->abort(error::total_timeout);
@@ -189,12 +200,20 @@ void fetch_op::start() {
     });
 }
 
+/// Called by the canceller (a bound slot's emit, cancel_all, ~client, multi::cancel, a callback of the
+/// transfer's own): the completion is posted, never run inside that call.
 void fetch_op::cancel() {
+    post_completion_ = true;
     abort(net::error::operation_aborted);
 }
 
 /// Rejects conflicting settings and an unreadable body file before anything touches the network.
 bool fetch_op::check_request() {
+    if (limits().body_chunk_bytes == 0) {
+        info_.detail = "limits::body_chunk_bytes is 0";
+        abort(error::invalid_request);
+        return false;
+    }
     const int bodies = int{!req_.body.empty()} + int{!req_.body_file.empty()} + int{bool(req_.body_source)};
     if (bodies > 1) {
         info_.detail = "set only one of body, body_file and body_source";
@@ -323,7 +342,7 @@ bool fetch_op::try_acquire() {
     handshake_ok_ = false;
     info_.reused_connection = false;
     info_.alpn.clear();
-    arm(opts().timeouts.resolve, error::resolve_timeout);
+    arm(timeouts().resolve, error::resolve_timeout);
     if (!resolver_)
         resolver_.emplace(state_->ex);
     resolver_->async_resolve(
@@ -341,7 +360,7 @@ void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type resu
         info_.detail = ec.message();
         return abort(error::resolve_failed);
     }
-    arm(opts().timeouts.connect, error::connect_timeout);
+    arm(timeouts().connect, error::connect_timeout);
     net::async_connect(
         conn_->socket, results,
         [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
@@ -362,7 +381,7 @@ void fetch_op::on_connect(const error_code& ec) {
 
     auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
     conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
-    arm(opts().timeouts.handshake, error::handshake_timeout); // waiting for a turn counts too
+    arm(timeouts().handshake, error::handshake_timeout); // waiting for a turn counts too
     take_handshake_turn();
 }
 
@@ -630,7 +649,7 @@ void fetch_op::write_request() {
 /// and its chunk framing, contiguous where that is cheap, so that a small request is one TLS record and
 /// one system call. Sets last_piece_ when this write ends the request. False: the transfer failed.
 bool fetch_op::next_piece(bool with_head) {
-    const std::size_t capacity = opts().limits.body_chunk_bytes;
+    const std::size_t capacity = limits().body_chunk_bytes;
     const std::size_t head = with_head ? conn_->head.size() : 0;
     out_count_ = 1;
     last_piece_ = true;
@@ -719,7 +738,7 @@ bool fetch_op::next_piece(bool with_head) {
 /// One write: the head and/or a body piece. The write deadline covers each write on its own, so a long
 /// upload is bounded per piece, not as a whole (the total deadline bounds that).
 void fetch_op::write_next() {
-    arm(opts().timeouts.write, error::write_timeout);
+    arm(timeouts().write, error::write_timeout);
     with_stream([this](auto& s) {
         auto done = [self = shared_from_this()](const error_code& ec, std::size_t) { self->on_write(ec); };
         if (out_count_ == 1)
@@ -746,15 +765,15 @@ void fetch_op::on_write(error_code ec) {
 void fetch_op::read_header(bool arm_deadline) {
     // Fields are kept only for on_response (redirects are answered with status and Location alone).
     parser_.emplace(bool(h_.on_response));
-    parser_->header_limit(opts().limits.max_header_bytes);
-    if (opts().limits.max_body_bytes == std::numeric_limits<std::uint64_t>::max())
+    parser_->header_limit(limits().max_header_bytes);
+    if (limits().max_body_bytes == std::numeric_limits<std::uint64_t>::max())
         parser_->body_limit(boost::none);
     else
-        parser_->body_limit(opts().limits.max_body_bytes);
+        parser_->body_limit(limits().max_body_bytes);
     if (is_head_)
         parser_->skip(true);
     if (arm_deadline)
-        arm(opts().timeouts.response_head, error::response_head_timeout);
+        arm(timeouts().response_head, error::response_head_timeout);
     with_stream([this](auto& s) {
         bhttp::async_read_header(
             s, conn_->buffer, *parser_,
@@ -809,7 +828,7 @@ void fetch_op::on_header(const error_code& ec) {
     // Beast reads into whatever capacity the buffer has (512 bytes after a small head): give it room for
     // a whole piece, so that each read can fill the chunk buffer rather than trickle into it, but not
     // more than the body still to come (a connection keeps this buffer while it lives).
-    std::size_t room = opts().limits.body_chunk_bytes;
+    std::size_t room = limits().body_chunk_bytes;
     if (const auto remaining = parser_->content_length_remaining())
         room = static_cast<std::size_t>(std::min<std::uint64_t>(room, *remaining));
     conn_->buffer.reserve(room);
@@ -817,10 +836,10 @@ void fetch_op::on_header(const error_code& ec) {
 }
 
 void fetch_op::read_body() {
-    arm(opts().timeouts.idle, error::idle_timeout);
+    arm(timeouts().idle, error::idle_timeout);
     if (!chunk_)
-        chunk_ = state_->take_chunk();
-    parser_->body_buffer(chunk_.get(), opts().limits.body_chunk_bytes);
+        chunk_ = state_->take_chunk(limits().body_chunk_bytes);
+    parser_->body_buffer(chunk_.get(), limits().body_chunk_bytes);
     with_stream([this](auto& s) {
         bhttp::async_read_some(
             s, conn_->buffer, *parser_,
@@ -833,7 +852,7 @@ void fetch_op::on_body(error_code ec) {
         return;
     if (ec == bhttp::error::need_buffer)
         ec = {};
-    const std::size_t got = opts().limits.body_chunk_bytes - parser_->body_room();
+    const std::size_t got = limits().body_chunk_bytes - parser_->body_room();
     if (got > 0) {
         info_.body_bytes += got;
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
@@ -878,7 +897,8 @@ void fetch_op::resume_body(std::uint64_t token, const error_code& ec) {
 }
 
 /// A kept-alive connection may have been closed by the server just as we reused it. Retrying once on a
-/// fresh connection is safe only while nothing of the response has arrived.
+/// fresh connection is safe only while nothing of the response has arrived, and only for a request the
+/// server may receive twice (request::replayable): it may have been received before the close.
 /// A body_source has been consumed by the failed attempt and cannot be sent again: no retry then.
 bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
     if (!reused_ || retried_stale_ || (parser_ && parser_->got_some()) || req_.body_source)
@@ -888,6 +908,10 @@ bool fetch_op::retry_on_fresh_connection(const error_code& ec) {
                         ec == net::error::broken_pipe;
     if (!closed)
         return false;
+    if (!req_.replayable && !is_idempotent(req_.method)) {
+        stale_not_replayed_ = true;
+        return false;
+    }
     core::log::write(core::log_level::debug,
                      info_.peer + ": kept-alive connection was closed; retrying once");
     retried_stale_ = true;
@@ -904,6 +928,9 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
         return;
     const bool got_some = parser_ && parser_->got_some();
     info_.detail = ec.message();
+    if (stale_not_replayed_)
+        info_.detail += " (a kept-alive connection; " + req_.method +
+                        " is not sent again unless the request is marked replayable)";
     if (ec == bhttp::error::header_limit)
         return abort(error::header_too_large);
     if (ec == bhttp::error::body_limit)
@@ -1050,9 +1077,17 @@ void fetch_op::complete(const error_code& ec) {
         slot.clear();
     info_.url = std::move(req_.url); // nothing reads the request's URL after completion
     auto ex = net::get_associated_executor(handler_, state_->ex);
-    net::dispatch(ex, [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
+    auto invoke = [h = std::move(handler_), ec, info = std::move(info_)]() mutable {
         std::move(h)(ec, std::move(info));
-    });
+    };
+    // Inside the canceller's call, running the handler could resume and end the caller's own frame
+    // (a coroutine owning the signal) under it: post then. From the transfer's own I/O handlers,
+    // dispatch saves a trip through the queue.
+    if (post_completion_)
+        net::post(state_->ex,
+                  [ex, invoke = std::move(invoke)]() mutable { net::dispatch(ex, std::move(invoke)); });
+    else
+        net::dispatch(ex, std::move(invoke));
 }
 
 /// Sets the phase deadline; a zero duration leaves the phase unbounded. The timer is touched only when
@@ -1115,15 +1150,24 @@ void fetch_op::close_gracefully(std::shared_ptr<connection> c) {
 }
 
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler) {
-    std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req), std::move(h),
-                                   std::move(handler))
-        ->start();
+    fetch_op::start(std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req),
+                                                   std::move(h), std::move(handler)));
 }
 
 } // namespace detail
 
+namespace {
+
+client_options checked(client_options opts) {
+    if (opts.limits.body_chunk_bytes == 0) // nothing could be read or sent: transfers would spin
+        throw std::invalid_argument("edgeloop::http::client: limits::body_chunk_bytes must not be 0");
+    return opts;
+}
+
+} // namespace
+
 client::client(net::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>(std::move(ex), std::move(opts))) {}
+    : state_(std::make_shared<detail::client_state>(std::move(ex), checked(std::move(opts)))) {}
 
 client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     : client(std::move(ex), std::move(opts)) {
@@ -1143,7 +1187,7 @@ client::~client() {
     cancel_all();
 }
 
-net::any_io_executor client::get_executor() const noexcept {
+client::executor_type client::get_executor() const noexcept {
     return state_->ex;
 }
 

@@ -166,9 +166,11 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::vector<std::shared_ptr<unsigned char[]>> spare_chunks;
     /// Memory of finished transfers (shared: a transfer's control block may outlive the client).
     std::shared_ptr<op_memory> ops;
-    std::shared_ptr<unsigned char[]> take_chunk();
-    /// Keeps `chunk` for a later transfer unless someone else still holds it (a paced consumer).
-    void give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept;
+    /// A buffer of `bytes` (a spare one when that is the client's limits::body_chunk_bytes).
+    std::shared_ptr<unsigned char[]> take_chunk(std::size_t bytes);
+    /// Keeps `chunk` (of `bytes`) for a later transfer unless someone else still holds it (a paced
+    /// consumer) or it is not of the client's size (a request's own limits).
+    void give_back_chunk(std::shared_ptr<unsigned char[]> chunk, std::size_t bytes) noexcept;
 
     /// pool_options::share_first_handshake: per key, the connections whose handshake may still bring a
     /// session (until their first response head), the transfers waiting for one (connected, before their

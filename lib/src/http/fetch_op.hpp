@@ -26,12 +26,13 @@ public:
     ~fetch_op();
 
     /// May be called from any thread: everything else happens on the client's executor.
-    void start();
+    static void start(std::shared_ptr<fetch_op> op);
     void cancel();
     /// Takes an idle connection or opens a new one when the limits allow; false: keep waiting.
     bool try_acquire();
     /// Taken out of client_state::waiting: complete() need not search the queue for it.
     void dequeued() noexcept { queued_ = false; }
+    bool completed() const noexcept { return completed_; }
     /// A session of its origin arrived, or no connection will bring one any more (share_first_handshake).
     void session_ready();
     /// Its turn to handshake has come (pool_options::handshake_spacing): the handshake starts (posted).
@@ -41,6 +42,9 @@ private:
     using error_code = boost::system::error_code;
 
     const client_options& opts() const { return state_->opts; }
+    /// The request's own deadlines and limits, or the client's.
+    const http::timeouts& timeouts() const { return req_.timeouts ? *req_.timeouts : state_->opts.timeouts; }
+    const http::limits& limits() const { return req_.limits ? *req_.limits : state_->opts.limits; }
     bool check_request();
     bool open_body_file();
     void close_body_file() noexcept;
@@ -129,7 +133,9 @@ private:
     bool reused_ = false;
     bool force_fresh_ = false;
     bool retried_stale_ = false;
-    bool session_source_ = false; ///< its connection may bring a session (counted in session_sources)
+    bool stale_not_replayed_ = false; ///< a stale kept-alive connection failed a non-replayable request
+    bool post_completion_ = false;    ///< cancelled by a caller: complete() posts the handler
+    bool session_source_ = false;     ///< its connection may bring a session (counted in session_sources)
     std::chrono::steady_clock::time_point handshake_started_{};
     std::optional<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
     bool awaits_session_ = false;                           ///< in client_state::session_waiters

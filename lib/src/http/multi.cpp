@@ -1,8 +1,10 @@
 #include <edgeloop/http/multi.hpp>
 
 #include <boost/asio/append.hpp>
+#include <boost/asio/associated_cancellation_slot.hpp>
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
+#include <boost/asio/error.hpp>
 #include <boost/asio/post.hpp>
 
 #include <map>
@@ -25,21 +27,47 @@ struct multi_state {
         bool done = false;               ///< completed; erased once the completion has fully unwound
     };
     std::map<multi::id, entry> running;
-    std::vector<net::any_completion_handler<void(boost::system::error_code)>> waiters;
+    using wait_handler = net::any_completion_handler<void(boost::system::error_code)>;
+    std::uint64_t next_waiter = 1;
+    std::map<std::uint64_t, wait_handler> waiters;
+
+    /// Completes a wait (posted: never inside the call that ended it).
+    void finish_wait(wait_handler w, boost::system::error_code ec) {
+        auto slot = net::get_associated_cancellation_slot(w);
+        if (slot.is_connected())
+            slot.clear();
+        net::post(cl->get_executor(), net::append(std::move(w), ec));
+    }
 
     void notify_if_idle() {
         if (!running.empty())
             return;
         auto ready = std::move(waiters);
         waiters.clear();
-        for (auto& w : ready)
-            net::post(cl->get_executor(), net::append(std::move(w), boost::system::error_code{}));
+        for (auto& [wid, w] : ready)
+            finish_wait(std::move(w), {});
     }
 };
 
 void multi_wait_all(const std::shared_ptr<multi_state>& state,
                     net::any_completion_handler<void(boost::system::error_code)> handler) {
-    state->waiters.push_back(std::move(handler));
+    const auto wid = state->next_waiter++;
+    auto slot = net::get_associated_cancellation_slot(handler);
+    state->waiters.emplace(wid, std::move(handler));
+    if (slot.is_connected())
+        slot.assign([weak = std::weak_ptr<multi_state>(state), wid](net::cancellation_type) {
+            // The wait ends; the transfers go on.
+            auto s = weak.lock();
+            if (!s)
+                return;
+            auto it = s->waiters.find(wid);
+            if (it == s->waiters.end())
+                return;
+            auto w = std::move(it->second);
+            s->waiters.erase(it);
+            // Not finish_wait: clearing the slot here would destroy this very function while it runs.
+            net::post(s->cl->get_executor(), net::append(std::move(w), net::error::operation_aborted));
+        });
     state->notify_if_idle();
 }
 
@@ -62,7 +90,7 @@ multi::id multi::add(transfer t) {
                             done = std::move(t.on_done)](boost::system::error_code ec, transfer_info info) {
                 if (done)
                     done(ec, info);
-                // Erased later, not here: this may run inside the signal's own emit().
+                // Erased later, not here: the entry's signal is the slot this handler is bound to.
                 if (auto state = weak.lock()) {
                     state->running[tid].done = true;
                     net::post(state->cl->get_executor(), [weak, tid] {

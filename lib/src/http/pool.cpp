@@ -188,18 +188,19 @@ void op_memory::deallocate(void* p, std::size_t bytes) noexcept {
     ::operator delete(p);
 }
 
-std::shared_ptr<unsigned char[]> client_state::take_chunk() {
-    if (spare_chunks.empty()) // not zero-filled: only bytes read into it are ever used
-        return std::make_shared_for_overwrite<unsigned char[]>(opts.limits.body_chunk_bytes);
+std::shared_ptr<unsigned char[]> client_state::take_chunk(std::size_t bytes) {
+    if (spare_chunks.empty() || bytes != opts.limits.body_chunk_bytes) // not zero-filled: only bytes
+        return std::make_shared_for_overwrite<unsigned char[]>(bytes); // read into it are ever used
     auto chunk = std::move(spare_chunks.back());
     spare_chunks.pop_back();
     return chunk;
 }
 
-void client_state::give_back_chunk(std::shared_ptr<unsigned char[]> chunk) noexcept {
+void client_state::give_back_chunk(std::shared_ptr<unsigned char[]> chunk, std::size_t bytes) noexcept {
     // As many as transfers can run at once (all connections busy), within reason.
     const std::size_t keep = opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256);
-    if (chunk && chunk.use_count() == 1 && spare_chunks.size() < keep) {
+    if (chunk && chunk.use_count() == 1 && bytes == opts.limits.body_chunk_bytes &&
+        spare_chunks.size() < keep) {
         try {
             spare_chunks.push_back(std::move(chunk));
         } catch (...) { // out of memory: the buffer is simply freed
@@ -363,19 +364,36 @@ void client_state::wake() {
 }
 
 void client_state::drain_queue() {
+    // The queue is walked out of `waiting`: try_acquire can complete a transfer on the spot (its request
+    // fails as it is written on an idle connection: a body file gone, a body_source that cancels), and
+    // completion takes a transfer out of `waiting`; user code run meanwhile (a body_source) may cancel
+    // others. Neither may free the node the walk stands on.
+    auto queue = std::move(waiting);
+    waiting.clear();
+    std::list<std::shared_ptr<fetch_op>> still_waiting;
     // FIFO, but a transfer blocked only by its own host's limit does not hold up the others.
-    for (auto it = waiting.begin(); it != waiting.end();) {
+    while (!queue.empty()) {
         // Every connection busy at the total limit: no waiting transfer can start, so stop here
         // rather than try each of a long queue (quadratic in its length).
         if (idle.empty() && opts.pool.max_total != 0 && open_total >= opts.pool.max_total)
             break;
-        auto op = *it;
-        if (op->try_acquire()) {
+        auto op = std::move(queue.front());
+        queue.pop_front();
+        if (op->try_acquire())
             op->dequeued();
-            it = waiting.erase(it);
-        } else
-            ++it;
+        else
+            still_waiting.push_back(std::move(op));
     }
+    still_waiting.splice(still_waiting.end(), queue);
+    // Cancelled meanwhile (complete() found them in no queue): they wait for nothing any more.
+    still_waiting.remove_if([](const std::shared_ptr<fetch_op>& op) {
+        if (!op->completed())
+            return false;
+        op->dequeued();
+        return true;
+    });
+    // Anything queued meanwhile comes after these.
+    waiting.splice(waiting.begin(), still_waiting);
     trim_idle();
 }
 

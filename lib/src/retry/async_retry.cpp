@@ -118,9 +118,14 @@ private:
         auto slot = net::get_associated_cancellation_slot(handler_);
         if (slot.is_connected())
             slot.clear();
+        // Posted (then dispatched to the handler's executor), never run here: complete() may run inside the
+        // caller's cancellation (an attempt that completes inside its own cancel), where the handler must not
+        // run (Asio's rule; a coroutine resumed there could end the frame that owns the signal being
+        // emitted).
         auto ex = net::get_associated_executor(handler_, ex_);
-        net::dispatch(ex, [h = std::move(handler_), ec, r = std::move(result_)]() mutable {
-            std::move(h)(ec, std::move(r));
+        net::post(ex_, [ex, h = std::move(handler_), ec, r = std::move(result_)]() mutable {
+            net::dispatch(
+                ex, [h = std::move(h), ec, r = std::move(r)]() mutable { std::move(h)(ec, std::move(r)); });
         });
     }
 

@@ -59,15 +59,19 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 /// strands may share one tls::context. (tests/threads/multi_threads_test.cpp runs this under TSan.)
 class client {
 public:
+    using executor_type = boost::asio::any_io_executor;
+
     /// http only: https URLs fail with tls::error::handshake_failed ("no TLS context").
+    /// Throws std::invalid_argument for options that cannot work (limits::body_chunk_bytes 0).
     client(boost::asio::any_io_executor ex, client_options opts = {});
     client(boost::asio::any_io_executor ex, tls::context tls, client_options opts = {});
     client(const client&) = delete;
     client& operator=(const client&) = delete;
-    /// Cancels the transfers still running; they complete with operation_aborted.
+    /// Cancels the transfers still running; they complete with operation_aborted, after the destructor
+    /// has returned (their handlers are posted).
     ~client();
 
-    boost::asio::any_io_executor get_executor() const noexcept;
+    executor_type get_executor() const noexcept;
     const client_options& options() const noexcept;
 
     /// Performs one request.
@@ -76,8 +80,10 @@ public:
     /// first failure: an edgeloop.http or edgeloop.tls error naming the phase or reason, or
     /// operation_aborted after cancellation. A response with any status is a success here; the status is
     /// in transfer_info. Supports per-operation cancellation of types terminal, partial and total (all
-    /// abandon the transfer), and cancel_all(). Never completes inline; may be initiated from any thread
-    /// (the transfer itself runs on the client's executor).
+    /// abandon the transfer), and cancel_all(). Never completes inline: neither inside this call nor
+    /// inside a call that cancels it (a bound slot's emit, cancel_all(), ~client(), multi::cancel), so a
+    /// coroutine owning the cancellation signal may end when it resumes. May be initiated from any thread:
+    /// the transfer itself (and every callback) runs on the client's executor.
     template <typename CompletionToken>
     auto async_fetch(request req, handlers h, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, transfer_info)>(
@@ -87,8 +93,8 @@ public:
             token, state_, std::move(req), std::move(h));
     }
 
-    /// Cancels every running or queued transfer of this client (each completes with operation_aborted)
-    /// and closes its idle connections.
+    /// Cancels every running or queued transfer of this client (each completes with operation_aborted,
+    /// posted: not inside this call) and closes its idle connections.
     void cancel_all();
 
     /// Number of transfers started and not yet completed.

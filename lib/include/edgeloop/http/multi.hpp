@@ -49,7 +49,9 @@ public:
     std::size_t running() const noexcept;
 
     /// Completes with `void(error_code)` once no transfer is running (at once, though never inline,
-    /// when none is). Supports no per-operation cancellation.
+    /// when none is). Supports per-operation cancellation (terminal, partial, total) through a bound
+    /// slot: the wait completes with operation_aborted (posted, never inside the emit), the transfers
+    /// go on.
     template <typename CompletionToken>
     auto async_wait_all(CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code)>(

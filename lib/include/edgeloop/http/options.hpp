@@ -28,7 +28,9 @@ struct timeouts {
 struct limits {
     std::uint32_t max_header_bytes = 64 * 1024;
     std::uint64_t max_body_bytes = std::numeric_limits<std::uint64_t>::max();
-    /// Size of the buffer body bytes are read into and handed to on_body from (one per transfer).
+    /// Size of the buffer body bytes are read into and handed to on_body from (one per transfer), and of
+    /// the pieces a request body is sent in. Must not be 0: the client constructor throws
+    /// std::invalid_argument, a request's own limits fail the transfer with error::invalid_request.
     std::size_t body_chunk_bytes = 16 * 1024;
 };
 
@@ -37,7 +39,9 @@ struct limits {
 struct pool_options {
     /// Most open connections in all; 0: no limit.
     std::size_t max_total = 0;
-    /// Most open connections to one origin (scheme, host, port); 0: no limit.
+    /// Most open connections to one host, as the URL names it (a host name or an IP address), whatever
+    /// the scheme and port: http and https, or two ports, of one host share this limit ("localhost" and
+    /// "127.0.0.1" are two hosts); 0: no limit.
     std::size_t max_per_host = 0;
     /// Keep connections open after a response that allows it, for the next request to the same origin.
     bool keep_alive = true;

@@ -1,7 +1,10 @@
 #pragma once
 
+#include <edgeloop/http/options.hpp>
+
 #include <cstddef>
 #include <functional>
+#include <optional>
 #include <span>
 #include <string>
 #include <utility>
@@ -29,7 +32,7 @@ using body_source_fn = std::function<std::size_t(std::span<std::byte> buffer)>;
 ///   - `body_source`: a callback producing the body piece by piece, sent with
 ///     Transfer-Encoding: chunked. It cannot be replayed: a redirect that keeps the method (307, 308, or
 ///     301/302 for methods other than POST) fails with error::request_body_not_replayable, and a
-///     kept-alive connection found closed is not retried on a fresh one.
+///     kept-alive connection found closed is not retried on a fresh one (whatever `replayable` says).
 /// A redirect that turns the request into a GET (303; 301/302 after POST) drops whichever body was set.
 struct request {
     std::string method = "GET";
@@ -38,6 +41,18 @@ struct request {
     std::string body;
     std::string body_file;
     body_source_fn body_source;
+    /// A kept-alive connection can turn out closed by the server just as a request is sent on it: the
+    /// request may or may not have been received (and acted on). The transfer then sends it once more on
+    /// a fresh connection (nothing of a response having arrived) if its method is idempotent (GET, HEAD,
+    /// OPTIONS, TRACE, PUT, DELETE: RFC 9110 9.2.2) or this is set; otherwise (a POST, PATCH, ...) it fails
+    /// with no_response or connection_reset, and the caller decides. Set it when the server may receive
+    /// the request twice (a publish that is delivered at least once anyway, an idempotency key).
+    bool replayable = false;
+    /// This transfer's deadlines and size limits instead of the client's (client_options::timeouts,
+    /// client_options::limits): one client, one pool, different needs per transfer. The whole struct
+    /// replaces the client's (start from `client.options().timeouts` to change one field).
+    std::optional<http::timeouts> timeouts;
+    std::optional<http::limits> limits;
 };
 
 } // namespace edgeloop::http
