@@ -358,6 +358,7 @@ void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type resu
         return;
     if (ec) {
         info_.detail = ec.message();
+        info_.cause = ec;
         return abort(error::resolve_failed);
     }
     arm(timeouts().connect, error::connect_timeout);
@@ -371,6 +372,7 @@ void fetch_op::on_connect(const error_code& ec) {
         return;
     if (ec) {
         info_.detail = ec.message();
+        info_.cause = ec;
         return abort(ec == net::error::connection_refused ? error::connection_refused
                                                           : error::connect_failed);
     }
@@ -527,10 +529,13 @@ void fetch_op::on_handshake(const error_code& ec) {
     SSL* ssl = conn_->tls->native_handle();
     if (ec == net::error::connection_reset) {
         info_.detail = "during the TLS handshake";
+        info_.cause = ec;
         return abort(error::connection_reset);
     }
-    if (ec)
+    if (ec) {
+        info_.cause = ec;
         return abort(map_tls_failure(ssl, ec, info_.detail));
+    }
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
     SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
@@ -931,6 +936,7 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
     if (stale_not_replayed_)
         info_.detail += " (a kept-alive connection; " + req_.method +
                         " is not sent again unless the request is marked replayable)";
+    info_.cause = ec;
     if (ec == bhttp::error::header_limit)
         return abort(error::header_too_large);
     if (ec == bhttp::error::body_limit)

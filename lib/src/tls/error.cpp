@@ -1,5 +1,7 @@
 #include <edgeloop/tls/error.hpp>
 
+#include <edgeloop/core/errc.hpp>
+
 namespace edgeloop::tls {
 
 namespace {
@@ -7,6 +9,15 @@ namespace {
 class category final : public boost::system::error_category {
 public:
     const char* name() const noexcept override { return "edgeloop.tls"; }
+
+    // The most specific edgeloop::errc the code belongs to (the groups are decided in core/errc.cpp).
+    boost::system::error_condition default_error_condition(int ev) const noexcept override {
+        const boost::system::error_code ec(ev, *this);
+        for (const errc c : {errc::server_certificate, errc::client_certificate, errc::tls_handshake})
+            if (condition_category().equivalent(ec, static_cast<int>(c)))
+                return c;
+        return {ev, *this};
+    }
 
     std::string message(int ev) const override {
         switch (static_cast<error>(ev)) {

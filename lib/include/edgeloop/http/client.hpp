@@ -1,6 +1,7 @@
 #pragma once
 
 #include <edgeloop/http/error.hpp>
+#include <edgeloop/http/full_response.hpp>
 #include <edgeloop/http/options.hpp>
 #include <edgeloop/http/request.hpp>
 #include <edgeloop/http/response.hpp>
@@ -15,6 +16,8 @@
 #include <memory>
 #include <optional>
 #include <span>
+#include <string>
+#include <string_view>
 
 namespace edgeloop::http {
 
@@ -43,6 +46,14 @@ namespace detail {
 struct client_state;
 using fetch_handler = boost::asio::any_completion_handler<void(boost::system::error_code, transfer_info)>;
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler);
+using get_handler = boost::asio::any_completion_handler<void(boost::system::error_code, response)>;
+void start_get(const std::shared_ptr<client_state>& state, std::string url, std::size_t max_body_bytes,
+               get_handler handler);
+inline request get_request(std::string_view url) {
+    request r;
+    r.url = url;
+    return r;
+}
 } // namespace detail
 
 /// Makes HTTP and HTTPS requests on one executor: resolve, connect, TLS handshake (verified as the
@@ -50,6 +61,16 @@ void start_fetch(const std::shared_ptr<client_state>& state, request req, handle
 /// checked against the allowlist. Connections are kept alive and reused per origin and TLS identity, TLS
 /// sessions resumed, and the pool limits (total, per host) queue transfers in FIFO order. The
 /// tls::context is shared by every connection; one client serves any number of concurrent transfers.
+///
+/// In a coroutine (C++20, `boost::asio::use_awaitable` or `deferred`), write
+///
+///     auto [ec, resp] = co_await client.async_get(url, 1 << 20, as_tuple(use_awaitable));
+///     auto [ec, info] = co_await client.async_fetch(url, std::move(h), as_tuple(use_awaitable));
+///     auto [ec, info] = co_await client.async_fetch(std::move(req), std::move(h), as_tuple(use_awaitable));
+///
+/// and never a braced list inside the co_await, like `async_fetch({.url = u}, {}, ...)`: GCC 12 (Debian
+/// 12's compiler) destroys such a temporary twice (a double free). Build the request before the
+/// co_await, or use the overloads taking a URL (tests/integration/coroutine_test.cpp).
 ///
 /// Threads: a client is not thread-safe. Everything it does runs on its executor, and its members
 /// (other than async_fetch) must be called there too. When the io_context is run by several threads,
@@ -91,6 +112,33 @@ public:
                 detail::start_fetch(state, std::move(r), std::move(hs), std::move(handler));
             },
             token, state_, std::move(req), std::move(h));
+    }
+
+    /// GET `url`, otherwise as above. The URL is copied before this returns.
+    template <typename CompletionToken>
+    auto async_fetch(std::string_view url, handlers h, CompletionToken&& token) {
+        return async_fetch(detail::get_request(url), std::move(h), std::forward<CompletionToken>(token));
+    }
+
+    /// GET `url` and discard the body (the status and sizes are in transfer_info), otherwise as above.
+    template <typename CompletionToken>
+    auto async_fetch(std::string_view url, CompletionToken&& token) {
+        return async_fetch(detail::get_request(url), handlers{}, std::forward<CompletionToken>(token));
+    }
+
+    /// GET `url` and collect the whole response in memory: status, header fields and body.
+    ///
+    /// Completes with `void(error_code, response)`, where response::info is what async_fetch reports.
+    /// A body longer than `max_body_bytes` fails with error::body_too_large (the transfer is abandoned
+    /// as soon as it is exceeded; response::body holds the first max_body_bytes). Otherwise as
+    /// async_fetch: any status is a success, the same errors, per-operation cancellation of types
+    /// terminal, partial and total, never completes inline. The URL is copied before this returns.
+    template <typename CompletionToken>
+    auto async_get(std::string_view url, std::size_t max_body_bytes, CompletionToken&& token) {
+        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, response)>(
+            [](auto handler, const std::shared_ptr<detail::client_state>& state, std::string u,
+               std::size_t max) { detail::start_get(state, std::move(u), max, std::move(handler)); },
+            token, state_, std::string(url), max_body_bytes);
     }
 
     /// Cancels every running or queued transfer of this client (each completes with operation_aborted,

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/core/errc.hpp>
+
 #include <boost/system/error_code.hpp>
 
 #include <type_traits>

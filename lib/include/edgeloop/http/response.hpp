@@ -27,11 +27,15 @@ struct transfer_info {
     unsigned status = 0;          ///< 0 when no response head arrived
     std::uint64_t body_bytes = 0; ///< body bytes delivered to on_body
     std::chrono::milliseconds elapsed{0};
-    std::string peer;       ///< "host:port" the transfer was for
-    std::string detail;     ///< extra words about a failure (OpenSSL reason, errno text), may be empty
-    std::string alpn;       ///< ALPN protocol the server selected, empty when none
-    std::string final_url;  ///< URL of the last hop (differs from url after redirects)
-    unsigned redirects = 0; ///< redirects followed
+    std::string peer;   ///< "host:port" the transfer was for
+    std::string detail; ///< extra words about a failure (OpenSSL reason, errno text), may be empty
+    /// The error under the failure, as the resolver, the socket or OpenSSL reported it; empty when the
+    /// failure had no such cause. E.g. for http::error::resolve_failed,
+    /// boost::asio::error::host_not_found (no such name) or host_not_found_try_again (DNS unreachable).
+    boost::system::error_code cause;
+    std::string alpn;               ///< ALPN protocol the server selected, empty when none
+    std::string final_url;          ///< URL of the last hop (differs from url after redirects)
+    unsigned redirects = 0;         ///< redirects followed
     bool reused_connection = false; ///< the last hop ran on a kept-alive connection
     bool tls_resumed = false;       ///< the last hop's TLS session was resumed (abbreviated handshake)
 };
