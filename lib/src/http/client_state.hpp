@@ -142,10 +142,10 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
     boost::asio::any_io_executor ex;
     client_options opts;
-    /// Trust + client identity, and the same trust without the identity (for other origins after a
-    /// redirect: a client certificate is never presented to a host it was not configured for).
+    /// Trust and client identity. Connections to other origins after a redirect use the same context
+    /// with the identity cleared on their SSL (fetch_op::configure_tls): a client certificate is never
+    /// presented to a host it was not configured for.
     std::optional<tls::context> tls;
-    std::optional<tls::context> tls_anonymous;
     edgeloop::net::allowlist allow;
     session_cache sessions;
 
