@@ -814,8 +814,10 @@ void fetch_op::on_header(const error_code& ec) {
     // (a long body must not hold up the connections waiting for one).
     if (session_source_)
         release_tls_waits();
+    // A 3xx without Location is the final response, delivered with its body (as curl does).
     redirecting_ = opts().redirects.follow &&
-                   (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
+                   (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
+                   !parser_->location().empty();
     info_.status = status;
     if (status < 100) {
         // Beast takes any three digits ("HTTP/1.1 020 OK"); no status below 100 exists (RFC 9110 15).
@@ -971,7 +973,9 @@ void fetch_op::end_of_hop() {
     release_tls_waits();
     if (conn_) {
         auto c = std::move(conn_);
-        if (parser_->keep_alive() && opts().pool.keep_alive && c->buffer.size() == 0)
+        // Bytes past the response, in the buffer or still inside OpenSSL (read-ahead: further records, a
+        // close_notify), would be taken for the next response: such a connection is never reused.
+        if (parser_->keep_alive() && opts().pool.keep_alive && !c->has_unread_bytes())
             state_->release(std::move(c));
         else
             close_gracefully(std::move(c));
@@ -983,8 +987,6 @@ void fetch_op::end_of_hop() {
 
 bool fetch_op::follow_redirect() {
     const std::string& location = parser_->location();
-    if (location.empty())
-        return false; // a 3xx without Location is an ordinary response
     if (info_.redirects >= opts().redirects.max_redirects) {
         info_.detail = std::to_string(info_.redirects) + " followed";
         abort(error::too_many_redirects);

@@ -78,6 +78,12 @@ public:
     boost::asio::ip::tcp::socket& lowest() noexcept { return tls ? tls->next_layer() : socket; }
     /// True when an idle connection still looks usable: nothing to read and not closed by the peer.
     bool looks_alive();
+    /// True when bytes that arrived are still unread: in `buffer` or inside OpenSSL (read-ahead takes in
+    /// whatever the socket has, so records after a response, a close_notify included, wait there).
+    bool has_unread_bytes() const noexcept {
+        return buffer.size() != 0 ||
+               (tls && tls->native_handle() != nullptr && SSL_has_pending(tls->native_handle()) == 1);
+    }
     void close() noexcept;
 
     std::weak_ptr<client_state> state;
