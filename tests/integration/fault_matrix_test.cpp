@@ -33,6 +33,9 @@
 // | invalid chunk size (not hex)                             | http malformed_response                 | here
 // | chunk size overflowing 64 bits                           | http malformed_response                 | here
 // | bytes past the end of the body (extraneous data)         | none: success, connection not reused    | here
+// | the same over TLS, a record already inside OpenSSL       | none: success, connection not reused    | here
+// | TLS close_notify right after a keep-alive response       | none: success, connection not pooled    | here
+// | 3xx without Location                                     | none: the final response, body delivered| here
 // | HTTP/0.9-style reply (no status line), then close        | http malformed_response                 | here
 // | 100 Continue and 103 Early Hints before the final status | none: skipped, final 200 delivered      | here
 // | unsolicited 101 Switching Protocols                      | http malformed_response                 | here
@@ -69,6 +72,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include <map>
+#include <optional>
 
 namespace http = edgeloop::http;
 namespace tls = edgeloop::tls;
@@ -126,6 +130,8 @@ struct fault_spec {
     bool reusable = false;
     /// Connections the fault server accepts during the faulty transfer.
     std::size_t fault_connections = 1;
+    /// When set: the client's idle connections right after the faulty transfer (before the next one).
+    std::optional<std::size_t> idle_after{};
 };
 
 /// Makes the loop's lazily created parts (reactor descriptors, resolver thread) exist before counting.
@@ -168,6 +174,8 @@ fetch_outcome check(fault_spec spec) {
             BOOST_TEST(out.body == "ok");
         BOOST_TEST(server.accepted() == spec.fault_connections);
         BOOST_TEST(client.active() == 0u);
+        if (spec.idle_after)
+            BOOST_TEST(client.idle_connections() == *spec.idle_after);
 
         // The pool is consistent: the next transfer works, and never on a connection that saw a fault.
         auto& next_server = spec.healthy_elsewhere ? healthy : server;
@@ -361,6 +369,36 @@ BOOST_AUTO_TEST_CASE(bytes_past_the_end_of_the_body) {
     check({.step = answer_raw(fault::ok_response() + "HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"),
            .status = 200,
            .body_bytes = 2});
+}
+
+BOOST_AUTO_TEST_CASE(bytes_past_the_end_of_the_body_over_tls) {
+    // The extra response is a TLS record of its own, in the same TCP segment as the response: the
+    // client's read-ahead takes it into OpenSSL, where the buffer check alone would not see it.
+    check({.step = {fault::read_request(), fault::hold(fault::ok_response()),
+                    fault::send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nextra"), fault::repeat()},
+           .server = {.tls = true},
+           .status = 200,
+           .body_bytes = 2,
+           .idle_after = 0});
+}
+
+BOOST_AUTO_TEST_CASE(tls_close_notify_right_after_the_response) {
+    // A keep-alive response, then close_notify in the same TCP segment: already inside OpenSSL when the
+    // response is complete, so the connection is closed rather than pooled.
+    check({.step = {fault::read_request(), fault::hold(fault::ok_response()), fault::close_notify()},
+           .server = {.tls = true},
+           .status = 200,
+           .body_bytes = 2,
+           .idle_after = 0});
+}
+
+BOOST_AUTO_TEST_CASE(redirect_status_without_location_is_the_final_response) {
+    // As curl: delivered with its body, the connection kept.
+    check({.step = answer_raw("HTTP/1.1 302 Found\r\nContent-Length: 2\r\n\r\nok"),
+           .status = 302,
+           .body_bytes = 2,
+           .reusable = true,
+           .idle_after = 1});
 }
 
 BOOST_AUTO_TEST_CASE(http_0_9_style_reply) {

@@ -9,12 +9,15 @@
 #include <edgeloop/devserver/server.hpp>
 #include <edgeloop/http/client.hpp>
 
+#include <support/fault_server.hpp>
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
+
+#include <openssl/ssl.h>
 
 #include <sys/stat.h>
 
@@ -177,6 +180,128 @@ BOOST_AUTO_TEST_CASE(aws_post_has_no_switch_that_turns_verification_off) {
         auto r = run_app(AWS_POST_BIN, {"--demo", flag});
         BOOST_TEST(r.status == 2, r.output); // usage error: the option does not exist
     }
+}
+
+BOOST_AUTO_TEST_CASE(host_check_off_works_only_with_a_loud_warning_per_connection) {
+    // With the system store, verify_host = false would let any public certificate pass for any host.
+    openssl_server server({.cert = "wronghost"});
+    const auto saved = core::log::level();
+    core::log::set_level(core::log_level::warn);
+    fetch_outcome out;
+    const auto log = capture_stderr([&] {
+        out = fetch_with({.ca_file = pki::path("ca.crt"), .verify_host = false},
+                         "https://localhost:" + std::to_string(server.port()) + "/");
+    });
+    core::log::set_level(saved);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(contains(log, "warn: localhost:" + std::to_string(server.port()) +
+                                 ": TLS host name check is OFF (verify_host = false)"),
+               log);
+}
+
+// --- client identity and names across redirects -----------------------------------------------------
+
+namespace {
+
+/// Fetches `url` on a fault server (TLS, test PKI) that redirects it to `to`, with `ctx`.
+fetch_outcome fetch_redirected(const tls::context& ctx, const std::string& to) {
+    boost::asio::io_context ioc;
+    fault_server first(
+        ioc, {fault::answer("HTTP/1.1 302 Found\r\nLocation: " + to + "\r\nContent-Length: 0\r\n\r\n")},
+        {.tls = true});
+    http::client client(ioc.get_executor(), ctx);
+    return fetch(ioc, client, get(first.url("/")));
+}
+
+/// openssl s_server -www that asks for a client certificate without requiring one; its status page
+/// says whether one came ("no client certificate available" otherwise) and the protocol version.
+openssl_server asking_server() {
+    return openssl_server({.extra_args = {"-verify", "1", "-CAfile", pki::path("ca.crt")}});
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(a_key_installed_through_native_is_withheld_from_another_origin_after_a_redirect) {
+    auto server = asking_server();
+    const auto other = "https://localhost:" + std::to_string(server.port()) + "/";
+    tls::context ctx({.ca_file = pki::path("ca.crt")});
+    SSL_CTX* native = ctx.native().native_handle();
+    BOOST_REQUIRE(SSL_CTX_use_certificate_chain_file(native, pki::path("client.crt").c_str()) == 1);
+    BOOST_REQUIRE(SSL_CTX_use_PrivateKey_file(native, pki::path("client.key").c_str(), SSL_FILETYPE_PEM) ==
+                  1);
+    BOOST_TEST(ctx.has_client_identity());
+
+    // Asked directly, the identity is presented (the server reports it)...
+    boost::asio::io_context ioc;
+    http::client client(ioc.get_executor(), ctx);
+    auto direct = fetch(ioc, client, get(other));
+    BOOST_TEST(!direct.ec, http::describe(direct.ec, direct.info));
+    BOOST_TEST(contains(direct.body, "Client certificate"), direct.body);
+    // ...but never to an origin a redirect leads to.
+    auto out = fetch_redirected(ctx, other);
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.redirects == 1u);
+    BOOST_TEST(contains(out.body, "no client certificate available"), out.body);
+}
+
+BOOST_AUTO_TEST_CASE(the_connection_to_another_origin_keeps_what_was_configured_on_the_native_context) {
+    auto server = asking_server();
+    tls::context ctx({.ca_file = pki::path("ca.crt"),
+                      .cert_file = pki::path("client.crt"),
+                      .key_file = pki::path("client.key")});
+    // Hardening applied to the native context (here: TLS 1.2 at most, which the page shows).
+    BOOST_REQUIRE(SSL_CTX_set_max_proto_version(ctx.native().native_handle(), TLS1_2_VERSION) == 1);
+    auto out = fetch_redirected(ctx, "https://localhost:" + std::to_string(server.port()) + "/");
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.redirects == 1u);
+    BOOST_TEST(contains(out.body, "no client certificate available"), out.body);
+    BOOST_TEST(contains(out.body, "Protocol  : TLSv1.2"), out.body);
+}
+
+BOOST_AUTO_TEST_CASE(a_callers_host_header_goes_to_its_own_origin_only) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server(ioc.get_executor());
+    http::client client(ioc.get_executor(), tls::context({.ca_file = server.ca_file()}));
+    const auto port = std::to_string(server.port());
+    const auto from = "https://localhost:" + port + "/redirect?to=";
+    auto with_host = [&](const std::string& to) {
+        http::request r = get(from + query_encode(to));
+        r.headers = {{"Host", "custom.example"}};
+        return fetch(ioc, client, std::move(r));
+    };
+    // Same origin: the caller's Host is kept.
+    auto same = with_host("/headers");
+    BOOST_TEST(!same.ec, http::describe(same.ec, same.info));
+    BOOST_TEST(contains(same.body, "custom.example"), same.body);
+    // Another origin (127.0.0.1 is not localhost): it gets its own Host.
+    auto other = with_host("https://127.0.0.1:" + port + "/headers");
+    BOOST_TEST(!other.ec, http::describe(other.ec, other.info));
+    BOOST_TEST(other.info.redirects == 1u);
+    BOOST_TEST(!contains(other.body, "custom.example"), other.body);
+    BOOST_TEST(contains(other.body, "127.0.0.1:" + port), other.body);
+}
+
+BOOST_AUTO_TEST_CASE(an_sni_override_names_the_original_origin_only) {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server first(ioc.get_executor());
+    edgeloop::devserver::server second(ioc.get_executor());
+    const std::string bundle = temp_dir() + "/two-cas.pem";
+    {
+        std::FILE* f = std::fopen(bundle.c_str(), "w");
+        BOOST_REQUIRE(f != nullptr);
+        const auto both = read_file(first.ca_file()) + read_file(second.ca_file());
+        std::fwrite(both.data(), 1, both.size(), f);
+        std::fclose(f);
+    }
+    http::client client(ioc.get_executor(), tls::context({.ca_file = bundle, .sni_name = "gateway.test"}));
+    const auto to = "https://localhost:" + std::to_string(second.port()) + "/200";
+    auto out =
+        fetch(ioc, client,
+              get("https://localhost:" + std::to_string(first.port()) + "/redirect?to=" + query_encode(to)));
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.redirects == 1u);
+    BOOST_TEST(first.last_sni() == "gateway.test");
+    BOOST_TEST(second.last_sni() == "localhost");
 }
 
 // --- private key permissions ------------------------------------------------------------------------

@@ -63,6 +63,13 @@ BOOST_AUTO_TEST_CASE(ip_address_mismatch_is_a_host_name_mismatch) {
     BOOST_TEST(out.ec == make_error_code(tls::error::host_name_mismatch), http::describe(out.ec, out.info));
 }
 
+BOOST_AUTO_TEST_CASE(certificate_without_subject_alt_name_is_refused_whatever_its_common_name) {
+    // RFC 9525 6.3: a client never falls back to the Common Name (here CN=localhost, no SAN).
+    auto out = fetch_from("nosan");
+    BOOST_TEST(out.ec == make_error_code(tls::error::host_name_mismatch), http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.detail.find("no subjectAltName") != std::string::npos, out.info.detail);
+}
+
 BOOST_AUTO_TEST_CASE(insecure_switch_accepts_an_expired_certificate) {
     auto out = fetch_from("expired", "localhost", {.insecure = true});
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));

@@ -16,6 +16,7 @@
 #   untrusted.crt/.key       localhost/127.0.0.1, signed by untrusted-ca
 #   ca-chain.crt             ca.crt followed by untrusted-ca.crt (a bundle trusting both CAs)
 #   selfsigned.crt/.key      self-signed localhost/127.0.0.1, not a CA
+#   nosan.crt/.key           CN=localhost and no subjectAltName, signed by ca (RFC 9525: never matches)
 #   .complete                written last
 #
 # Idempotent: exits at once when OUTDIR/.complete is newer than this script. Concurrent runs are
@@ -104,6 +105,13 @@ extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid
 
+[nosan_ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+authorityKeyIdentifier = keyid
+
 [selfsigned_ext]
 basicConstraints = critical, CA:FALSE
 extendedKeyUsage = serverAuth
@@ -186,6 +194,7 @@ signed notyet "/O=edgeloop tests/CN=localhost" ca_main server_ext \
     -startdate 20900101000000Z -enddate 20910101000000Z
 signed wronghost "/O=edgeloop tests/CN=other.example" ca_main wronghost_ext
 signed untrusted "/O=edgeloop tests/CN=localhost" ca_untrusted server_ext
+signed nosan "/O=edgeloop tests/CN=localhost" ca_main nosan_ext
 
 new_key selfsigned
 ossl req -config "$cnf" -new -x509 -key "$tmp/selfsigned.key" -subj "/O=edgeloop tests/CN=localhost" \
@@ -231,8 +240,12 @@ expect_verify untrusted "unable to get local issuer certificate" -CAfile "$tmp/c
 expect_verify untrusted OK -CAfile "$tmp/untrusted-ca.crt" -verify_hostname localhost
 expect_verify untrusted OK -CAfile "$tmp/ca-chain.crt"
 expect_verify selfsigned "self-signed certificate" -CAfile "$tmp/ca.crt"
+# OpenSSL's own check still falls back to the CN; the client turns that off.
+expect_verify nosan OK -CAfile "$tmp/ca.crt" -verify_hostname localhost
+openssl x509 -in "$tmp/nosan.crt" -noout -ext subjectAltName 2>/dev/null | grep -q . &&
+    fail "nosan.crt has a subjectAltName"
 
-for cert in ca untrusted-ca server client expired notyet wronghost untrusted selfsigned; do
+for cert in ca untrusted-ca server client expired notyet wronghost untrusted selfsigned nosan; do
     cert_pub="$(openssl x509 -in "$tmp/$cert.crt" -noout -pubkey)"
     key_pub="$(openssl pkey -in "$tmp/$cert.key" -pubout)"
     [[ "$cert_pub" == "$key_pub" ]] || fail "$cert.crt does not match $cert.key"

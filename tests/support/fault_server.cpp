@@ -95,6 +95,8 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
     fault_step step;
     std::size_t next = 0;
     std::string input;
+    std::string held;            ///< plain TCP: bytes of hold() for the next send
+    std::size_t bytewise_at = 0; ///< send_bytewise: bytes sent so far
 
     tcp::socket& lowest() { return tls ? tls->next_layer() : socket; }
 
@@ -140,6 +142,17 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
                                       });
             });
         case fault_action::kind::send:
+            if (!held.empty()) { // plain TCP: what hold() kept goes first, in the same write
+                held += a.bytes;
+                return with_stream([&](auto& s) {
+                    net::async_write(s, net::buffer(held), [self](const error_code& ec, std::size_t) {
+                        self->held.clear();
+                        if (ec)
+                            return self->close();
+                        self->run();
+                    });
+                });
+            }
             return with_stream([&](auto& s) {
                 net::async_write(s, net::buffer(a.bytes), [self](const error_code& ec, std::size_t) {
                     if (ec)
@@ -147,6 +160,24 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
                     self->run();
                 });
             });
+        case fault_action::kind::send_bytewise:
+            bytewise_at = 0;
+            return send_next_byte(a.bytes);
+        case fault_action::kind::hold:
+            if (!tls) {
+                held += a.bytes;
+                return run();
+            }
+            // Written into asio's engine, not to the socket: its next operation flushes this record
+            // together with its own output, in one socket write.
+            if (SSL_write(tls->native_handle(), a.bytes.data(), static_cast<int>(a.bytes.size())) !=
+                static_cast<int>(a.bytes.size()))
+                return close();
+            return run();
+        case fault_action::kind::close_notify:
+            if (!tls)
+                return close();
+            return tls->async_shutdown([self](const error_code&) { self->run(); });
         case fault_action::kind::reset: {
             error_code ignored;
             lowest().set_option(net::socket_base::linger(true, 0), ignored);
@@ -162,6 +193,20 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
             next = 0;
             return run();
         }
+    }
+
+    void send_next_byte(const std::string& bytes) {
+        if (bytewise_at >= bytes.size())
+            return run();
+        with_stream([&](auto& s) {
+            net::async_write(s, net::buffer(bytes.data() + bytewise_at, 1),
+                             [self = shared_from_this(), &bytes](const error_code& ec, std::size_t) {
+                                 if (ec)
+                                     return self->close();
+                                 ++self->bytewise_at;
+                                 self->send_next_byte(bytes);
+                             });
+        });
     }
 
     void close() {

@@ -19,12 +19,19 @@ namespace edgeloop::test {
 /// One thing a scripted connection does.
 struct fault_action {
     enum class kind {
-        read_request, ///< read up to the end of a request head ("\r\n\r\n"); a request body is not read
-        send,         ///< write `bytes` (one write)
-        reset,        ///< abortive close (SO_LINGER 0): the peer sees a TCP RST
-        close,        ///< close the TCP connection (FIN); over TLS without close_notify
-        stall,        ///< do nothing more, connection open, until the server is closed or destroyed
-        repeat,       ///< start the step again from its first action (a keep-alive loop)
+        read_request,  ///< read up to the end of a request head ("\r\n\r\n"); a request body is not read
+        send,          ///< write `bytes` (one write)
+        reset,         ///< abortive close (SO_LINGER 0): the peer sees a TCP RST
+        close,         ///< close the TCP connection (FIN); over TLS without close_notify
+        stall,         ///< do nothing more, connection open, until the server is closed or destroyed
+        repeat,        ///< start the step again from its first action (a keep-alive loop)
+        send_bytewise, ///< write `bytes` one byte per write (TCP_NODELAY: a segment each, as far as
+                       ///< the kernel goes), so that the client sees them in as many pieces as it can
+        hold,          ///< TLS: make `bytes` a record of its own, sent in one TCP write with what the next
+                       ///< send or close_notify sends (so the client's read-ahead takes in both at once);
+                       ///< plain TCP: prefixed to the next send
+        close_notify,  ///< TLS: send close_notify (with what hold made), then wait for the peer's or its
+                       ///< close; the TCP connection stays open until then
     };
     kind what;
     std::string bytes; ///< for send
@@ -53,6 +60,15 @@ inline fault_action stall() {
 }
 inline fault_action repeat() {
     return {fault_action::kind::repeat, {}};
+}
+inline fault_action send_bytewise(std::string bytes) {
+    return {fault_action::kind::send_bytewise, std::move(bytes)};
+}
+inline fault_action hold(std::string bytes) {
+    return {fault_action::kind::hold, std::move(bytes)};
+}
+inline fault_action close_notify() {
+    return {fault_action::kind::close_notify, {}};
 }
 
 /// "HTTP/1.1 200 OK", Content-Length: 2, body "ok" (keep-alive).

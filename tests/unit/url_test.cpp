@@ -53,6 +53,17 @@ BOOST_AUTO_TEST_CASE(ipv6_literal_loses_brackets_but_authority_keeps_them) {
     BOOST_TEST(u->host_header() == "[::1]:8080");
 }
 
+BOOST_AUTO_TEST_CASE(tls_name_drops_the_trailing_dot_of_an_absolute_name) {
+    // SNI (RFC 6066 3) and the certificate check see "localhost", whatever the URL spelled.
+    auto u = parse_url("https://LocalHost.:8443/");
+    BOOST_REQUIRE(u);
+    BOOST_TEST(u->host == "localhost.");
+    BOOST_TEST(u->tls_name() == "localhost");
+    BOOST_TEST(parse_url("https://localhost/")->tls_name() == "localhost");
+    BOOST_TEST(parse_url("https://127.0.0.1/")->tls_name() == "127.0.0.1");
+    BOOST_TEST(parse_url("https://[::1]/")->tls_name() == "::1");
+}
+
 BOOST_AUTO_TEST_CASE(other_schemes_are_refused) {
     auto u = parse_url("ftp://example.com/file");
     BOOST_REQUIRE(!u);

@@ -82,7 +82,6 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::header_too_large:
     case http::error::body_too_large:
     case http::error::malformed_response:
-    case http::error::http_status:
     case http::error::host_not_allowed:
     case http::error::too_many_redirects:
     case http::error::insecure_redirect:

@@ -17,6 +17,7 @@
 #include <boost/url/url.hpp>
 
 #include <openssl/ssl.h>
+#include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include <fcntl.h>
@@ -69,6 +70,12 @@ error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) 
                 return tls::error::untrusted_issuer;
             case X509_V_ERR_HOSTNAME_MISMATCH:
             case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                // The chain is kept even when its verification failed (the peer certificate is not).
+                if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+                    chain != nullptr && sk_X509_num(chain) > 0 &&
+                    X509_get_ext_by_NID(sk_X509_value(chain, 0), NID_subject_alt_name, -1) < 0)
+                    detail = "the certificate has no subjectAltName, and its Common Name is never used for "
+                             "the host name check (RFC 9525)";
                 return tls::error::host_name_mismatch;
             default:
                 return tls::error::certificate_invalid;
@@ -309,9 +316,11 @@ void fetch_op::begin_hop() {
     }
     const std::string& origin = state_->parsed_url_origin;
     // first_origin_ is set when a redirect is followed (the first hop's own origin is its first).
-    anonymous_ = anonymous_ || (!first_origin_.empty() && origin != first_origin_);
+    foreign_origin_ = !first_origin_.empty() && origin != first_origin_;
+    anonymous_ = anonymous_ || foreign_origin_;
     key_ = origin;
-    if (anonymous_ && state_->tls_anonymous)
+    // Connections without the client identity are kept (and their sessions cached) apart.
+    if (anonymous_ && url_.tls && state_->tls->has_client_identity())
         key_ += "#anonymous";
     if (!try_acquire())
         enqueue();
@@ -381,8 +390,7 @@ void fetch_op::on_connect(const error_code& ec) {
     if (!url_.tls)
         return write_request();
 
-    auto& ctx = anonymous_ && state_->tls_anonymous ? *state_->tls_anonymous : *state_->tls;
-    conn_->tls.emplace(std::move(conn_->socket), ctx.native().native_handle());
+    conn_->tls.emplace(std::move(conn_->socket), state_->tls->native().native_handle());
     arm(timeouts().handshake, error::handshake_timeout); // waiting for a turn counts too
     take_handshake_turn();
 }
@@ -491,12 +499,27 @@ bool fetch_op::configure_tls() {
         return false;
     }
     SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
+    if (anonymous_ && state_->tls->has_client_identity()) {
+        // Another origin after a redirect: this connection presents no client identity, whichever way it
+        // was installed (options, native(), an engine's key). Cleared on this SSL only, so the shared
+        // context keeps everything else configured on it (verification, versions, ciphers).
+        SSL_certs_clear(ssl);
+        SSL_set_cert_cb(ssl, nullptr, nullptr);
+        if (SSL_CTX_get_client_cert_cb(SSL_get_SSL_CTX(ssl)) != nullptr) {
+            // A context-wide callback cannot be switched off for one connection.
+            info_.detail = "the client certificate callback cannot be withheld from another origin";
+            abort(tls::error::handshake_failed);
+            return false;
+        }
+    }
     if (opts().pool.tls_session_cache)
         state_->sessions.apply(key_, ssl);
-    const std::string& sni = o.sni_name.empty() ? url_.host : o.sni_name;
+    const std::string name = url_.tls_name(); // "localhost." is sent and checked as "localhost"
+    // The override names the origin it was configured for, not where a redirect leads.
+    const bool override_sni = !o.sni_name.empty() && !foreign_origin_;
+    const std::string& sni = override_sni ? o.sni_name : name;
     // RFC 6066: SNI carries host names only, never IP literals.
-    if (o.sni && (!url_.host_is_ip || !o.sni_name.empty()) &&
-        SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+    if (o.sni && (!url_.host_is_ip || override_sni) && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
         info_.detail = "cannot set SNI";
         abort(tls::error::handshake_failed);
         return false;
@@ -505,11 +528,18 @@ bool fetch_op::configure_tls() {
         core::log::write(core::log_level::warn, info_.peer +
                                                     ": TLS certificate verification is OFF (insecure): the "
                                                     "server is not authenticated");
-    } else if (o.verify_host) {
+    } else if (!o.verify_host) {
+        // As loud as insecure: with the system store, any public certificate passes for any host.
+        core::log::write(core::log_level::warn,
+                         info_.peer + ": TLS host name check is OFF (verify_host = false): a certificate "
+                                      "for any name from a trusted CA is accepted");
+    } else {
         X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
-        const int ok = url_.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, url_.host.c_str())
-                                       : X509_VERIFY_PARAM_set1_host(param, url_.host.c_str(), 0);
+        // RFC 9525 6.3: the name is matched against the subjectAltName only, never the Common Name.
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                                   X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+        const int ok = url_.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                                       : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
         if (ok != 1) {
             info_.detail = "cannot set host name check";
             abort(tls::error::handshake_failed);
@@ -603,7 +633,8 @@ void fetch_op::write_request() {
     bool has_host = false;
     bool has_user_agent = false;
     for (const auto& [name, value] : req_.headers) {
-        has_host = has_host || beast::iequals(name, "host");
+        // A caller's Host names the origin it was given for: another origin gets its own.
+        has_host = has_host || (!foreign_origin_ && beast::iequals(name, "host"));
         has_user_agent = has_user_agent || beast::iequals(name, "user-agent");
     }
     if (!has_host)
@@ -611,6 +642,8 @@ void fetch_op::write_request() {
     for (const auto& [name, value] : req_.headers) {
         // Credentials go only to the origin they were given for.
         if (anonymous_ && core::is_secret_header(name))
+            continue;
+        if (foreign_origin_ && beast::iequals(name, "host"))
             continue;
         if (framing_ != framing::none &&
             (beast::iequals(name, "content-length") || beast::iequals(name, "transfer-encoding")))
@@ -805,8 +838,10 @@ void fetch_op::on_header(const error_code& ec) {
     // (a long body must not hold up the connections waiting for one).
     if (session_source_)
         release_tls_waits();
+    // A 3xx without Location is the final response, delivered with its body (as curl does).
     redirecting_ = opts().redirects.follow &&
-                   (status == 301 || status == 302 || status == 303 || status == 307 || status == 308);
+                   (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
+                   !parser_->location().empty();
     info_.status = status;
     if (status < 100) {
         // Beast takes any three digits ("HTTP/1.1 020 OK"); no status below 100 exists (RFC 9110 15).
@@ -971,7 +1006,9 @@ void fetch_op::end_of_hop() {
     release_tls_waits();
     if (conn_) {
         auto c = std::move(conn_);
-        if (parser_->keep_alive() && opts().pool.keep_alive && c->buffer.size() == 0)
+        // Bytes past the response, in the buffer or still inside OpenSSL (read-ahead: further records, a
+        // close_notify), would be taken for the next response: such a connection is never reused.
+        if (parser_->keep_alive() && opts().pool.keep_alive && !c->has_unread_bytes())
             state_->release(std::move(c));
         else
             close_gracefully(std::move(c));
@@ -983,8 +1020,6 @@ void fetch_op::end_of_hop() {
 
 bool fetch_op::follow_redirect() {
     const std::string& location = parser_->location();
-    if (location.empty())
-        return false; // a 3xx without Location is an ordinary response
     if (info_.redirects >= opts().redirects.max_redirects) {
         info_.detail = std::to_string(info_.redirects) + " followed";
         abort(error::too_many_redirects);
@@ -1177,14 +1212,6 @@ client::client(net::any_io_executor ex, client_options opts)
 
 client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     : client(std::move(ex), std::move(opts)) {
-    if (tls.has_client_certificate()) {
-        tls::options anonymous = tls.opts();
-        anonymous.cert_file.clear();
-        anonymous.key_file.clear();
-        anonymous.key_passphrase.clear();
-        state_->tls_anonymous.emplace(std::move(anonymous));
-        state_->enable_session_callbacks(*state_->tls_anonymous);
-    }
     state_->tls.emplace(std::move(tls));
     state_->enable_session_callbacks(*state_->tls);
 }

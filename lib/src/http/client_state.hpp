@@ -78,6 +78,12 @@ public:
     boost::asio::ip::tcp::socket& lowest() noexcept { return tls ? tls->next_layer() : socket; }
     /// True when an idle connection still looks usable: nothing to read and not closed by the peer.
     bool looks_alive();
+    /// True when bytes that arrived are still unread: in `buffer` or inside OpenSSL (read-ahead takes in
+    /// whatever the socket has, so records after a response, a close_notify included, wait there).
+    bool has_unread_bytes() const noexcept {
+        return buffer.size() != 0 ||
+               (tls && tls->native_handle() != nullptr && SSL_has_pending(tls->native_handle()) == 1);
+    }
     void close() noexcept;
 
     std::weak_ptr<client_state> state;
@@ -142,10 +148,10 @@ struct client_state : std::enable_shared_from_this<client_state> {
 
     boost::asio::any_io_executor ex;
     client_options opts;
-    /// Trust + client identity, and the same trust without the identity (for other origins after a
-    /// redirect: a client certificate is never presented to a host it was not configured for).
+    /// Trust and client identity. Connections to other origins after a redirect use the same context
+    /// with the identity cleared on their SSL (fetch_op::configure_tls): a client certificate is never
+    /// presented to a host it was not configured for.
     std::optional<tls::context> tls;
-    std::optional<tls::context> tls_anonymous;
     edgeloop::net::allowlist allow;
     session_cache sessions;
 

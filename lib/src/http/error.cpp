@@ -61,8 +61,6 @@ public:
             return "could not send the request";
         case error::read_failed:
             return "could not read the response";
-        case error::http_status:
-            return "HTTP error status";
         case error::host_not_allowed:
             return "host is not in the allowlist";
         case error::too_many_redirects:

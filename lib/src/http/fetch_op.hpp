@@ -94,7 +94,8 @@ private:
     std::string redirect_url_; ///< the URL of the current hop after a redirect (before: req_.url)
     std::string first_origin_; ///< set when the first redirect is followed
     std::string key_;
-    bool anonymous_ = false; ///< the client identity is withheld (another origin after a redirect)
+    bool anonymous_ = false;      ///< the client identity is withheld (another origin after a redirect)
+    bool foreign_origin_ = false; ///< this hop is to another origin than the request's own
     transfer_info info_;
     /// Made for the first new connection: most transfers reuse one and never resolve.
     std::optional<boost::asio::ip::tcp::resolver> resolver_;

@@ -135,7 +135,7 @@ connection::~connection() {
 }
 
 bool connection::looks_alive() {
-    if (buffer.size() != 0)
+    if (has_unread_bytes())
         return false; // bytes after the last response: never reuse such a connection
     char probe;
     const auto n = ::recv(lowest().native_handle(), &probe, 1, MSG_PEEK | MSG_DONTWAIT);

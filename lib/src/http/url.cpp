@@ -29,6 +29,12 @@ std::string url_parts::host_header() const {
     return out;
 }
 
+std::string url_parts::tls_name() const {
+    if (!host_is_ip && host.size() > 1 && host.back() == '.')
+        return host.substr(0, host.size() - 1);
+    return host;
+}
+
 boost::system::result<url_parts> parse_url(std::string_view text) {
     auto parsed = urls::parse_uri(text);
     if (!parsed)

@@ -167,4 +167,10 @@ context::context(options opts)
     set_alpn(native, o);
 }
 
+bool context::has_client_identity() const noexcept {
+    SSL_CTX* native = ctx_->native_handle();
+    return SSL_CTX_get0_certificate(native) != nullptr || SSL_CTX_get0_privatekey(native) != nullptr ||
+           SSL_CTX_get_client_cert_cb(native) != nullptr;
+}
+
 } // namespace edgeloop::tls

@@ -31,7 +31,6 @@ enum class error {
     connection_reset,
     write_failed,
     read_failed,
-    http_status,
     host_not_allowed,
     too_many_redirects,
     insecure_redirect,

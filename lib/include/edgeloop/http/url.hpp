@@ -20,6 +20,10 @@ struct url_parts {
     std::string authority() const;
     /// Value of the Host header: the port is omitted when it is the scheme's default.
     std::string host_header() const;
+    /// The name sent in SNI and checked against the server certificate: the host without the trailing
+    /// dot of an absolute name ("localhost." -> "localhost"; RFC 6066 3 forbids it in SNI, and
+    /// certificates never carry it).
+    std::string tls_name() const;
 };
 
 /// Parses an absolute http(s) URL with Boost.URL. Errors: error::invalid_url, error::unsupported_scheme.

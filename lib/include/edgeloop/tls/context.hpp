@@ -19,8 +19,12 @@ public:
 
     boost::asio::ssl::context& native() const noexcept { return *ctx_; }
     const options& opts() const noexcept { return *opts_; }
-    /// True when a client certificate is configured.
-    bool has_client_certificate() const noexcept { return !opts_->cert_file.empty(); }
+    /// True when the context presents a client identity: a certificate or private key, from options or
+    /// installed through native() (an engine's or provider's key too), or a client certificate callback.
+    /// Judged when called, so what was installed after construction counts.
+    bool has_client_identity() const noexcept;
+    /// Same as has_client_identity().
+    bool has_client_certificate() const noexcept { return has_client_identity(); }
 
 private:
     std::shared_ptr<boost::asio::ssl::context> ctx_;
