@@ -26,6 +26,7 @@
 #include <future>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
@@ -120,6 +121,60 @@ bool run_on_two_threads(net::io_context& ioc, std::future<void> done, std::chron
         t.join();
     return finished;
 }
+
+/// The client's strand, except that a function handed to it by one given thread (the "foreign" thread
+/// starting transfers) is waited for: that thread goes on only once the function has run on the strand.
+/// A transfer that fails at once on the strand is then complete before async_fetch returns on that
+/// thread, which makes deterministic the interleaving a fast loop thread produces by chance: the
+/// initiating thread must not hold the transfer's last reference then.
+class waiting_strand {
+public:
+    using inner_type = net::strand<net::io_context::executor_type>;
+    waiting_strand(inner_type s, std::thread::id waiter)
+        : s_(std::move(s))
+        , waiter_(waiter) {}
+
+    net::execution_context& query(net::execution::context_t) const noexcept {
+        return net::query(s_, net::execution::context);
+    }
+    static constexpr net::execution::blocking_t query(net::execution::blocking_t) noexcept {
+        return net::execution::blocking.never;
+    }
+    waiting_strand require(net::execution::blocking_t::never_t) const { return *this; }
+    waiting_strand prefer(net::execution::outstanding_work_t::tracked_t) const { return *this; }
+    waiting_strand prefer(net::execution::outstanding_work_t::untracked_t) const { return *this; }
+    waiting_strand prefer(net::execution::relationship_t::fork_t) const { return *this; }
+    waiting_strand prefer(net::execution::relationship_t::continuation_t) const { return *this; }
+    template <typename Allocator>
+    waiting_strand prefer(const net::execution::allocator_t<Allocator>&) const {
+        return *this;
+    }
+    bool running_in_this_thread() const noexcept { return s_.running_in_this_thread(); }
+
+    template <typename F>
+    void execute(F f) const {
+        if (std::this_thread::get_id() != waiter_) {
+            net::post(s_, std::move(f));
+            return;
+        }
+        std::promise<void> ran;
+        auto future = ran.get_future();
+        net::post(s_, [f = std::move(f), &ran]() mutable {
+            std::move(f)();
+            ran.set_value();
+        });
+        future.wait();
+    }
+
+    friend bool operator==(const waiting_strand& a, const waiting_strand& b) noexcept {
+        return a.s_ == b.s_ && a.waiter_ == b.waiter_;
+    }
+    friend bool operator!=(const waiting_strand& a, const waiting_strand& b) noexcept { return !(a == b); }
+
+private:
+    inner_type s_;
+    std::thread::id waiter_;
+};
 
 } // namespace
 
@@ -267,7 +322,8 @@ BOOST_AUTO_TEST_CASE(many_transfers_on_two_threads_complete_once_with_their_outc
 BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs) {
     // async_fetch from a thread that is neither the strand nor running the loop, while the loop (two
     // threads) runs the transfers started before: many of them fail at once on the strand (a missing body
-    // file, an invalid method), so that the transfer is done before the starting call has returned.
+    // file, an invalid method), and the client's executor (waiting_strand) lets the starting call return
+    // only after that: each transfer, with its callbacks, must still end on the strand.
     devserver_thread server;
     auto& dev = server.server;
     const std::string refused = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
@@ -275,15 +331,19 @@ BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs
 
     net::io_context ioc;
     auto strand = net::make_strand(ioc);
-    http::client client(strand, tls::context({.ca_file = dev.ca_file()}), {.pool = {.max_per_host = 4}});
+    std::promise<std::thread::id> starter_id;
+    auto starter_known = starter_id.get_future().share();
 
     enum kinds { ok, no_file, invalid, refused_kind, count };
     constexpr int n = 400;
     std::atomic<int> done{0};
     std::array<std::atomic<int>, count> expected{};
     std::array<std::atomic<int>, count> seen{};
+    std::atomic<int> released_off_strand{0};
     std::promise<void> all_done;
+    std::optional<http::client> client;
     std::thread starter([&] {
+        starter_known.wait();
         for (int i = 0; i < n; ++i) {
             const auto k = static_cast<kinds>(i % 8 == 0   ? ok
                                               : i % 8 == 7 ? refused_kind
@@ -297,8 +357,17 @@ BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs
             } else if (k == invalid)
                 r.method = "BAD METHOD";
             ++expected[k];
-            client.async_fetch(
-                std::move(r), {},
+            // Owned by the transfer alone: released where the transfer is destroyed.
+            struct release_probe {
+                waiting_strand::inner_type strand;
+                std::atomic<int>* off;
+                ~release_probe() { *off += !strand.running_in_this_thread(); }
+            };
+            http::handlers h;
+            h.on_response = [probe = std::make_shared<release_probe>(strand, &released_off_strand)](
+                                const http::response_head&) {};
+            client->async_fetch(
+                std::move(r), std::move(h),
                 net::bind_executor(strand, [&, k](boost::system::error_code ec, http::transfer_info info) {
                     const bool as_expected =
                         k == ok        ? !ec && info.status == 200u && info.body_bytes == 100u
@@ -307,12 +376,15 @@ BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs
                                        : ec == make_error_code(http::error::connection_refused);
                     seen[k] += as_expected;
                     if (++done == n) {
-                        client.cancel_all(); // on the strand: closes the idle connections
+                        client->cancel_all(); // on the strand: closes the idle connections
                         all_done.set_value();
                     }
                 }));
         }
     });
+    client.emplace(waiting_strand(strand, starter.get_id()), tls::context({.ca_file = dev.ca_file()}),
+                   http::client_options{.pool = {.max_per_host = 4}});
+    starter_id.set_value(starter.get_id());
     const bool finished = run_on_two_threads(ioc, all_done.get_future(), 120s);
     starter.join();
     std::filesystem::remove_all(std::filesystem::path(missing_file).parent_path());
@@ -320,7 +392,8 @@ BOOST_AUTO_TEST_CASE(transfers_started_from_a_foreign_thread_while_the_loop_runs
     for (int k = 0; k < count; ++k)
         BOOST_TEST(seen[k].load() == expected[k].load(), "kind " << k);
     BOOST_TEST(done.load() == n);
-    BOOST_TEST(client.active() == 0u);
+    BOOST_TEST(released_off_strand.load() == 0, "transfers destroyed off the strand");
+    BOOST_TEST(client->active() == 0u);
 }
 
 BOOST_AUTO_TEST_CASE(two_clients_on_their_own_strands_share_one_tls_context) {
