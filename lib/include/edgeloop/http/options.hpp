@@ -30,6 +30,10 @@ struct limits {
     std::uint64_t max_body_bytes = std::numeric_limits<std::uint64_t>::max();
     /// Size of the buffer body bytes are read into and handed to on_body from (one per transfer).
     std::size_t body_chunk_bytes = 16 * 1024;
+    /// Refuse (malformed_response) a response whose status line, header fields or trailer fields end
+    /// in a bare LF instead of CRLF. Off: such lines are accepted, as RFC 9112 2.2 allows and curl does
+    /// (chunk-size lines must end in CRLF either way).
+    bool strict_line_endings = false;
 };
 
 /// Connection reuse and concurrency. Open connections (busy and idle) count toward the limits; a transfer
