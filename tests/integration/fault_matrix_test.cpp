@@ -37,6 +37,12 @@
 // | TLS close_notify right after a keep-alive response       | none: success, connection not pooled    | here
 // | 3xx without Location                                     | none: the final response, body delivered| here
 // | HTTP/0.9-style reply (no status line), then close        | http malformed_response                 | here
+// | Transfer-Encoding and Content-Length, either order       | http malformed_response                 | here (*)
+// | a transfer coding other than plain chunked               | http unsupported_transfer_coding        | here (*)
+// | bare LF line ends in the head and trailers               | none: accepted (RFC 9112 2.2), reusable | here (*)
+// | the same with limits::strict_line_endings                | http malformed_response                 | here (*)
+// | bare LF ending a chunk-size line                         | http malformed_response, status 200     | here (*)
+// | bare CR, NUL or obs-fold in the head                     | http malformed_response                 | here (*)
 // | 100 Continue and 103 Early Hints before the final status | none: skipped, final 200 delivered      | here
 // | unsolicited 101 Switching Protocols                      | http malformed_response                 | here
 // | status below 100 (HTTP/1.1 020)                          | http malformed_response                 | fuzz corpus response/status-below-100
@@ -58,6 +64,7 @@
 // |   ... for a POST not marked request::replayable          | http no_response (not sent again)       | pool_test
 // | server down, then up during aws_post's backoff           | later attempt succeeds, exit 0          | aws_post_app_test
 // | SIGTERM mid-transfer (multi_fetch, aws_post)             | exit 4; no partial file; LED1 off       | multi_fetch_app, aws_post_app
+// (*) framing_and_line_ends: each reply sent in one write and again one byte per write.
 // clang-format on
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/multi.hpp>
@@ -399,6 +406,86 @@ BOOST_AUTO_TEST_CASE(redirect_status_without_location_is_the_final_response) {
            .body_bytes = 2,
            .reusable = true,
            .idle_after = 1});
+}
+
+// --- framing and line ends (replies as curl's test server sends them); each case is sent in one write and
+// again one byte per write: the outcome must not depend on how TCP cuts the bytes ---------------------
+
+struct wire_case {
+    std::string response;
+    boost::system::error_code ec{};
+    unsigned status = 0;
+    std::string detail{}; ///< words expected in transfer_info::detail
+    bool strict = false;  ///< limits::strict_line_endings
+};
+
+const auto unsupported_coding = make_error_code(http::error::unsupported_transfer_coding);
+const std::string both_framings = "both Transfer-Encoding and Content-Length";
+
+const std::map<std::string, wire_case> wire_cases{
+    // RFC 9112 6.3: both framings is an error, whichever comes first (Beast took the first as 5 bytes).
+    {"te_gzip_then_content_length",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nContent-Length: 5\r\n\r\nhello", malformed, 0,
+      both_framings}},
+    {"content_length_then_te_chunked",
+     {"HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      malformed, 0, both_framings}},
+    {"te_chunked_then_content_length",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nContent-Length: 5\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
+      malformed, 0, both_framings}},
+    // Only plain chunked is decoded; anything else was delivered still encoded.
+    {"te_chunked_chunked",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      unsupported_coding, 0, "Transfer-Encoding: chunked, chunked"}},
+    {"te_chunked_gzip",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, gzip\r\n\r\n2\r\nok\r\n0\r\n\r\n", unsupported_coding,
+      0, "Transfer-Encoding: chunked, gzip"}},
+    {"te_gzip_and_te_chunked_fields",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n",
+      unsupported_coding, 0, "Transfer-Encoding: gzip, chunked"}},
+    // RFC 9112 2.2: a bare LF ends the start line and fields (trailers too), as curl accepts.
+    {"bare_lf_head", {"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", {}, 200}},
+    {"bare_lf_and_crlf_mixed", {"HTTP/1.1 200 OK\r\nContent-Length: 2\n\r\nok", {}, 200}},
+    {"bare_lf_head_and_trailers",
+     {"HTTP/1.1 200 OK\nTransfer-Encoding: chunked\n\n2\r\nok\r\n0\r\nX-Checksum: 1\n\n", {}, 200}},
+    {"bare_lf_head_strict", {"HTTP/1.1 200 OK\nContent-Length: 2\n\nok", malformed, 0, "bare LF", true}},
+    // What stays an error, refused as soon as it is seen.
+    {"bare_lf_in_a_chunk_size_line",
+     {"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\nok\r\n0\r\n\r\n", malformed, 200,
+      "chunk-size line ended by a bare LF"}},
+    {"bare_cr_in_the_head",
+     {"HTTP/1.1 200 OK\r\nX-A: 1\rX-B: 2\r\nContent-Length: 2\r\n\r\nok", malformed, 0, "bare CR"}},
+    {"nul_in_the_head",
+     {std::string("HTTP/1.1 200 OK\r\nX-A: a\0b\r\nContent-Length: 2\r\n\r\nok", 46), malformed, 0, "NUL"}},
+    {"obs_fold_in_the_head",
+     {"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 2\r\n\r\nok", malformed, 0, "obs-fold"}},
+    {"obs_fold_in_a_bare_lf_head",
+     {"HTTP/1.1 200 OK\nX-A: a\n\tb\nContent-Length: 2\n\nok", malformed, 0, "obs-fold"}},
+    {"two_content_lengths_in_a_bare_lf_head",
+     {"HTTP/1.1 200 OK\nContent-Length: 2\nContent-Length: 3\n\nok", malformed, 0}},
+};
+
+std::vector<std::string> wire_case_names() {
+    std::vector<std::string> names;
+    for (const auto& [name, c] : wire_cases)
+        names.push_back(name);
+    return names;
+}
+
+BOOST_DATA_TEST_CASE(framing_and_line_ends, data::make(wire_case_names()) * data::make({false, true}), name,
+                     bytewise) {
+    const wire_case& c = wire_cases.at(name);
+    auto client = patient_options();
+    client.limits.strict_line_endings = c.strict;
+    auto out = check(
+        {.step = {fault::read_request(),
+                  bytewise ? fault::send_bytewise(c.response) : fault::send(c.response), fault::repeat()},
+         .client = client,
+         .ec = c.ec,
+         .status = c.status,
+         .body_bytes = c.ec ? 0u : 2u,
+         .reusable = !c.ec});
+    BOOST_TEST(out.info.detail.find(c.detail) != std::string::npos, out.info.detail);
 }
 
 BOOST_AUTO_TEST_CASE(http_0_9_style_reply) {

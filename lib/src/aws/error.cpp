@@ -89,6 +89,7 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::invalid_request:
     case http::error::request_body_unreadable:
     case http::error::request_body_not_replayable:
+    case http::error::unsupported_transfer_coding:
         return false;
     }
     return false;

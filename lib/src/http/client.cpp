@@ -10,9 +10,9 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core/read_size.hpp>
 #include <boost/beast/core/string.hpp>
 #include <boost/beast/http/error.hpp>
-#include <boost/beast/http/read.hpp>
 #include <boost/url/parse.hpp>
 #include <boost/url/url.hpp>
 
@@ -803,6 +803,7 @@ void fetch_op::on_write(error_code ec) {
 void fetch_op::read_header(bool arm_deadline) {
     // Fields are kept only for on_response (redirects are answered with status and Location alone).
     parser_.emplace(bool(h_.on_response));
+    refused_body_ = nullptr;
     parser_->header_limit(limits().max_header_bytes);
     if (limits().max_body_bytes == std::numeric_limits<std::uint64_t>::max())
         parser_->body_limit(boost::none);
@@ -812,11 +813,93 @@ void fetch_op::read_header(bool arm_deadline) {
         parser_->skip(true);
     if (arm_deadline)
         arm(timeouts().response_head, error::response_head_timeout);
-    with_stream([this](auto& s) {
-        bhttp::async_read_header(
-            s, conn_->buffer, *parser_,
-            [self = shared_from_this()](const error_code& e, std::size_t) { self->on_header(e); });
+    normalizer_.begin_head(limits().strict_line_endings, limits().max_header_bytes);
+    if (!normalize(0)) // bytes after an interim response
+        return;
+    read_response(true);
+}
+
+/// Feeds the response to parser_ until its head is complete (head) or for one step of its body, as
+/// Beast's async_read_header and async_read_some do, then on_header or on_body. Bytes read go through
+/// normalizer_ before the parser sees them. Never completes inside the call.
+void fetch_op::read_response(bool head) {
+    reading_head_ = head;
+    if (!head && refused_body_ != nullptr) {
+        info_.detail = refused_body_;
+        return abort(error::malformed_response);
+    }
+    if (conn_->buffer.size() == 0)
+        return read_more();
+    net::post(state_->ex, [self = shared_from_this()] {
+        if (!self->completed_)
+            self->parse_buffered();
     });
+}
+
+void fetch_op::read_more() {
+    const std::size_t size = beast::read_size(conn_->buffer, 65536);
+    with_stream([this, size](auto& s) {
+        s.async_read_some(
+            conn_->buffer.prepare(size),
+            [self = shared_from_this()](const error_code& e, std::size_t n) { self->on_read(e, n); });
+    });
+}
+
+void fetch_op::on_read(error_code ec, std::size_t n) {
+    if (completed_)
+        return;
+    const std::size_t before = conn_->buffer.size();
+    conn_->buffer.commit(n);
+    if (ec == net::error::eof) {
+        // As Beast: the end of a message without framing, a partial message, or none at all.
+        if (parser_->got_some()) {
+            ec = {};
+            parser_->put_eof(ec);
+        } else {
+            ec = bhttp::error::end_of_stream;
+        }
+        return parsed(ec);
+    }
+    if (ec)
+        return parsed(ec);
+    if (!normalize(before))
+        return;
+    parse_buffered();
+}
+
+void fetch_op::parse_buffered() {
+    error_code ec;
+    const bool had_head = parser_->is_header_done();
+    if (!had_head) // the CRs put in count for nothing against the limit
+        parser_->header_limit(
+            static_cast<std::uint32_t>(limits().max_header_bytes + normalizer_.inserted()));
+    conn_->buffer.consume(parser_->put(conn_->buffer.data(), ec));
+    if (!had_head && parser_->is_header_done()) {
+        normalizer_.begin_body(parser_->chunked() && !parser_->is_done());
+        // A fault in the body bytes that came with the head is reported when the body is read, as it
+        // would be had they come later: the head is delivered first either way.
+        refused_body_ = normalizer_.process(conn_->buffer, 0);
+    }
+    if (ec == bhttp::error::need_more)
+        return read_more();
+    parsed(ec);
+}
+
+void fetch_op::parsed(const error_code& ec) {
+    if (reading_head_)
+        on_header(ec);
+    else
+        on_body(ec);
+}
+
+/// Runs normalizer_ over the buffered bytes from `from` on; false: the response was refused.
+bool fetch_op::normalize(std::size_t from) {
+    if (const char* why = normalizer_.process(conn_->buffer, from)) {
+        info_.detail = why;
+        abort(error::malformed_response);
+        return false;
+    }
+    return true;
 }
 
 void fetch_op::on_header(const error_code& ec) {
@@ -880,11 +963,7 @@ void fetch_op::read_body() {
     if (!chunk_)
         chunk_ = state_->take_chunk(limits().body_chunk_bytes);
     parser_->body_buffer(chunk_.get(), limits().body_chunk_bytes);
-    with_stream([this](auto& s) {
-        bhttp::async_read_some(
-            s, conn_->buffer, *parser_,
-            [self = shared_from_this()](const error_code& e, std::size_t) { self->on_body(e); });
-    });
+    read_response(false);
 }
 
 void fetch_op::on_body(error_code ec) {
@@ -967,11 +1046,13 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
     if (retry_on_fresh_connection(ec))
         return;
     const bool got_some = parser_ && parser_->got_some();
-    info_.detail = ec.message();
+    info_.detail = parser_ ? parser_->failure(ec) : ec.message();
     if (stale_not_replayed_)
         info_.detail += " (a kept-alive connection; " + req_.method +
                         " is not sent again unless the request is marked replayable)";
     info_.cause = ec;
+    if (ec.category() == http_category()) // refused by the parser (framing, transfer coding)
+        return abort(ec);
     if (ec == bhttp::error::header_limit)
         return abort(error::header_too_large);
     if (ec == bhttp::error::body_limit)

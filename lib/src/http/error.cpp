@@ -75,6 +75,8 @@ public:
             return "cannot read the request body file";
         case error::request_body_not_replayable:
             return "request body from a callback cannot be sent again";
+        case error::unsupported_transfer_coding:
+            return "unsupported transfer coding in the response";
         }
         return "unknown edgeloop.http error";
     }

@@ -66,6 +66,12 @@ private:
     void write_next();
     void on_write(error_code ec);
     void read_header(bool arm_deadline = true);
+    void read_response(bool head);
+    void read_more();
+    void on_read(error_code ec, std::size_t n);
+    void parse_buffered();
+    void parsed(const error_code& ec);
+    bool normalize(std::size_t from);
     void on_header(const error_code& ec);
     void read_body();
     void on_body(error_code ec);
@@ -121,6 +127,9 @@ private:
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
     std::optional<response_parser> parser_;
+    line_normalizer normalizer_;
+    bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
+    const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head
     /// Response body pieces. Shared with on_body_paced's resume, which keeps it alive while a paced
     /// consumer holds the bytes; otherwise given back to the client for the next transfer.
     std::shared_ptr<unsigned char[]> chunk_;

@@ -16,6 +16,8 @@ namespace net = boost::asio;
 
 /// The BIO between the SSL and the socket: recv and send on the descriptor, nothing buffered. Never
 /// blocks (MSG_DONTWAIT, whatever the descriptor's mode) and never raises SIGPIPE (MSG_NOSIGNAL).
+BIO_METHOD* new_socket_bio_method();
+
 struct tls_bio {
     static tls_stream& stream(BIO* b) { return *static_cast<tls_stream*>(BIO_get_data(b)); }
 
@@ -76,19 +78,31 @@ struct tls_bio {
     }
 
     static BIO_METHOD* method() {
-        static BIO_METHOD* const m = [] {
-            BIO_METHOD* made = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "edgeloop socket");
-            if (made != nullptr &&
-                (BIO_meth_set_write(made, write) != 1 || BIO_meth_set_read(made, read) != 1 ||
-                 BIO_meth_set_ctrl(made, ctrl) != 1)) {
-                BIO_meth_free(made);
-                made = nullptr;
-            }
-            return made;
-        }();
+        static BIO_METHOD* const m = new_socket_bio_method();
         return m;
     }
 };
+
+/// Made once per process; nullptr when OpenSSL cannot (no type index, no memory): tls_stream's
+/// native_handle() is then nullptr.
+BIO_METHOD* new_socket_bio_method() {
+    // -1 when OpenSSL fails to count (OpenSSL 3.0: its lock or atomic add failed): -1 | BIO_TYPE_SOURCE_SINK
+    // would be a type with every bit set, which BIO_find_type takes for any kind of BIO.
+    const int index = BIO_get_new_index();
+    if (index == -1) {
+        ERR_clear_error();
+        return nullptr;
+    }
+    BIO_METHOD* made = BIO_meth_new(index | BIO_TYPE_SOURCE_SINK, "edgeloop socket");
+    if (made != nullptr &&
+        (BIO_meth_set_write(made, tls_bio::write) != 1 || BIO_meth_set_read(made, tls_bio::read) != 1 ||
+         BIO_meth_set_ctrl(made, tls_bio::ctrl) != 1)) {
+        BIO_meth_free(made);
+        made = nullptr;
+    }
+    ERR_clear_error();
+    return made;
+}
 
 tls_stream::tls_stream(socket_type socket, SSL_CTX* ctx)
     : socket_(std::move(socket)) {

@@ -41,6 +41,8 @@ enum class error {
     request_body_unreadable,
     /// The request must be sent again (307/308 redirect, retry) but its body_source cannot replay it.
     request_body_not_replayable,
+    /// The response's Transfer-Encoding is not plain chunked (detail names the codings).
+    unsupported_transfer_coding,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -32,6 +32,10 @@ struct limits {
     /// the pieces a request body is sent in. Must not be 0: the client constructor throws
     /// std::invalid_argument, a request's own limits fail the transfer with error::invalid_request.
     std::size_t body_chunk_bytes = 16 * 1024;
+    /// Refuse (malformed_response) a response whose status line, header fields or trailer fields end
+    /// in a bare LF instead of CRLF. Off: such lines are accepted, as RFC 9112 2.2 allows and curl does
+    /// (chunk-size lines must end in CRLF either way).
+    bool strict_line_endings = false;
 };
 
 /// Connection reuse and concurrency. Open connections (busy and idle) count toward the limits; a transfer
