@@ -25,11 +25,16 @@ struct options {
     /// ALPN protocols offered, in order of preference (e.g. {"x-amzn-http-ca"}). Empty: no ALPN.
     std::vector<std::string> alpn;
 
-    /// Send SNI (the URL's host name, or sni_name when set). IP-address hosts never send SNI (RFC 6066).
+    /// Send SNI (the URL's host name without a trailing dot, or sni_name when set). IP-address hosts
+    /// never send SNI (RFC 6066). sni_name applies to the request's own origin only, not to another
+    /// origin a redirect leads to.
     bool sni = true;
     std::string sni_name;
 
-    /// Check the certificate's name against the host (DNS name or IP address) of the URL.
+    /// Check the certificate's name against the host (DNS name or IP address) of the URL, in its
+    /// subjectAltName only (RFC 9525: a certificate without one never matches; the Common Name is not
+    /// used). Off: every connection logs a warning, as with insecure (with the system store, any public
+    /// certificate would pass for any host).
     bool verify_host = true;
 
     /// Turns off all verification of the server. Loud: every connection made with it logs a warning.
