@@ -19,3 +19,11 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/edgeloopConfigVersi
     COMPATIBILITY SameMinorVersion)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/edgeloopConfig.cmake ${CMAKE_CURRENT_BINARY_DIR}/edgeloopConfigVersion.cmake
     DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/edgeloop)
+
+# pkg-config: `pkg-config --cflags --libs edgeloop` (shared), `pkg-config --static --cflags --libs edgeloop`
+# (static: adds Boost.URL and Boost.JSON). OpenSSL is a public requirement: the public headers include
+# Asio's SSL headers, whose inline code calls OpenSSL. Boost ships no .pc file; its headers are found
+# in the default include path on Debian.
+file(RELATIVE_PATH EDGELOOP_PC_TO_PREFIX /prefix/${CMAKE_INSTALL_LIBDIR}/pkgconfig /prefix)
+configure_file(cmake/edgeloop.pc.in ${CMAKE_CURRENT_BINARY_DIR}/edgeloop.pc @ONLY)
+install(FILES ${CMAKE_CURRENT_BINARY_DIR}/edgeloop.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/core/asio_config.hpp>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <edgeloop/core/asio_config.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/http/full_response.hpp>
 #include <edgeloop/http/options.hpp>
