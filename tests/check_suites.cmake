@@ -1,0 +1,22 @@
+cmake_minimum_required(VERSION 3.25)
+# Fails when an executable has a top-level Boost.Test suite that tests/CMakeLists.txt does not register
+# with edgeloop_add_suites (such a suite would compile but never run).
+#   cmake -DEXE=path -DREGISTERED=a;b;c -P check_suites.cmake
+execute_process(COMMAND "${EXE}" --list_content ERROR_VARIABLE listing OUTPUT_VARIABLE out RESULT_VARIABLE rc)
+string(APPEND listing "${out}")
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "${EXE} --list_content failed (${rc}):\n${listing}")
+endif()
+string(REPLACE "\n" ";" lines "${listing}")
+set(missing "")
+foreach(line IN LISTS lines)
+    if(line MATCHES "^([A-Za-z0-9_]+)\\*?$")
+        if(NOT CMAKE_MATCH_1 IN_LIST REGISTERED)
+            list(APPEND missing ${CMAKE_MATCH_1})
+        endif()
+    endif()
+endforeach()
+if(missing)
+    message(FATAL_ERROR "${EXE}: suites not registered in tests/CMakeLists.txt: ${missing}")
+endif()
+message(STATUS "${EXE}: every suite registered")
