@@ -871,8 +871,7 @@ void fetch_op::parse_buffered() {
     error_code ec;
     const bool had_head = parser_->is_header_done();
     if (!had_head) // the CRs put in count for nothing against the limit
-        parser_->header_limit(
-            static_cast<std::uint32_t>(limits().max_header_bytes + normalizer_.inserted()));
+        parser_->header_limit(static_cast<std::uint32_t>(limits().max_header_bytes + normalizer_.inserted()));
     conn_->buffer.consume(parser_->put(conn_->buffer.data(), ec));
     if (!had_head && parser_->is_header_done()) {
         normalizer_.begin_body(parser_->chunked() && !parser_->is_done());
