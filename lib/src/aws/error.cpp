@@ -90,6 +90,7 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::request_body_unreadable:
     case http::error::request_body_not_replayable:
     case http::error::unsupported_transfer_coding:
+    case http::error::queue_full:
         return false;
     }
     return false;

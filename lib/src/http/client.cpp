@@ -188,7 +188,10 @@ void fetch_op::start(std::shared_ptr<fetch_op> created) {
         });
     // Never complete inside the initiating call.
     auto ex = created->state_->ex;
+    ++created->state_->starting;
     net::post(ex, [self = std::move(created)] {
+        --self->state_->starting;
+        self->state_->room_freed();
         if (self->completed_)
             return;
         self->state_->active.insert(self.get());
@@ -322,8 +325,15 @@ void fetch_op::begin_hop() {
     // Connections without the client identity are kept (and their sessions cached) apart.
     if (anonymous_ && url_.tls && state_->tls->has_client_identity())
         key_ += "#anonymous";
-    if (!try_acquire())
-        enqueue();
+    if (try_acquire())
+        return;
+    // pool_options::max_queued refuses a new transfer, not a redirect or retry of one admitted.
+    const std::size_t max_queued = state_->opts.pool.max_queued;
+    if (redirect_url_.empty() && !retried_stale_ && max_queued != 0 && state_->waiting.size() >= max_queued) {
+        info_.detail = std::to_string(state_->waiting.size()) + " transfers waiting";
+        return abort(error::queue_full);
+    }
+    enqueue();
 }
 
 void fetch_op::enqueue() {
@@ -1182,8 +1192,10 @@ void fetch_op::complete(const error_code& ec) {
     if (info_.final_url.empty() && first_hop_parsed_)
         info_.final_url = req_.url;
     state_->active.erase(this);
-    if (queued_) // a search of the whole queue: only when it is there
+    if (queued_) { // a search of the whole queue: only when it is there
         state_->waiting.remove_if([this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
+        state_->room_freed();
+    }
     ++generation_;
     disarm();
     timer_at_ = std::chrono::steady_clock::time_point::max();

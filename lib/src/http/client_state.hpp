@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <functional>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -159,7 +160,18 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// Bumped by cancel_all(): a transfer initiated before it but not yet started is cancelled too.
     std::atomic<std::uint64_t> cancel_epoch{0};
     std::list<std::shared_ptr<fetch_op>> waiting; ///< FIFO of transfers waiting for a connection slot
-    std::list<std::shared_ptr<connection>> idle;  ///< back: most recently used
+    /// Transfers initiated whose start (posted) has not run yet: each may join `waiting` when it does.
+    std::atomic<std::size_t> starting{0};
+    /// pool_options::max_queued allows one more transfer to be started now without any being refused.
+    bool queue_has_room() const noexcept {
+        return opts.pool.max_queued == 0 || waiting.size() + starting.load() < opts.pool.max_queued;
+    }
+    /// Called (posted, coalesced) after the queue may have got room; expired ones are dropped. A multi
+    /// with transfers waiting in async_add listens here.
+    std::vector<std::weak_ptr<std::function<void()>>> room_listeners;
+    /// The queue may have room now: tells the listeners (posted; nothing when there is no bound).
+    void room_freed();
+    std::list<std::shared_ptr<connection>> idle; ///< back: most recently used
     /// The last URL parse_url accepted and its parts: transfers usually repeat a URL, and a parse costs
     /// more than the comparison (a cache of one: no eviction, no growth).
     std::string parsed_url;
@@ -222,6 +234,7 @@ private:
     /// Closes the least recently used idle connections beyond pool_options::max_idle.
     void trim_idle();
     bool wake_posted_ = false;
+    bool room_posted_ = false;
 };
 
 /// SSL ex_data slot pointing at the connection a session belongs to.

@@ -77,6 +77,8 @@ public:
             return "request body from a callback cannot be sent again";
         case error::unsupported_transfer_coding:
             return "unsupported transfer coding in the response";
+        case error::queue_full:
+            return "too many transfers waiting for a connection";
         }
         return "unknown edgeloop.http error";
     }

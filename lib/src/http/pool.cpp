@@ -363,6 +363,21 @@ void client_state::wake() {
     });
 }
 
+void client_state::room_freed() {
+    if (room_posted_ || opts.pool.max_queued == 0 || room_listeners.empty())
+        return;
+    room_posted_ = true;
+    net::post(ex, [self = shared_from_this()] {
+        self->room_posted_ = false;
+        // Copied: a listener may add or drop listeners.
+        const auto listeners = self->room_listeners;
+        std::erase_if(self->room_listeners, [](const auto& w) { return w.expired(); });
+        for (const auto& weak : listeners)
+            if (auto listener = weak.lock())
+                (*listener)();
+    });
+}
+
 void client_state::drain_queue() {
     // The queue is walked out of `waiting`: try_acquire can complete a transfer on the spot (its request
     // fails as it is written on an idle connection: a body file gone, a body_source that cancels), and
@@ -370,6 +385,7 @@ void client_state::drain_queue() {
     // others. Neither may free the node the walk stands on.
     auto queue = std::move(waiting);
     waiting.clear();
+    const std::size_t before = queue.size();
     std::list<std::shared_ptr<fetch_op>> still_waiting;
     // FIFO, but a transfer blocked only by its own host's limit does not hold up the others.
     while (!queue.empty()) {
@@ -393,8 +409,11 @@ void client_state::drain_queue() {
         return true;
     });
     // Anything queued meanwhile comes after these.
+    const bool shrank = still_waiting.size() < before;
     waiting.splice(waiting.begin(), still_waiting);
     trim_idle();
+    if (shrank)
+        room_freed();
 }
 
 } // namespace edgeloop::http::detail

@@ -156,6 +156,7 @@ public:
     std::size_t cached_tls_sessions() const noexcept;
 
 private:
+    friend class multi; // multi::async_add waits for room in the queue
     std::shared_ptr<detail::client_state> state_;
 };
 

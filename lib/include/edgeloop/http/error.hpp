@@ -43,6 +43,9 @@ enum class error {
     request_body_not_replayable,
     /// The response's Transfer-Encoding is not plain chunked (detail names the codings).
     unsupported_transfer_coding,
+    /// pool_options::max_queued transfers were already waiting for a connection when this one would have
+    /// had to wait too (multi::async_add waits for room instead).
+    queue_full,
 };
 
 const boost::system::error_category& http_category() noexcept;

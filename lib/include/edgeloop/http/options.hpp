@@ -47,6 +47,11 @@ struct pool_options {
     /// the scheme and port: http and https, or two ports, of one host share this limit ("localhost" and
     /// "127.0.0.1" are two hosts); 0: no limit.
     std::size_t max_per_host = 0;
+    /// Most transfers waiting in the FIFO queue for a connection (see multi::async_add); 0: no limit (the
+    /// default). A transfer that would have to wait while this many already do fails with
+    /// error::queue_full (posted, never inline) instead of holding memory in the queue; only a transfer's
+    /// first hop is refused: a redirect or a retry of one already admitted may wait beyond the limit.
+    std::size_t max_queued = 0;
     /// Keep connections open after a response that allows it, for the next request to the same origin.
     bool keep_alive = true;
     /// Most idle connections kept; the least recently used is closed first.
