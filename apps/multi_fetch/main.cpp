@@ -4,6 +4,7 @@
 
 #include "options.hpp"
 #include "output.hpp"
+#include "url_source.hpp"
 
 #include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
@@ -12,16 +13,19 @@
 #include <edgeloop/http.hpp>
 #include <edgeloop/tls.hpp>
 
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <functional>
 #include <iostream>
 #include <map>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -89,6 +93,8 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
         o.timeouts.total = *opt.max_time;
     o.pool.max_total = opt.max_total;
     o.pool.max_per_host = opt.max_per_host;
+    // URLs are read as the transfers run: only this many wait for a connection at a time.
+    o.pool.max_queued = std::max<std::size_t>(64, opt.max_total);
     o.pool.tls_session_cache = opt.session_cache;
     o.redirects.follow = opt.follow;
     o.redirects.max_redirects = opt.max_redirs;
@@ -119,7 +125,7 @@ int run(const multi_fetch::options& opt) {
         std::printf("Demo server listening on %s (CA %s)\n", demo_server->url("/").c_str(),
                     demo_server->ca_file().c_str());
     }
-    if (urls.empty())
+    if (urls.empty() && opt.url_files.empty())
         urls = multi_fetch::default_urls();
     if (!opt.output_dir.empty() && !std::filesystem::is_directory(opt.output_dir)) {
         std::fprintf(stderr, "multi_fetch: --output-dir %s: not a directory\n", opt.output_dir.c_str());
@@ -142,7 +148,11 @@ int run(const multi_fetch::options& opt) {
     }
     http::multi transfers(*client);
     progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet);
+    std::unique_ptr<multi_fetch::url_source> source;
+    bool bad_url_file = false;
     reactor.on_stop([&] {
+        if (source)
+            source->cancel();
         transfers.stop();
         client->cancel_all();
         if (demo_server)
@@ -176,73 +186,72 @@ int run(const multi_fetch::options& opt) {
         std::printf(" -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
         std::fflush(stdout);
     };
-    std::function<void()> start_batch = [&] {
-        batch_running = true;
-        ++batch;
-        std::printf(" -==- Starting downloads -==-\n");
-        std::fflush(stdout);
-        for (std::size_t i = 0; i < urls.size(); ++i) {
-            const std::size_t n = i + 1;
-            auto printer = std::make_shared<multi_fetch::line_printer>(n);
-            std::shared_ptr<multi_fetch::file_sink> file;
-            if (!opt.output_dir.empty()) {
-                file = std::make_shared<multi_fetch::file_sink>(names.pick(urls[i]));
-                if (!file->ok()) {
+    // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
+    const auto make_transfer = [&](std::size_t n, const std::string& url) -> std::optional<http::transfer> {
+        auto printer = std::make_shared<multi_fetch::line_printer>(n);
+        std::shared_ptr<multi_fetch::file_sink> file;
+        if (!opt.output_dir.empty()) {
+            file = std::make_shared<multi_fetch::file_sink>(names.pick(url));
+            if (!file->ok()) {
+                std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
+                ++totals.failed;
+                return std::nullopt;
+            }
+        }
+        auto received = std::make_shared<std::uint64_t>(0);
+        http::handlers h;
+        h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
+            *received += bytes.size();
+            progress.set(n, *received);
+            if (file)
+                file->write(bytes);
+            else if (!opt.quiet)
+                printer->feed(bytes);
+        };
+        auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
+                                             const http::transfer_info& info) {
+            progress.done(n);
+            printer->flush();
+            ++totals.transfers;
+            totals.bytes += info.body_bytes;
+            const bool status_ok = info.status >= 200 && info.status < 300;
+            std::string where;
+            bool failed = ec || (opt.fail && !status_ok);
+            if (file) {
+                if (failed)
+                    file->discard();
+                else if (file->commit())
+                    where = " -> " + file->path();
+                else {
+                    failed = true;
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
-                    ++totals.failed;
-                    continue;
                 }
             }
-            auto received = std::make_shared<std::uint64_t>(0);
-            http::handlers h;
-            h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
-                *received += bytes.size();
-                progress.set(n, *received);
-                if (file)
-                    file->write(bytes);
-                else if (!opt.quiet)
-                    printer->feed(bytes);
-            };
-            auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
-                                                 const http::transfer_info& info) {
-                progress.done(n);
-                printer->flush();
-                ++totals.transfers;
-                totals.bytes += info.body_bytes;
-                const bool status_ok = info.status >= 200 && info.status < 300;
-                std::string where;
-                bool failed = ec || (opt.fail && !status_ok);
-                if (file) {
-                    if (failed)
-                        file->discard();
-                    else if (file->commit())
-                        where = " -> " + file->path();
-                    else {
-                        failed = true;
-                        std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
-                    }
-                }
-                if (ec) {
-                    totals.aborted += ec == boost::asio::error::operation_aborted;
-                    std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                                printer->prefix().c_str(), core::redact_url(info.url).c_str(),
-                                http::describe(ec, info).c_str(),
-                                static_cast<long long>(info.elapsed.count()));
-                } else {
-                    std::printf(
-                        "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
-                        "-==-\n",
-                        printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
-                        static_cast<unsigned long long>(info.body_bytes), where.c_str(),
-                        static_cast<long long>(info.elapsed.count()));
-                }
-                totals.failed += failed;
-                std::fflush(stdout);
-            };
-            transfers.add(
-                {.req = {.url = urls[i]}, .callbacks = std::move(h), .on_done = std::move(on_done)});
+            if (ec) {
+                totals.aborted += ec == boost::asio::error::operation_aborted;
+                std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                            printer->prefix().c_str(), core::redact_url(info.url).c_str(),
+                            http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
+            } else {
+                std::printf(
+                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                    "-==-\n",
+                    printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
+                    static_cast<unsigned long long>(info.body_bytes), where.c_str(),
+                    static_cast<long long>(info.elapsed.count()));
+            }
+            totals.failed += failed;
+            std::fflush(stdout);
+        };
+        return http::transfer{.req = {.url = url}, .callbacks = std::move(h), .on_done = std::move(on_done)};
+    };
+
+    // Once every URL is read (or reading stopped), wait for the transfers still running.
+    const auto all_added = [&] {
+        if (!source->error().empty()) {
+            std::fprintf(stderr, "multi_fetch: %s\n", source->error().c_str());
+            bad_url_file = true;
         }
-        progress.start();
         transfers.async_wait_all([&](boost::system::error_code) {
             batch_running = false;
             progress.stop();
@@ -251,6 +260,34 @@ int run(const multi_fetch::options& opt) {
             else
                 prompt();
         });
+    };
+    // The feeding loop: the next URL, then async_add, which waits while pool_options::max_queued
+    // transfers wait for a connection; then the next URL.
+    std::size_t numbered = 0;
+    std::function<void()> feed = [&] {
+        source->async_next([&](std::optional<std::string> url) {
+            if (!url)
+                return all_added();
+            auto t = make_transfer(++numbered, *url);
+            if (!t) // posted: a run of failures must not recurse
+                return boost::asio::post(reactor.executor(), feed);
+            transfers.async_add(std::move(*t), [&](boost::system::error_code ec, http::multi::id) {
+                if (ec) // stopped
+                    return all_added();
+                feed();
+            });
+        });
+    };
+    std::function<void()> start_batch = [&] {
+        batch_running = true;
+        ++batch;
+        std::printf(" -==- Starting downloads -==-\n");
+        std::fflush(stdout);
+        // Read afresh on each press (stdin only once: it is at its end after the first).
+        source = std::make_unique<multi_fetch::url_source>(reactor.executor(), urls, opt.url_files);
+        numbered = 0;
+        progress.start();
+        feed();
     };
 
     reactor.on_stop([&] {
@@ -286,6 +323,8 @@ int run(const multi_fetch::options& opt) {
     std::printf("Application exiting.\n");
     if (reactor.stop_signal() != 0 && (totals.aborted > 0 || batch == 0))
         return multi_fetch::exit_interrupted;
+    if (bad_url_file)
+        return multi_fetch::exit_usage;
     return totals.failed > 0 ? multi_fetch::exit_transfer : multi_fetch::exit_ok;
 }
 

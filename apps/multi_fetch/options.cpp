@@ -44,7 +44,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("max-redirs", po::value(&o.max_redirs)->value_name("N"), "follow at most N redirects (default 10)")
         ("no-sessionid", "do not resume TLS sessions (switches the session cache off)")
         ("url-file,K", po::value(&o.url_files)->composing()->value_name("FILE"),
-         "read more URLs from FILE: one per line, or curl config lines url = \"...\"")
+         "read more URLs from FILE (- for stdin), as the transfers run: one per line, or curl config lines url = \"...\"")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more logging: -v info, -vv debug (request headers, secrets redacted)")
         ("quiet,q", "do not print response bodies, only the completion lines and the summary");
@@ -100,9 +100,9 @@ options parse_options(int argc, const char* const argv[]) {
     }
     if (o.max_redirs > 1000)
         throw usage_error("--max-redirs: at most 1000");
-    for (const auto& file : o.url_files)
-        for (auto& u : read_url_file(file))
-            o.urls.push_back(std::move(u));
+    for (const auto& file : o.url_files) // read later, lazily; only checked for opening here
+        if (file != "-" && !std::ifstream(file))
+            throw usage_error("--url-file " + file + ": cannot open (" + std::strerror(errno) + ")");
     if (o.cert.empty() != o.key.empty())
         throw usage_error("--cert and --key go together");
     if (!o.pass.empty() && o.key.empty())
@@ -138,31 +138,36 @@ std::string help_text() {
     return out.str();
 }
 
+std::optional<std::string> parse_url_line(const std::string& path, std::size_t number,
+                                          std::string_view line) {
+    const auto first = line.find_first_not_of(" \t\r");
+    if (first == std::string::npos || line[first] == '#')
+        return std::nullopt;
+    std::string text(line.substr(first, line.find_last_not_of(" \t\r") + 1 - first));
+    const bool config_line =
+        text.rfind("url", 0) == 0 && text.size() > 3 && (text[3] == ' ' || text[3] == '=' || text[3] == '\t');
+    if (config_line) {
+        text = text.substr(3);
+        text.erase(0, text.find_first_not_of(" \t=:"));
+        if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
+            text = text.substr(1, text.size() - 2);
+    } else if (text.find("://") == std::string::npos) {
+        throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": not a URL: " + text);
+    }
+    if (text.empty())
+        throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": empty URL");
+    return text;
+}
+
 std::vector<std::string> read_url_file(const std::string& path) {
     std::ifstream in(path);
     if (!in)
         throw usage_error("--url-file " + path + ": cannot open (" + std::strerror(errno) + ")");
     std::vector<std::string> urls;
     std::string line;
-    for (int number = 1; std::getline(in, line); ++number) {
-        const auto first = line.find_first_not_of(" \t\r");
-        if (first == std::string::npos || line[first] == '#')
-            continue;
-        std::string text = line.substr(first, line.find_last_not_of(" \t\r") + 1 - first);
-        const bool config_line = text.rfind("url", 0) == 0 && text.size() > 3 &&
-                                 (text[3] == ' ' || text[3] == '=' || text[3] == '\t');
-        if (config_line) {
-            text = text.substr(3);
-            text.erase(0, text.find_first_not_of(" \t=:"));
-            if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-                text = text.substr(1, text.size() - 2);
-        } else if (text.find("://") == std::string::npos) {
-            throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": not a URL: " + text);
-        }
-        if (text.empty())
-            throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": empty URL");
-        urls.push_back(std::move(text));
-    }
+    for (std::size_t number = 1; std::getline(in, line); ++number)
+        if (auto url = parse_url_line(path, number, line))
+            urls.push_back(std::move(*url));
     return urls;
 }
 

@@ -8,6 +8,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace multi_fetch {
@@ -45,7 +46,7 @@ struct options {
     bool follow = true;
     unsigned max_redirs = 10;
     bool session_cache = true;
-    std::vector<std::string> url_files;
+    std::vector<std::string> url_files;  ///< read lazily while the transfers run; "-" is stdin
     edgeloop::boards::cli_options board; ///< --board, --button, --led, --sim-fifo, --sim-press-after
 };
 
@@ -56,6 +57,10 @@ options parse_options(int argc, const char* const argv[]);
 
 /// The --help text.
 std::string help_text();
+
+/// The URL of one line of a url-file (`path`, line `number`), or nullopt for a blank line or a comment.
+/// Throws usage_error naming the file and line.
+std::optional<std::string> parse_url_line(const std::string& path, std::size_t number, std::string_view line);
 
 /// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
 /// are skipped. Throws usage_error naming the file and line.

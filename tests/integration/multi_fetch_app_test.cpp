@@ -8,9 +8,12 @@
 #include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <sys/stat.h>
+
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <string>
 #include <thread>
 
 using namespace edgeloop::test;
@@ -173,6 +176,66 @@ BOOST_AUTO_TEST_CASE(max_total_serialises_transfers_on_few_connections) {
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(dev.server.connections_accepted() == 1u);
     BOOST_TEST(r.output.find("Summary: 5 transfers, 0 failed, 5000 bytes") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(urls_from_a_pipe_on_stdin_start_as_they_are_read) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_stdin");
+    const std::string fifo = dir + "/urls";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    // stdin is a pipe (the FIFO); the writer below keeps it open between the URLs.
+    child_process p({"/bin/sh", "-c", std::string("exec \"$0\" --now -q --cacert \"$1\" -K - < \"$2\""),
+                     MULTI_FETCH_BIN, dev.server.ca_file(), fifo},
+                    dir + "/out.log");
+    const auto wait_for = [&](const std::string& text) { return wait_for_text(dir + "/out.log", text, 10s); };
+    {
+        std::ofstream urls(fifo); // opens once the shell has opened the reading end
+        urls << dev.server.url("/bytes/10") << std::endl;
+        // The first transfer runs and completes while stdin stays open: URLs are not read to the end first.
+        BOOST_REQUIRE_MESSAGE(wait_for("[1] -==- " + dev.server.url("/bytes/10") + " download complete"),
+                              read_file(dir + "/out.log"));
+        urls << "# a comment\n"
+             << dev.server.url("/bytes/20") << "\nurl = \"" << dev.server.url("/bytes/30") << "\""
+             << std::endl; // the last line without a newline
+    }
+    auto status = p.wait_for_exit(20s);
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(dir + "/out.log");
+    BOOST_TEST(*status == 0, out);
+    BOOST_TEST(
+        out.find("[2] -==- " + dev.server.url("/bytes/20") + " download complete") != std::string::npos, out);
+    BOOST_TEST(
+        out.find("[3] -==- " + dev.server.url("/bytes/30") + " download complete") != std::string::npos, out);
+    BOOST_TEST(out.find("Summary: 3 transfers, 0 failed, 60 bytes") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_url_file_gives_every_completion_line_and_the_summary) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_long_list");
+    constexpr int n = 2000;
+    {
+        std::ofstream f(dir + "/urls.txt");
+        for (int i = 1; i <= n; ++i)
+            f << dev.server.url("/bytes/" + std::to_string(i % 7 + 1)) << "\n";
+    }
+    auto r = run_multi_fetch({"--now", "-q", "--max-total", "4", "--cacert", dev.server.ca_file(),
+                              "--url-file", dir + "/urls.txt"},
+                             120s);
+    BOOST_TEST(r.status == 0, r.output.substr(0, 2000));
+    std::uint64_t bytes = 0;
+    int missing = 0;
+    for (int i = 1; i <= n; ++i) {
+        bytes += i % 7 + 1;
+        const auto line = "[" + std::to_string(i) + "] -==- " +
+                          dev.server.url("/bytes/" + std::to_string(i % 7 + 1)) +
+                          " download complete: HTTP 200, " + std::to_string(i % 7 + 1) + " bytes";
+        missing += r.output.find(line) == std::string::npos;
+    }
+    BOOST_TEST(missing == 0);
+    BOOST_TEST(r.output.find("Summary: " + std::to_string(n) + " transfers, 0 failed, " +
+                             std::to_string(bytes) + " bytes") != std::string::npos,
+               r.output.substr(r.output.size() > 2000 ? r.output.size() - 2000 : 0));
+    BOOST_TEST(dev.server.connections_accepted() <= 4u);
 }
 
 BOOST_AUTO_TEST_CASE(button_press_through_the_sim_fifo_starts_the_transfers_once) {
