@@ -1,6 +1,6 @@
-// multi_fetch_options_fuzz: multi_fetch::parse_options (and read_url_file through -K) with an argv from
-// the input (see argv_input.hpp). A bad command line must throw usage_error and nothing else; an accepted
-// one must satisfy the rules parse_options promises.
+// multi_fetch_options_fuzz: multi_fetch::parse_options (-K files are only opened there: read later, as the
+// transfers run) with an argv from the input (see argv_input.hpp). A bad command line must throw usage_error
+// and nothing else; an accepted one must satisfy the rules parse_options promises.
 
 #include "argv_input.hpp"
 
