@@ -150,7 +150,11 @@ int run(const multi_fetch::options& opt) {
     progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet);
     std::unique_ptr<multi_fetch::url_source> source;
     bool bad_url_file = false;
+    bool batch_running = false;
+    // A signal while a batch runs, even one only waiting for more URLs on stdin, is an interruption.
+    bool interrupted = false;
     reactor.on_stop([&] {
+        interrupted = interrupted || batch_running;
         if (source)
             source->cancel();
         transfers.stop();
@@ -176,7 +180,9 @@ int run(const multi_fetch::options& opt) {
 
     run_totals totals;
     std::size_t batch = 0;
-    bool batch_running = false;
+    // stdin (-K -) is read by the first batch, to its end; later presses fetch the other URLs only.
+    const bool reads_stdin =
+        std::find(opt.url_files.begin(), opt.url_files.end(), "-") != opt.url_files.end();
     const bool wait_for_press = !opt.now && board->more_presses_possible();
     multi_fetch::name_picker names(opt.output_dir);
     const auto started = std::chrono::steady_clock::now();
@@ -246,10 +252,13 @@ int run(const multi_fetch::options& opt) {
         return http::transfer{.req = {.url = url}, .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
+    std::size_t numbered = 0; // URLs of this batch so far
     // Once every URL is read (or reading stopped), wait for the transfers still running.
     const auto all_added = [&] {
         if (!source->error().empty()) {
-            std::fprintf(stderr, "multi_fetch: %s\n", source->error().c_str());
+            std::fprintf(stderr,
+                         "multi_fetch: %s; no more URLs read, the %zu transfers started run to their end\n",
+                         source->error().c_str(), numbered);
             bad_url_file = true;
         }
         transfers.async_wait_all([&](boost::system::error_code) {
@@ -263,7 +272,6 @@ int run(const multi_fetch::options& opt) {
     };
     // The feeding loop: the next URL, then async_add, which waits while pool_options::max_queued
     // transfers wait for a connection; then the next URL.
-    std::size_t numbered = 0;
     std::function<void()> feed = [&] {
         source->async_next([&](std::optional<std::string> url) {
             if (!url)
@@ -279,12 +287,22 @@ int run(const multi_fetch::options& opt) {
         });
     };
     std::function<void()> start_batch = [&] {
+        // Files are read afresh on each press; stdin only by the first (it is at its end after it).
+        std::vector<std::string> files = opt.url_files;
+        if (batch > 0 && reads_stdin) {
+            std::erase(files, "-");
+            std::printf(" -==- stdin (-K -) was read to its end by the first press: no URLs from it -==-\n");
+            if (urls.empty() && files.empty()) {
+                std::printf(" -==- No URLs to fetch: press ignored -==-\n");
+                std::fflush(stdout);
+                return prompt();
+            }
+        }
         batch_running = true;
         ++batch;
         std::printf(" -==- Starting downloads -==-\n");
         std::fflush(stdout);
-        // Read afresh on each press (stdin only once: it is at its end after the first).
-        source = std::make_unique<multi_fetch::url_source>(reactor.executor(), urls, opt.url_files);
+        source = std::make_unique<multi_fetch::url_source>(reactor.executor(), urls, std::move(files));
         numbered = 0;
         progress.start();
         feed();
@@ -321,7 +339,7 @@ int run(const multi_fetch::options& opt) {
     if (opt.verbose > 0)
         std::fprintf(stderr, "%s\n", blinker.report().c_str());
     std::printf("Application exiting.\n");
-    if (reactor.stop_signal() != 0 && (totals.aborted > 0 || batch == 0))
+    if (reactor.stop_signal() != 0 && (interrupted || totals.aborted > 0 || batch == 0))
         return multi_fetch::exit_interrupted;
     if (bad_url_file)
         return multi_fetch::exit_usage;

@@ -46,6 +46,7 @@ bool url_source::open_next_file() {
         return false;
     name_ = files_[next_file_++];
     if (name_ == "-") {
+        name_ = "- (stdin)";
         fd_ = STDIN_FILENO;
         struct stat st {};
         if (::fstat(fd_, &st) == 0 && !S_ISREG(st.st_mode))
@@ -97,6 +98,13 @@ void url_source::async_next(std::function<void(std::optional<std::string>)> h) {
         if (eof_) {
             close_file();
             continue;
+        }
+        if (buffer_.size() > max_line_bytes) { // no newline in sight: not a list of URLs
+            error_ = "--url-file " + name_ + ":" + std::to_string(line_number_ + 1) + ": line longer than " +
+                     std::to_string(max_line_bytes) + " bytes";
+            close_file();
+            next_file_ = files_.size();
+            return h(std::nullopt);
         }
         if (async_in_) {
             async_in_->async_read_some(

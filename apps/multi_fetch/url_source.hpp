@@ -17,6 +17,9 @@ namespace multi_fetch {
 
 class url_source {
 public:
+    /// A longer line stops the reading with an error (a file that is not a URL list, or no newlines).
+    static constexpr std::size_t max_line_bytes = 64 * 1024;
+
     /// `urls` first, then the lines of each file of `files` ("-": stdin; a pipe, terminal or socket is
     /// read asynchronously, a regular file in small synchronous pieces).
     url_source(boost::asio::any_io_executor ex, std::vector<std::string> urls,
@@ -28,7 +31,8 @@ public:
     /// Calls `h` with the next URL, or nullopt when there are no more (or reading failed: error()).
     /// May call `h` inside the call (a URL at hand), or later from the executor (stdin).
     void async_next(std::function<void(std::optional<std::string>)> h);
-    /// Why the URLs ended early ("" when they simply ran out): a bad line or a read error.
+    /// Why the URLs ended early ("" when they simply ran out): a bad line (naming the file, "- (stdin)"
+    /// for stdin, and the line number) or a read error.
     const std::string& error() const noexcept { return error_; }
     /// Stops reading: a pending async_next gets nullopt.
     void cancel();

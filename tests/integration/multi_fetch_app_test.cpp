@@ -209,6 +209,86 @@ BOOST_AUTO_TEST_CASE(urls_from_a_pipe_on_stdin_start_as_they_are_read) {
     BOOST_TEST(out.find("Summary: 3 transfers, 0 failed, 60 bytes") != std::string::npos, out);
 }
 
+BOOST_AUTO_TEST_CASE(stdin_urls_are_fetched_by_the_first_press_only_and_later_presses_say_so) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_stdin_presses");
+    const std::string buttons = dir + "/buttons";
+    std::ofstream(dir + "/urls.txt") << dev.server.url("/bytes/10") << "\n";
+    child_process p({"/bin/sh", "-c", "exec \"$0\" --cacert \"$1\" --sim-fifo \"$2\" -K - < \"$3\"",
+                     MULTI_FETCH_BIN, dev.server.ca_file(), buttons, dir + "/urls.txt"},
+                    dir + "/out.log");
+    const auto wait_for = [&](const std::string& text) { return wait_for_text(dir + "/out.log", text, 10s); };
+    BOOST_REQUIRE(wait_for("Press BUTTON_A"));
+    std::ofstream(buttons) << "BUTTON_A\n";
+    BOOST_REQUIRE_MESSAGE(wait_for("download complete: HTTP 200"), read_file(dir + "/out.log"));
+    std::ofstream(buttons) << "BUTTON_A\n"; // stdin is at its end now
+    BOOST_REQUIRE_MESSAGE(wait_for("No URLs to fetch: press ignored"), read_file(dir + "/out.log"));
+    p.signal(SIGTERM);
+    auto status = p.wait_for_exit(10s);
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(dir + "/out.log");
+    BOOST_TEST(*status == 0, out); // between batches: nothing was interrupted
+    BOOST_TEST(out.find("stdin (-K -) was read to its end by the first press") != std::string::npos, out);
+    BOOST_TEST(out.find("Starting downloads") == out.rfind("Starting downloads"), "one batch only:\n" << out);
+    BOOST_TEST(out.find("Summary: 1 transfers, 0 failed, 10 bytes") != std::string::npos, out);
+    BOOST_TEST(dev.server.requests_served() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(sigint_while_waiting_for_more_urls_on_stdin_exits_with_interrupted_status) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_stdin_sigint");
+    const std::string fifo = dir + "/urls";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    child_process p({"/bin/sh", "-c", "exec \"$0\" --now -q --cacert \"$1\" -K - < \"$2\"", MULTI_FETCH_BIN,
+                     dev.server.ca_file(), fifo},
+                    dir + "/out.log");
+    std::ofstream urls(fifo); // kept open: multi_fetch waits for more URLs after the first
+    urls << dev.server.url("/bytes/10") << std::endl;
+    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "download complete", 10s),
+                          read_file(dir + "/out.log"));
+    p.signal(SIGINT); // no transfer runs: only the reading of stdin is cut short
+    auto status = p.wait_for_exit(10s);
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(dir + "/out.log");
+    BOOST_TEST(*status == 4, out);
+    BOOST_TEST(out.find("Application exiting.") != std::string::npos, out);
+}
+
+BOOST_AUTO_TEST_CASE(a_bad_line_on_stdin_mid_run_names_it_exits_2_and_lets_started_transfers_finish) {
+    background_devserver dev;
+    const std::string dir = make_temp_dir("multi_fetch_bad_line");
+    {
+        std::ofstream f(dir + "/urls.txt");
+        f << dev.server.url("/200?sleep=500") << "\n# fine\nbogus line\n"
+          << dev.server.url("/bytes/5") << "\n";
+    }
+    child_process p({"/bin/sh", "-c", "exec \"$0\" --now -q --cacert \"$1\" -K - < \"$2\"", MULTI_FETCH_BIN,
+                     dev.server.ca_file(), dir + "/urls.txt"},
+                    dir + "/out.log");
+    auto status = p.wait_for_exit(20s);
+    BOOST_REQUIRE(status.has_value());
+    const run_result r{*status, read_file(dir + "/out.log")};
+    BOOST_TEST(r.status == 2, r.output);
+    BOOST_TEST(r.output.find("multi_fetch: --url-file - (stdin):3: not a URL: bogus line; no more URLs read, "
+                             "the 1 transfers started run to their end") != std::string::npos,
+               r.output);
+    // The transfer started before the bad line completes (it is not cancelled); the one after is not read.
+    BOOST_TEST(r.output.find("/200?sleep=500 download complete: HTTP 200") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("Summary: 1 transfers, 0 failed") != std::string::npos, r.output);
+    BOOST_TEST(dev.server.requests_served() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_url_file_line_without_end_is_refused_at_the_line_limit) {
+    const std::string dir = make_temp_dir("multi_fetch_long_line");
+    std::ofstream(dir + "/urls.txt") << "https://localhost/" << std::string(100000, 'a'); // no newline
+    auto r = run_multi_fetch({"--now", "-q", "-K", dir + "/urls.txt"});
+    BOOST_TEST(r.status == 2, r.output);
+    BOOST_TEST(r.output.find("--url-file " + dir + "/urls.txt:1: line longer than 65536 bytes") !=
+                   std::string::npos,
+               r.output);
+    BOOST_TEST(r.output.find("Summary: 0 transfers") != std::string::npos, r.output);
+}
+
 BOOST_AUTO_TEST_CASE(a_long_url_file_gives_every_completion_line_and_the_summary) {
     background_devserver dev;
     const std::string dir = make_temp_dir("multi_fetch_long_list");

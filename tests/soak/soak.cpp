@@ -2,6 +2,11 @@
 // through ONE http::multi, at most --parallel at a time. Checks that every transfer completes exactly
 // once with its expected outcome, samples RSS (/proc/self/statm) and open fds every 1000 transfers and
 // fails when the last sample exceeds the first (after the first thousand) by more than the bounds.
+// It also compares the first 10 % of the transfers with the last 10 % (the "windows"): peak RSS, peak open
+// fds and the client's CPU time per transfer (its thread's rusage, user + system) in each, and fails when
+// the last window's peak RSS exceeds the first's by more than --rss-bound-kb, its fds by more than
+// --fd-bound, or its CPU per transfer the first's by more than --cpu-ratio (default 1.5; checked when each
+// window holds at least 1000 transfers).
 //
 //   soak --n N --http-port P --https-port P --ca FILE [--parallel K] [--rss-bound-kb KB] [--fd-bound N]
 //
@@ -14,9 +19,11 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -49,6 +56,14 @@ int open_fds() {
         ::closedir(d);
     }
     return n - 1; // the directory stream itself
+}
+
+/// CPU time (user + system) of the calling thread, microseconds: the client's, not the fault server's.
+double thread_cpu_us() {
+    rusage ru{};
+    ::getrusage(RUSAGE_THREAD, &ru);
+    return static_cast<double>(ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1e6 +
+           static_cast<double>(ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
 }
 
 /// Listening socket on 127.0.0.1 with a kernel-chosen port.
@@ -131,6 +146,7 @@ struct args {
     long big_bytes = 262144;
     long rss_bound_kb = 2048; ///< 0: not checked (ASan's quarantine grows by design)
     long fd_bound = 4;        ///< the fault server's connection, a socket between accept and pool, ...
+    double cpu_ratio = 1.5;   ///< last window's CPU per transfer / first's; 0: not checked
 };
 
 args parse(int argc, char** argv) {
@@ -153,6 +169,8 @@ args parse(int argc, char** argv) {
             a.rss_bound_kb = std::stol(v);
         else if (k == "--fd-bound")
             a.fd_bound = std::stol(v);
+        else if (k == "--cpu-ratio")
+            a.cpu_ratio = std::stod(v);
         else {
             std::fprintf(stderr, "soak: unknown option %s\n", k.c_str());
             std::exit(2);
@@ -160,7 +178,7 @@ args parse(int argc, char** argv) {
     }
     if (a.http_port == 0 || a.https_port == 0 || a.ca.empty() || a.n < 1) {
         std::fprintf(stderr, "usage: soak --n N --http-port P --https-port P --ca FILE [--parallel K] "
-                             "[--big-bytes B] [--rss-bound-kb KB] [--fd-bound N]\n");
+                             "[--big-bytes B] [--rss-bound-kb KB] [--fd-bound N] [--cpu-ratio R]\n");
         std::exit(2);
     }
     return a;
@@ -195,6 +213,23 @@ int main(int argc, char** argv) {
     std::vector<long> rss;
     std::vector<int> fds;
     const int fds_at_start = open_fds();
+    // The first and the last 10 % of the transfers: peak RSS and fds of the samples taken in each, and
+    // the client thread's CPU time across each.
+    struct window {
+        long from = 0, to = 0; ///< completed counts (from, to]
+        long peak_rss_kb = 0;
+        int peak_fds = 0;
+        double cpu_start_us = 0, cpu_us = 0;
+    };
+    const long tenth = std::max(1L, a.n / 10);
+    window first{.from = 0, .to = tenth}, last{.from = a.n - tenth, .to = a.n};
+    first.cpu_start_us = thread_cpu_us();
+    const auto in_window = [](window& w, long done, long rss_now, int fds_now) {
+        if (done > w.from && done <= w.to) {
+            w.peak_rss_kb = std::max(w.peak_rss_kb, rss_now);
+            w.peak_fds = std::max(w.peak_fds, fds_now);
+        }
+    };
     std::setvbuf(stdout, nullptr, _IOLBF, 0);
 
     const auto check = [&](long i, kind k, const boost::system::error_code& ec,
@@ -268,12 +303,27 @@ int main(int argc, char** argv) {
             ++done_calls[static_cast<std::size_t>(i)];
             ++per_kind[k];
             check(i, k, ec, info, *body);
-            if (++completed % 1000 == 0 || completed == a.n) {
-                rss.push_back(rss_kb());
+            ++completed;
+            if (completed == first.to)
+                first.cpu_us = thread_cpu_us() - first.cpu_start_us;
+            if (completed == last.from)
+                last.cpu_start_us = thread_cpu_us();
+            if (completed == last.to)
+                last.cpu_us = thread_cpu_us() - last.cpu_start_us;
+            const bool window_edge = completed == first.to || completed == last.from + 1;
+            if (completed % 1000 == 0 || completed == a.n || window_edge) {
+                const long r = rss_kb();
                 // Connections the pool holds open are not a leak: count what is left besides them.
-                fds.push_back(open_fds() - static_cast<int>(client.open_connections()));
-                std::printf("soak: %ld done, RSS %ld KiB, fds %d besides %zu pooled connections\n", completed,
-                            rss.back(), fds.back(), client.open_connections());
+                const int f = open_fds() - static_cast<int>(client.open_connections());
+                in_window(first, completed, r, f);
+                in_window(last, completed, r, f);
+                if (completed % 1000 == 0 || completed == a.n) {
+                    rss.push_back(r);
+                    fds.push_back(f);
+                    if (completed % std::max(1000L, a.n / 100 / 1000 * 1000) == 0 || completed == a.n)
+                        std::printf("soak: %ld done, RSS %ld KiB, fds %d besides %zu pooled connections\n",
+                                    completed, r, f, client.open_connections());
+                }
             }
             if (started < a.n)
                 add_next();
@@ -293,7 +343,7 @@ int main(int argc, char** argv) {
         });
     };
     wait_again();
-    ioc.run_for(std::chrono::minutes(30));
+    ioc.run_for(std::chrono::minutes(30 + a.n / 10000)); // a hang fails instead of blocking
     client.cancel_all();
     ioc.restart();
     ioc.run_for(std::chrono::seconds(3)); // TLS close_notify of the kept-alive connections
@@ -316,7 +366,31 @@ int main(int argc, char** argv) {
         "sample %d, after closing the pool %d\n",
         fds_at_start, fds.empty() ? 0 : fds.front(), fds.empty() ? 0 : fds.back(), fds_at_end);
 
+    const double first_cpu = first.cpu_us / static_cast<double>(first.to - first.from);
+    const double last_cpu = last.cpu_us / static_cast<double>(last.to - last.from);
+    std::printf("soak: first 10%% (transfers %ld-%ld): peak RSS %ld KiB, peak fds %d, CPU %.1f us/transfer\n",
+                first.from + 1, first.to, first.peak_rss_kb, first.peak_fds, first_cpu);
+    std::printf("soak: last 10%% (transfers %ld-%ld): peak RSS %ld KiB, peak fds %d, CPU %.1f us/transfer\n",
+                last.from + 1, last.to, last.peak_rss_kb, last.peak_fds, last_cpu);
+    std::printf(
+        "soak: last/first: RSS %+ld KiB (bound %ld), fds %+d (bound %ld), CPU x%.2f (bound x%.2f%s)\n",
+        last.peak_rss_kb - first.peak_rss_kb, a.rss_bound_kb, last.peak_fds - first.peak_fds, a.fd_bound,
+        first_cpu > 0 ? last_cpu / first_cpu : 0.0, a.cpu_ratio,
+        tenth >= 1000 ? "" : ", not checked: under 1000 transfers per window");
+
     bool pass = all_done && completed == a.n && wrong == 0 && bad_counts == 0;
+    if (a.rss_bound_kb > 0 && last.peak_rss_kb - first.peak_rss_kb > a.rss_bound_kb) {
+        std::printf("soak: FAIL: peak RSS of the last 10%% exceeds the first's by more than the bound\n");
+        pass = false;
+    }
+    if (last.peak_fds - first.peak_fds > a.fd_bound) {
+        std::printf("soak: FAIL: open fds of the last 10%% exceed the first's by more than the bound\n");
+        pass = false;
+    }
+    if (a.cpu_ratio > 0 && tenth >= 1000 && first_cpu > 0 && last_cpu > first_cpu * a.cpu_ratio) {
+        std::printf("soak: FAIL: CPU per transfer of the last 10%% is over %.2fx the first's\n", a.cpu_ratio);
+        pass = false;
+    }
     if (a.rss_bound_kb > 0 && rss_growth > a.rss_bound_kb) {
         std::printf("soak: FAIL: RSS grew by %ld KiB\n", rss_growth);
         pass = false;
