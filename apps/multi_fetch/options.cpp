@@ -133,8 +133,7 @@ std::string help_text() {
            "  1  at least one transfer failed\n"
            "  2  usage error (bad option or value)\n"
            "  3  TLS configuration error (CA, certificate or key file)\n"
-           "  4  interrupted by SIGINT/SIGTERM while a batch ran (transfers, or URLs still being read) or "
-           "before any\n"
+           "  4  interrupted by SIGINT/SIGTERM while a batch ran (transfers, URLs being read) or before any\n"
            "  5  board error (bad --board definition, unknown --button/--led, GPIO device unusable)\n";
     return out.str();
 }

@@ -15,13 +15,12 @@ namespace multi_fetch {
 
 /// Exit statuses, documented in --help and README.md.
 enum exit_status : int {
-    exit_ok = 0,       ///< every transfer completed (and, with --fail, got a 2xx)
-    exit_transfer = 1, ///< at least one transfer failed
-    exit_usage = 2,    ///< bad command line
-    exit_config = 3,   ///< bad TLS configuration (certificate, key or CA files)
-    exit_interrupted =
-        4,         ///< stopped by SIGINT/SIGTERM while a batch ran (transfers or URL reading) or before any
-    exit_board = 5 ///< bad --board, --button or --led, or the GPIO device cannot be used
+    exit_ok = 0,          ///< every transfer completed (and, with --fail, got a 2xx)
+    exit_transfer = 1,    ///< at least one transfer failed
+    exit_usage = 2,       ///< bad command line
+    exit_config = 3,      ///< bad TLS configuration (certificate, key or CA files)
+    exit_interrupted = 4, ///< SIGINT/SIGTERM while a batch ran or before any
+    exit_board = 5        ///< bad --board, --button or --led, or the GPIO device cannot be used
 };
 
 struct options {
