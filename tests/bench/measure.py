@@ -1,5 +1,7 @@
 #!/usr/bin/env python3
-"""measure.py OUT -- COMMAND...: runs COMMAND and writes "wall user sys maxrss_kib anon_kib" to OUT.
+"""measure.py OUT [--pipe-stdin FILE] -- COMMAND...: runs COMMAND and writes "wall user sys maxrss_kib
+anon_kib" to OUT. With --pipe-stdin, COMMAND's stdin is a pipe that a thread of this script fills with
+FILE's bytes and then closes (a producer on a pipe, as `producer | multi_fetch -K -`).
 
 tests/bench/run's timer, in place of /usr/bin/time (whose %e/%U/%S have 10 ms resolution: runs of
 (d) and (e) last 0.05 s). From the child's own rusage (os.wait4): user and system CPU time in
@@ -13,8 +15,10 @@ Run this script on the server's core and pin COMMAND to the client's (taskset in
 sampling then costs the client nothing. Exit status: COMMAND's (128 + N when killed by signal N).
 """
 import os
+import shutil
 import subprocess
 import sys
+import threading
 import time
 
 
@@ -36,12 +40,30 @@ def sample(pid):
 
 
 def main():
-    out, sep, cmd = sys.argv[1], sys.argv[2], sys.argv[3:]
+    args = sys.argv[1:]
+    pipe_from = None
+    if len(args) > 2 and args[1] == "--pipe-stdin":
+        pipe_from = args[2]
+        del args[1:3]
+    out, sep, cmd = args[0], args[1], args[2:]
     if sep != "--" or not cmd:
-        sys.exit("usage: measure.py OUT -- COMMAND...")
+        sys.exit("usage: measure.py OUT [--pipe-stdin FILE] -- COMMAND...")
     own_name = sample(os.getpid())[0]
     start = time.perf_counter()
-    child = subprocess.Popen(cmd)
+    child = subprocess.Popen(cmd, stdin=subprocess.PIPE if pipe_from else None)
+    if pipe_from:
+        def feed():
+            try:
+                with open(pipe_from, "rb") as f:
+                    shutil.copyfileobj(f, child.stdin, 1 << 16)
+            except BrokenPipeError:
+                pass
+            finally:
+                try:
+                    child.stdin.close()
+                except BrokenPipeError:
+                    pass
+        threading.Thread(target=feed, daemon=True).start()
     peak_rss = peak_anon = 0
     while True:
         pid, status, ru = os.wait4(child.pid, os.WNOHANG)

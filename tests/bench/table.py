@@ -13,8 +13,10 @@ TITLES = {
     "d": "(d) one 100 MiB download",
     "e": "(e) mutual-TLS POST /topics/topic?qos=1, one keep-alive connection",
     "f": "(f) edgeloop_bench as (a) with a 2 ms blinker on the same io_context",
+    "g": "(g) a million URLs (GET 1 KiB) from a file, 50 keep-alive connections (multi_fetch_1k: 1000 of them)",
+    "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
 }
-OURS = ["edgeloop_bench", "multi_fetch", "aws_post", "blinker_idle"]
+OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle"]
 PEERS = ["libcurl_multi_ref", "curl", "h2load"]
 LABEL = {"h2load": "h2load --h1 *", "curl": "curl CLI", "blinker_idle": "blinker alone"}
 
@@ -33,6 +35,11 @@ with open(results) as f:
         if r["scen"] == "d":
             r["rate"] = 100.0 / r["wall"] if r["wall"] > 0 else float("nan")  # MiB/s
         rows.append(r)
+
+
+def rows_n(scen, client):
+    rs = runs_of(scen, client)
+    return rs[0]["n"] if rs else 0
 
 
 def runs_of(scen, client):
@@ -77,7 +84,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in "abcdef":
+for scen in "abcdefgh":
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue
@@ -96,7 +103,7 @@ for scen in "abcdef":
               f"  {med([r['conns'] for r in rs]):>5.0f}  {med([r['resumed'] for r in rs]):>7.0f}"
               f"  {okc}/{len(rs)}{'' if okc == len(rs) else ' FAILED'}")
     for o in OURS:
-        if not runs_of(scen, o) or o == "blinker_idle":
+        if not runs_of(scen, o) or o in ("blinker_idle", "multi_fetch_1k"):
             continue
         for p in PEERS:
             if not runs_of(scen, p):
@@ -133,6 +140,18 @@ for scen in "abcdef":
         if xs:
             info("peak anonymous memory with 50 connections (RSS without shared-library pages), vs libcurl ref",
                  f"{med(xs):.2f}x (median of {len(xs)} runs)")
+        ratio_target("multi_fetch peak RSS on 20000 URLs <= 0.8x curl -Z's", "multi_fetch", "curl", "rss", 0.8,
+                     False)
+    if scen == "g":
+        xs = ratios(scen, "multi_fetch", "multi_fetch_1k", "rss")
+        if xs:
+            print(f"  multi_fetch {rows_n(scen, 'multi_fetch')} URLs / {rows_n(scen, 'multi_fetch_1k')} URLs: "
+                  f"RSS {fmt(xs, 2)}")
+        ratio_target("multi_fetch peak RSS with 1,000,000 URLs <= 1.2x with 1,000", "multi_fetch", "multi_fetch_1k",
+                     "rss", 1.2, False)
+    if scen == "h":
+        ratio_target("multi_fetch peak RSS, URLs on stdin, <= 0.8x curl -Z's (-K -)", "multi_fetch", "curl", "rss",
+                     0.8, False)
     if scen == "b":
         ratio_target("CPU per full handshake <= 0.65x libcurl ref (server verified)", "edgeloop_bench",
                      "libcurl_multi_ref", "cpu_us", 0.65, False)
