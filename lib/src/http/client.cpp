@@ -363,7 +363,7 @@ bool fetch_op::try_acquire() {
     info_.alpn.clear();
     arm(timeouts().resolve, error::resolve_timeout);
     if (!resolver_)
-        resolver_.emplace(state_->ex);
+        resolver_ = std::make_unique<boost::asio::ip::tcp::resolver>(state_->ex);
     resolver_->async_resolve(
         url_.host, std::to_string(url_.port),
         [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
@@ -599,7 +599,7 @@ void fetch_op::await_tickets(SSL* ssl) {
     const auto grace = std::clamp<std::chrono::steady_clock::duration>(
         2 * took, std::chrono::milliseconds(10), std::chrono::seconds(1));
     if (!ticket_timer_)
-        ticket_timer_.emplace(state_->ex);
+        ticket_timer_ = std::make_unique<boost::asio::steady_timer>(state_->ex);
     ticket_timer_->expires_after(grace);
     ticket_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
         if (auto self = weak.lock(); self && !ec && !self->completed_)
@@ -812,7 +812,7 @@ void fetch_op::on_write(error_code ec) {
 
 void fetch_op::read_header(bool arm_deadline) {
     // Fields are kept only for on_response (redirects are answered with status and Location alone).
-    parser_.emplace(bool(h_.on_response));
+    parser_ = std::make_unique<response_parser>(bool(h_.on_response));
     refused_body_ = nullptr;
     parser_->header_limit(limits().max_header_bytes);
     if (limits().max_body_bytes == std::numeric_limits<std::uint64_t>::max())

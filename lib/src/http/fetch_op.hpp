@@ -103,8 +103,11 @@ private:
     bool anonymous_ = false;      ///< the client identity is withheld (another origin after a redirect)
     bool foreign_origin_ = false; ///< this hop is to another origin than the request's own
     transfer_info info_;
+    // What only a running transfer uses is allocated when needed, not held inline: a queued transfer
+    // (pool_options::max_queued of them may wait) costs its request, handlers and bookkeeping only
+    // (tests/bench/README.md, "Bytes per transfer").
     /// Made for the first new connection: most transfers reuse one and never resolve.
-    std::optional<boost::asio::ip::tcp::resolver> resolver_;
+    std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
     std::shared_ptr<connection> conn_;
     /// The phase deadline is lazy: arm() only moves deadline_, and the timer, waiting for the deadline
     /// it was last set to, re-arms itself when the deadline has moved later (phases follow each other
@@ -126,7 +129,7 @@ private:
     int body_fd_ = -1;       ///< body_file, open while its request is sent
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
-    std::optional<response_parser> parser_;
+    std::unique_ptr<response_parser> parser_; ///< made per response
     line_normalizer normalizer_;
     bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
     const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head
@@ -147,8 +150,8 @@ private:
     bool post_completion_ = false;    ///< cancelled by a caller: complete() posts the handler
     bool session_source_ = false;     ///< its connection may bring a session (counted in session_sources)
     std::chrono::steady_clock::time_point handshake_started_{};
-    std::optional<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
-    bool awaits_session_ = false;                           ///< in client_state::session_waiters
+    std::unique_ptr<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
+    bool awaits_session_ = false;                             ///< in client_state::session_waiters
     bool holds_handshake_slot_ = false;
     bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
     bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
