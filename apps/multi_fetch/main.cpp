@@ -95,6 +95,9 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.pool.max_per_host = opt.max_per_host;
     // URLs are read as the transfers run: only this many wait for a connection at a time.
     o.pool.max_queued = std::max<std::size_t>(64, opt.max_total);
+    // Keep every connection --max-total allows: a burst of completions would otherwise close those above
+    // max_idle's default, and the next URLs of the list open new ones (a handshake each) a moment later.
+    o.pool.max_idle = std::max(o.pool.max_idle, opt.max_total);
     o.pool.tls_session_cache = opt.session_cache;
     o.redirects.follow = opt.follow;
     o.redirects.max_redirects = opt.max_redirs;

@@ -13,6 +13,8 @@
 #include <csignal>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -316,6 +318,30 @@ BOOST_AUTO_TEST_CASE(a_long_url_file_gives_every_completion_line_and_the_summary
                              std::to_string(bytes) + " bytes") != std::string::npos,
                r.output.substr(r.output.size() > 2000 ? r.output.size() - 2000 : 0));
     BOOST_TEST(dev.server.connections_accepted() <= 4u);
+}
+
+BOOST_AUTO_TEST_CASE(a_long_list_keeps_its_connections_alive_up_to_max_total) {
+    // More connections than pool_options::max_idle's default (32): a burst of completions must not close
+    // the connections above it, to open new ones for the next URLs of the list a moment later.
+    nginx_server nginx;
+    const std::string dir = make_temp_dir("multi_fetch_keep_alive");
+    constexpr int n = 3000;
+    {
+        std::ofstream f(dir + "/urls.txt");
+        for (int i = 0; i < n; ++i)
+            f << "https://localhost:" << nginx.https_port() << "/hello.txt\n";
+    }
+    auto r = run_multi_fetch(
+        {"--now", "-q", "--max-total", "48", "--cacert", pki::path("ca.crt"), "-K", dir + "/urls.txt"}, 120s);
+    BOOST_TEST(r.status == 0, r.output.substr(r.output.size() > 2000 ? r.output.size() - 2000 : 0));
+    // Access log lines: status, session reused, connection serial number, request.
+    std::istringstream log(nginx.wait_for_access_log(n, 10s));
+    std::set<std::string> connections;
+    for (std::string status, reused, connection, rest; log >> status >> reused >> connection;) {
+        std::getline(log, rest);
+        connections.insert(connection);
+    }
+    BOOST_TEST(connections.size() <= 48u);
 }
 
 BOOST_AUTO_TEST_CASE(button_press_through_the_sim_fifo_starts_the_transfers_once) {
