@@ -91,13 +91,13 @@ for scen in "abcdefgh":
     n = runs_of(scen, clients[0])[0]["n"]
     print()
     print(f"{TITLES[scen]}: {n} request{'s' if n > 1 else ''}")
-    print(f"  {'client':<20}{'CPU us/req':>24}{'wall s':>22}{'rate':>26}{'RSS MiB':>22}{'anon MiB':>20}"
+    print(f"  {'client':<20}{'CPU us/req':>24}{'wall s':>26}{'rate':>26}{'RSS MiB':>22}{'anon MiB':>20}"
           "  conns  resumed  ok")
     for c in clients:
         rs = runs_of(scen, c)
         okc = sum(r["ok"] for r in rs)
         any_failed |= okc != len(rs)
-        print(f"  {LABEL.get(c, c):<20}{fmt([r['cpu_us'] for r in rs], 1):>24}{fmt([r['wall'] for r in rs], 2):>22}"
+        print(f"  {LABEL.get(c, c):<20}{fmt([r['cpu_us'] for r in rs], 1):>24}{fmt([r['wall'] for r in rs], 2):>26}"
               f"{fmt([r['rate'] for r in rs], 0 if scen != 'd' else 1):>26}{fmt([r['rss'] for r in rs], 1):>22}"
               f"{fmt([r['anon'] for r in rs], 1):>20}"
               f"  {med([r['conns'] for r in rs]):>5.0f}  {med([r['resumed'] for r in rs]):>7.0f}"
