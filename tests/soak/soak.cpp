@@ -396,7 +396,9 @@ int main(int argc, char** argv) {
         pass = false;
     }
     // fds_at_start is before the first socket: Asio's reactor (epoll, eventfd, timerfd) opens 3 fds later.
-    if (fd_growth > a.fd_bound || (!fds.empty() && fds_at_end > fds.front())) {
+    // One sample can undercount by a few (a connection the pool still counts while its socket is already
+    // closed): after closing the pool, compare with the first 10 %'s peak, not with one sample.
+    if (fd_growth > a.fd_bound || (!fds.empty() && fds_at_end > std::max(fds.front(), first.peak_fds))) {
         std::printf("soak: FAIL: open fds grew\n");
         pass = false;
     }
