@@ -54,6 +54,16 @@ public:
             return "AWS IoT: unexpected HTTP status";
         case error::invalid_response_json:
             return "AWS IoT: response body is not a JSON object";
+        case error::message_too_large:
+            return "message payload larger than AWS IoT's 128 KB limit";
+        case error::invalid_response_topic:
+            return "invalid response topic (empty, over 256 bytes, a wildcard, not UTF-8 or a NUL)";
+        case error::invalid_content_type:
+            return "invalid content type (not UTF-8, a NUL or over 1024 bytes)";
+        case error::invalid_user_property:
+            return "invalid user property (name or value not UTF-8, a NUL or over 1024 bytes)";
+        case error::payload_not_utf8:
+            return "payload declared UTF-8 data is not valid UTF-8";
         }
         return "unknown edgeloop.aws error";
     }

@@ -30,7 +30,13 @@ enum class error {
     service_unavailable,  ///< 503 ServiceUnavailableException
     server_error,         ///< any other 5xx (e.g. 502, 504 from the front end)
     unexpected_status,    ///< any other status outside 2xx
-    invalid_response_json ///< a 2xx response whose body is not a JSON object
+    invalid_response_json, ///< a 2xx response whose body is not a JSON object
+    // publish properties, found before any connection is made
+    message_too_large,      ///< payload over max_payload_bytes (128 KB)
+    invalid_response_topic, ///< responseTopic: empty, too long, wildcards, not UTF-8 or NUL
+    invalid_content_type,   ///< contentType: not UTF-8, a NUL, or longer than max_property_bytes
+    invalid_user_property,  ///< a user property's name or value not UTF-8, a NUL, or too long
+    payload_not_utf8        ///< payload_format::utf8_data declared for a payload that is not UTF-8
 };
 
 const boost::system::error_category& aws_category() noexcept;
