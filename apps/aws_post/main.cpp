@@ -14,6 +14,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <stdlib.h>
 
@@ -257,6 +260,30 @@ private:
     std::optional<milliseconds> retry_after_;
 };
 
+/// What the demo endpoint decoded from the last publish, as one JSON line (so that the MQTT 5 properties
+/// can be seen arriving).
+void report_demo_publish(const devserver::received_publish& p) {
+    boost::json::object o{{"topic", p.topic}, {"qos", p.qos}, {"retain", p.retain},
+                          {"payloadBytes", p.payload.size()}};
+    if (!p.content_type.empty())
+        o["contentType"] = p.content_type;
+    if (!p.response_topic.empty())
+        o["responseTopic"] = p.response_topic;
+    if (p.message_expiry)
+        o["messageExpiry"] = *p.message_expiry;
+    if (!p.user_properties.empty()) {
+        boost::json::array props;
+        for (const auto& up : p.user_properties)
+            props.push_back(boost::json::object{{up.name, up.value}});
+        o["userProperties"] = std::move(props);
+    }
+    if (!p.payload_format.empty())
+        o["payloadFormat"] = p.payload_format;
+    if (!p.correlation_data.empty())
+        o["correlationData"] = aws::base64_encode(p.correlation_data);
+    std::printf("Demo endpoint received: %s\n", boost::json::serialize(o).c_str());
+}
+
 std::optional<std::string> read_message_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
@@ -291,6 +318,16 @@ int run(const aws_post::options& opt) {
                                  .qos = opt.qos,
                                  .retain = opt.retain,
                                  .payload = std::move(payload)};
+    publish.mqtt_content_type = opt.content_type;
+    publish.response_topic = opt.response_topic;
+    publish.message_expiry = opt.message_expiry;
+    for (const auto& [name, value] : opt.user_properties)
+        publish.user_properties.push_back({name, value});
+    if (opt.payload_format == "bytes")
+        publish.format = aws::payload_format::unspecified_bytes;
+    else if (opt.payload_format == "utf8")
+        publish.format = aws::payload_format::utf8_data;
+    publish.correlation_data = opt.correlation_data;
 
     // --demo: an endpoint on this reactor that demands what AWS IoT demands (a client certificate from
     // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
@@ -359,6 +396,9 @@ int run(const aws_post::options& opt) {
     reactor.run();
 
     const int status = pub.exit_code();
+    if (demo_server)
+        if (const auto got = demo_server->last_publish())
+            report_demo_publish(*got);
     if (status == aws_post::exit_ok)
         std::printf("Demo completed successfully.\n");
     else

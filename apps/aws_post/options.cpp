@@ -17,6 +17,8 @@ struct raw_values {
     unsigned long backoff_max_ms = 5000;
     double connect_timeout = 0;
     double max_time = 0;
+    unsigned long long message_expiry = 0;
+    std::vector<std::string> user_properties;
 };
 
 po::options_description describe_options(options& o, raw_values& raw) {
@@ -53,6 +55,18 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("sni", po::value(&o.sni)->value_name("NAME"), "send NAME as SNI instead of the endpoint")
         ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
         ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
+        ("content-type", po::value(&o.content_type)->value_name("TYPE"),
+         "MQTT 5 content type of the message (contentType), e.g. application/json")
+        ("response-topic", po::value(&o.response_topic)->value_name("T"),
+         "MQTT 5 response topic (responseTopic) for request-response subscribers")
+        ("message-expiry", po::value(&raw.message_expiry)->value_name("SECONDS"),
+         "MQTT 5 message expiry interval (messageExpiry): the broker drops the message if undelivered by then")
+        ("user-property", po::value(&raw.user_properties)->value_name("K=V")->composing(),
+         "MQTT 5 user property (repeatable, order kept; sent as x-amz-mqtt5-user-properties)")
+        ("payload-format", po::value(&o.payload_format)->value_name("bytes|utf8"),
+         "MQTT 5 payload format indicator (UNSPECIFIED_BYTES or UTF8_DATA; utf8 checks the message)")
+        ("correlation-data", po::value(&o.correlation_data)->value_name("DATA"),
+         "MQTT 5 correlation data (sent base64-encoded as x-amz-mqtt5-correlation-data)")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
@@ -102,6 +116,19 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--cert and --key go together");
     if (!o.pass.empty() && o.key.empty())
         throw usage_error("--pass needs --key");
+    if (vm.count("message-expiry")) {
+        if (raw.message_expiry > 0xFFFFFFFFull)
+            throw usage_error("--message-expiry: expected 0 to 4294967295 seconds");
+        o.message_expiry = static_cast<std::uint32_t>(raw.message_expiry);
+    }
+    for (const auto& kv : raw.user_properties) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos)
+            throw usage_error("--user-property: expected NAME=VALUE, got '" + kv + "'");
+        o.user_properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (!o.payload_format.empty() && o.payload_format != "bytes" && o.payload_format != "utf8")
+        throw usage_error("--payload-format: expected bytes or utf8");
     if (!o.demo && o.endpoint.empty())
         throw usage_error("--endpoint is required (or --demo)");
     return o;

@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace aws_post {
 
@@ -44,6 +46,14 @@ struct options {
     bool demo = false;
     int verbose = 0;
     bool help = false;
+
+    // MQTT 5 publish properties (empty / unset: not sent)
+    std::string content_type; ///< --content-type: contentType
+    std::string response_topic;
+    std::optional<std::uint32_t> message_expiry;                   ///< seconds
+    std::vector<std::pair<std::string, std::string>> user_properties; ///< --user-property K=V, in order
+    std::string payload_format;                                    ///< "", "bytes" or "utf8"
+    std::string correlation_data;
 };
 
 using app_common::usage_error;

@@ -1,5 +1,7 @@
 #include <edgeloop/devserver/server.hpp>
 
+#include <edgeloop/aws/publish.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,6 +13,8 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
 #include <openssl/bn.h>
@@ -35,12 +39,15 @@
 #include <cstdlib>
 #include <exception>
 #include <filesystem>
+#include <functional>
+#include <map>
 #include <initializer_list>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
+#include <variant>
 #include <utility>
 
 namespace edgeloop::devserver {
@@ -357,7 +364,70 @@ reply text_reply(http::response<http::string_body> res, std::chrono::millisecond
     return r;
 }
 
-reply route(const request& req) {
+using publish_sink = std::function<void(received_publish)>;
+
+http::response<http::string_body> aws_error(const request& req, unsigned code, std::string_view message) {
+    boost::json::object body{{"message", message}, {"traceId", uuid_v4()}};
+    return make_response(req, code, boost::json::serialize(body), "application/json");
+}
+
+/// Decodes a publish as AWS IoT does, or the error response AWS would give.
+std::variant<received_publish, http::response<http::string_body>>
+decode_publish(const request& req, std::string topic, const boost::urls::params_view& params) {
+    received_publish p;
+    p.topic = std::move(topic);
+    if (auto ec = aws::validate_topic(p.topic))
+        return aws_error(req, 400, "Invalid topic: " + ec.message());
+    const auto value = [&params](std::string_view name) -> std::optional<std::string> {
+        const auto it = params.find(name);
+        if (it == params.end())
+            return std::nullopt;
+        return std::string((*it).value);
+    };
+    if (const auto qos = value("qos")) {
+        if (*qos != "0" && *qos != "1")
+            return aws_error(req, 400, "Invalid qos");
+        p.qos = *qos == "1" ? 1 : 0;
+    }
+    if (const auto retain = value("retain")) {
+        if (*retain != "true" && *retain != "false")
+            return aws_error(req, 400, "Invalid retain");
+        p.retain = *retain == "true";
+    }
+    if (const auto expiry = value("messageExpiry")) {
+        const auto seconds = parse_number<std::uint32_t>(*expiry);
+        if (!seconds)
+            return aws_error(req, 400, "Invalid messageExpiry");
+        p.message_expiry = *seconds;
+    }
+    p.content_type = value("contentType").value_or("");
+    p.response_topic = value("responseTopic").value_or("");
+    if (!p.response_topic.empty() && aws::validate_topic(p.response_topic))
+        return aws_error(req, 400, "Invalid responseTopic");
+    if (const auto it = req.find("x-amz-mqtt5-user-properties"); it != req.end()) {
+        auto props = aws::decode_user_properties(it->value());
+        if (!props)
+            return aws_error(req, 400, "Invalid x-amz-mqtt5-user-properties: expected base64 of a JSON array");
+        p.user_properties = std::move(*props);
+    }
+    if (const auto it = req.find("x-amz-mqtt5-payload-format-indicator"); it != req.end()) {
+        p.payload_format = std::string(it->value());
+        if (p.payload_format != "UNSPECIFIED_BYTES" && p.payload_format != "UTF8_DATA")
+            return aws_error(req, 400, "Invalid x-amz-mqtt5-payload-format-indicator");
+    }
+    if (const auto it = req.find("x-amz-mqtt5-correlation-data"); it != req.end()) {
+        auto data = aws::base64_decode(it->value());
+        if (!data)
+            return aws_error(req, 400, "Invalid x-amz-mqtt5-correlation-data: expected base64");
+        p.correlation_data = std::move(*data);
+    }
+    if (req.body().size() > aws::max_payload_bytes)
+        return aws_error(req, 413, "Payload too large");
+    p.payload = req.body();
+    return p;
+}
+
+reply route(const request& req, const publish_sink& on_publish) {
     const auto target = boost::urls::parse_origin_form(req.target());
     if (!target)
         return text_reply(make_status(req, 400));
@@ -459,6 +529,10 @@ reply route(const request& req) {
     if (path.size() == 2 && path[0] == "topics" && !path[1].empty()) {
         if (req.method() != http::verb::post)
             return not_allowed("POST");
+        auto decoded = decode_publish(req, path[1], params);
+        if (auto* error = std::get_if<http::response<http::string_body>>(&decoded))
+            return text_reply(std::move(*error), r.sleep);
+        on_publish(std::get<received_publish>(std::move(decoded)));
         return text_reply(
             make_response(req, 200, R"({"message":"OK","traceId":")" + uuid_v4() + "\"}", "application/json"),
             r.sleep);
@@ -538,8 +612,8 @@ net::awaitable<bool> send_drip(connection_of<Stream>& c, const request& req, con
 
 /// Returns whether the connection can be kept for another request.
 template <class Stream>
-net::awaitable<bool> respond(connection_of<Stream>& c, const request& req) {
-    reply r = route(req);
+net::awaitable<bool> respond(connection_of<Stream>& c, const request& req, const publish_sink& on_publish) {
+    reply r = route(req, on_publish);
     if (r.sleep.count() > 0)
         co_await wait_on_timer(c, r.sleep);
     switch (r.what) {
@@ -612,6 +686,16 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::vector<std::weak_ptr<connection>> live_;
     std::string last_sni_;
     std::string last_alpn_;
+    std::optional<received_publish> last_publish_;
+    std::map<std::string, std::string> retained_;
+    publish_sink on_publish_ = [this](received_publish p) {
+        std::lock_guard lock(mutex_);
+        if (p.retain && p.payload.empty())
+            retained_.erase(p.topic);
+        else if (p.retain)
+            retained_[p.topic] = p.payload;
+        last_publish_ = std::move(p);
+    };
 };
 
 namespace {
@@ -671,7 +755,7 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             keep_alive = res.keep_alive();
             continue;
         }
-        keep_alive = co_await respond(c, req);
+        keep_alive = co_await respond(c, req, self->on_publish_);
         if (self->opts_.close_after_requests != 0 && ++requests_here >= self->opts_.close_after_requests)
             break;
     }
@@ -885,6 +969,19 @@ std::string server::last_sni() const {
 std::string server::last_alpn() const {
     std::lock_guard lock(impl_->mutex_);
     return impl_->last_alpn_;
+}
+
+std::optional<received_publish> server::last_publish() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->last_publish_;
+}
+
+std::optional<std::string> server::retained_message(const std::string& topic) const {
+    std::lock_guard lock(impl_->mutex_);
+    const auto it = impl_->retained_.find(topic);
+    if (it == impl_->retained_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 } // namespace edgeloop::devserver

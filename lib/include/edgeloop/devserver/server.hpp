@@ -1,10 +1,13 @@
 #pragma once
 
+#include <edgeloop/devserver/received_publish.hpp>
+
 #include <boost/asio/any_io_executor.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -43,7 +46,14 @@ struct options {
 ///   /headers                      the request's header fields as "name: value" lines
 ///   /redirect/<n>                 n redirects (302) down to /redirect/0, which answers 200
 ///   /redirect?to=<url>&status=<3xx>  one redirect to any URL (relative or absolute)
-///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style)
+///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style). Checked as AWS
+///                                 checks it: qos 0|1, retain true|false, messageExpiry an unsigned 32-bit
+///                                 number, a responseTopic without wildcards, x-amz-mqtt5-user-properties
+///                                 base64 of [{"name":"value"},...], x-amz-mqtt5-payload-format-indicator
+///                                 UNSPECIFIED_BYTES|UTF8_DATA, x-amz-mqtt5-correlation-data base64, or
+///                                 400 with {"message":"<what>"}; a payload over 128 KB is 413. Retain
+///                                 with a payload keeps it as the topic's retained message, with an
+///                                 empty one clears it (see last_publish, retained_message).
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
 /// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
 /// paths answer 404.
@@ -75,6 +85,10 @@ public:
     std::string last_sni() const;
     /// ALPN protocol selected for the most recent TLS connection, empty when none.
     std::string last_alpn() const;
+    /// The most recent publish answered 200, decoded; none before the first.
+    std::optional<received_publish> last_publish() const;
+    /// The retained message of a topic (its payload), none when there is none or it was cleared.
+    std::optional<std::string> retained_message(const std::string& topic) const;
 
     struct impl;
 
