@@ -64,6 +64,10 @@ public:
             return "invalid user property (name or value not UTF-8, a NUL or over 1024 bytes)";
         case error::payload_not_utf8:
             return "payload declared UTF-8 data is not valid UTF-8";
+        case error::missing_credentials:
+            return "no AWS access key id and secret access key to sign the request with (SigV4)";
+        case error::unsignable_body:
+            return "SigV4 signs in-memory request bodies only";
         }
         return "unknown edgeloop.aws error";
     }

@@ -36,7 +36,10 @@ enum class error {
     invalid_response_topic, ///< responseTopic: empty, too long, wildcards, not UTF-8 or NUL
     invalid_content_type,   ///< contentType: not UTF-8, a NUL, or longer than max_property_bytes
     invalid_user_property,  ///< a user property's name or value not UTF-8, a NUL, or too long
-    payload_not_utf8        ///< payload_format::utf8_data declared for a payload that is not UTF-8
+    payload_not_utf8,       ///< payload_format::utf8_data declared for a payload that is not UTF-8
+    // SigV4 signing
+    missing_credentials, ///< no access key id or secret access key to sign with
+    unsignable_body      ///< a request body from a file or a callback, which SigV4 cannot hash up front
 };
 
 const boost::system::error_category& aws_category() noexcept;
