@@ -24,11 +24,13 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <functional>
 #include <fstream>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -87,6 +89,9 @@ public:
     }
 
     void start() { publish(1); }
+
+    /// Signs each attempt afresh (SigV4 dates the signature) before it is sent.
+    void sign_with(std::function<boost::system::error_code(http::request&)> sign) { sign_ = std::move(sign); }
 
     /// Stops at once: the backoff wait or the running attempt is cancelled.
     void cancel() { cancel_.emit(boost::asio::cancellation_type::terminal); }
@@ -151,6 +156,13 @@ private:
         h.on_body = [this](std::span<const std::byte> bytes) {
             body_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         };
+        if (sign_) {
+            if (auto ec = sign_(req_)) {
+                boost::asio::post(client_.get_executor(),
+                                  [handler = std::move(handler), ec]() mutable { std::move(handler)(ec); });
+                return;
+            }
+        }
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         client_.async_fetch(req_, std::move(h),
                             boost::asio::bind_cancellation_slot(
@@ -258,6 +270,7 @@ private:
     std::string body_;
     std::string out_; ///< the lines of one message, written at once
     std::optional<milliseconds> retry_after_;
+    std::function<boost::system::error_code(http::request&)> sign_;
 };
 
 /// What the demo endpoint decoded from the last publish, as one JSON line (so that the MQTT 5 properties
@@ -282,6 +295,16 @@ void report_demo_publish(const devserver::received_publish& p) {
     if (!p.correlation_data.empty())
         o["correlationData"] = aws::base64_encode(p.correlation_data);
     std::printf("Demo endpoint received: %s\n", boost::json::serialize(o).c_str());
+}
+
+/// Access keys for --demo --auth sigv4 without keys in the environment: random, for this run only.
+aws::signing_credentials demo_keys() {
+    std::random_device random;
+    std::string secret;
+    for (int i = 0; i < 30; ++i)
+        secret += static_cast<char>(random() & 0xff);
+    return {.access_key_id = "AKIDEDGELOOPDEMO", .secret_access_key = aws::base64_encode(secret),
+            .session_token = {}, .expiration = {}};
 }
 
 std::optional<std::string> read_message_file(const std::string& path) {
@@ -329,31 +352,71 @@ int run(const aws_post::options& opt) {
         publish.format = aws::payload_format::utf8_data;
     publish.correlation_data = opt.correlation_data;
 
+    // --auth sigv4: access keys from the environment (the demo makes its own when there are none).
+    const bool sigv4 = opt.auth == "sigv4";
+    std::optional<aws::signing_credentials> keys;
+    std::string region = opt.region;
+    if (sigv4) {
+        keys = aws::credentials_from_environment();
+        if (!keys && opt.demo)
+            keys = demo_keys();
+        if (!keys) {
+            std::fprintf(stderr, "aws_post: --auth sigv4: no credentials: set AWS_ACCESS_KEY_ID and "
+                                 "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)\n");
+            return aws_post::exit_config;
+        }
+        if (region.empty())
+            region = aws::region_of_endpoint(opt.endpoint);
+        if (region.empty() && opt.demo)
+            region = "us-east-1";
+        if (region.empty()) {
+            std::fprintf(stderr, "aws_post: --auth sigv4: the region cannot be told from --endpoint %s; give "
+                                 "--region\nTry 'aws_post --help' for more information.\n",
+                         opt.endpoint.c_str());
+            return aws_post::exit_usage;
+        }
+    }
+
     // --demo: an endpoint on this reactor that demands what AWS IoT demands (a client certificate from
     // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
     // ALPN follows the logical --port.
     std::unique_ptr<devserver::server> demo_server;
     std::optional<private_temp_dir> demo_dir;
     if (opt.demo) {
-        devserver::options dopts{.require_client_certificate = true};
-        if (opt.port == 443)
+        devserver::options dopts{.require_client_certificate = !sigv4};
+        if (opt.port == 443 && !sigv4)
             dopts.alpn = {std::string(aws::alpn_protocol)};
+        if (sigv4) {
+            dopts.sigv4_credentials = *keys;
+            dopts.sigv4_region = region;
+        }
         demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
-        if (creds.cert_file.empty()) {
+        if (creds.cert_file.empty() && !sigv4) {
             demo_dir.emplace();
             std::tie(creds.cert_file, creds.key_file) =
                 demo_server->issue_client_certificate(demo_dir->path());
         }
         publish.endpoint = "127.0.0.1";
         publish.port = demo_server->port();
-        std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
-                    publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
-        std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+        if (sigv4) {
+            std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (SigV4 signature required)\n",
+                        publish.port, opt.port);
+            std::printf("Demo CA %s\n", creds.ca_file.c_str());
+        } else {
+            std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
+                        publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
+            std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+        }
     }
 
-    if (creds.cert_file.empty())
+    if (sigv4)
+        // The key id identifies, the secret and the token authenticate: only the first is shown.
+        std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n", keys->access_key_id.c_str(),
+                    region.c_str(), std::string(aws::iot_data_service).c_str(),
+                    keys->session_token.empty() ? "" : ", with a session token");
+    else if (creds.cert_file.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
 
     auto req = aws::make_publish_request(publish);
@@ -369,7 +432,10 @@ int run(const aws_post::options& opt) {
 
     std::optional<tls::context> tls_ctx;
     try {
-        tls_ctx.emplace(aws::make_tls_options(creds, opt.port));
+        auto tls_options = aws::make_tls_options(creds, opt.port);
+        if (sigv4)
+            tls_options.alpn.clear(); // AWS IoT takes SigV4 on 443 without ALPN
+        tls_ctx.emplace(std::move(tls_options));
     } catch (const tls::config_error& e) {
         std::fprintf(stderr, "aws_post: %s\n", e.what());
         return aws_post::exit_config;
@@ -386,6 +452,10 @@ int run(const aws_post::options& opt) {
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
     publisher pub(reactor, client, std::move(*req), opt);
+    if (sigv4)
+        pub.sign_with([&keys, &region](http::request& r) {
+            return aws::sign_request(r, *keys, region, aws::iot_data_service, std::chrono::system_clock::now());
+        });
     reactor.on_stop([&] {
         pub.cancel();
         client.cancel_all();

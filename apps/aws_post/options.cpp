@@ -67,6 +67,11 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "MQTT 5 payload format indicator (UNSPECIFIED_BYTES or UTF8_DATA; utf8 checks the message)")
         ("correlation-data", po::value(&o.correlation_data)->value_name("DATA"),
          "MQTT 5 correlation data (sent base64-encoded as x-amz-mqtt5-correlation-data)")
+        ("auth", po::value(&o.auth)->value_name("mtls|sigv4"),
+         "mtls (default): client certificate; sigv4: sign with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+         "AWS_SESSION_TOKEN from the environment, no client certificate, port 443 by default")
+        ("region", po::value(&o.region)->value_name("REGION"),
+         "SigV4 region (default: from --endpoint <prefix>-ats.iot.<region>.amazonaws.com)")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
@@ -129,6 +134,16 @@ options parse_options(int argc, const char* const argv[]) {
     }
     if (!o.payload_format.empty() && o.payload_format != "bytes" && o.payload_format != "utf8")
         throw usage_error("--payload-format: expected bytes or utf8");
+    if (o.auth != "mtls" && o.auth != "sigv4")
+        throw usage_error("--auth: expected mtls or sigv4");
+    if (o.auth == "sigv4") {
+        if (!o.cert.empty())
+            throw usage_error("--cert/--key are for --auth mtls; --auth sigv4 signs with access keys");
+        if (!vm.count("port"))
+            o.port = 443;
+    } else if (!o.region.empty()) {
+        throw usage_error("--region is for --auth sigv4");
+    }
     if (!o.demo && o.endpoint.empty())
         throw usage_error("--endpoint is required (or --demo)");
     return o;
@@ -144,7 +159,8 @@ std::string help_text() {
            "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"
            "mutual-authentication demo does: POST /topics/<topic>?qos=1, retried with full-jitter backoff\n"
            "on network failures, 429 (Retry-After honoured, up to --backoff-max-ms) and 5xx; certificate\n"
-           "errors are not retried.\n"
+           "errors are not retried. --auth sigv4 signs with access keys (SigV4) instead of a client\n"
+           "certificate.\n"
            "\n"
         << describe_options(o, raw) << "\n"
         << "Exit status:\n"

@@ -54,6 +54,10 @@ struct options {
     std::vector<std::pair<std::string, std::string>> user_properties; ///< --user-property K=V, in order
     std::string payload_format;                                    ///< "", "bytes" or "utf8"
     std::string correlation_data;
+
+    // SigV4 (--auth sigv4): access keys from the environment, no client certificate, port 443 by default
+    std::string auth = "mtls"; ///< "mtls" or "sigv4"
+    std::string region;        ///< credential scope; default: from the endpoint name
 };
 
 using app_common::usage_error;

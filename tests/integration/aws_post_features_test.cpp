@@ -96,3 +96,58 @@ BOOST_AUTO_TEST_CASE(a_message_over_128_kb_is_refused_before_sending) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_sigv4)
+
+BOOST_AUTO_TEST_CASE(demo_publishes_signed_without_a_client_certificate) {
+    auto r = run_aws_post({"--demo", "--auth", "sigv4", "-v"});
+    BOOST_TEST(r.status == exit_ok, r.output);
+    BOOST_TEST(contains(r.output, "for port 443 (SigV4 signature required)"), r.output);
+    BOOST_TEST(contains(r.output, "Signing with SigV4: access key id AKIDEDGELOOPDEMO, region us-east-1, "
+                                  "service iotdevicegateway"),
+               r.output);
+    BOOST_TEST(contains(r.output, "ALPN none"), r.output);
+    BOOST_TEST(!contains(r.output, "client certificate"), r.output);
+    BOOST_TEST(contains(r.output, "Response Status:\n200"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(keys_come_from_the_environment_and_the_secrets_never_show) {
+    const std::string secret = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY";
+    const std::string token = "FQoGZXIvYXdzEXAMPLESESSIONTOKEN";
+    static int n = 0;
+    const std::string log = temp_dir() + "/env" + std::to_string(++n) + ".log";
+    child_process p({AWS_POST_BIN, "--demo", "--auth", "sigv4", "--count", "3", "-v", "-v"}, log,
+                    {"AWS_ACCESS_KEY_ID=AKIDFROMTHEENV", "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + token});
+    const auto status = p.wait_for_exit(30s);
+    BOOST_REQUIRE(status.has_value());
+    const auto out = read_file(log);
+    BOOST_TEST(*status == exit_ok, out);
+    BOOST_TEST(contains(out, "access key id AKIDFROMTHEENV, region us-east-1, service iotdevicegateway, with a "
+                             "session token"),
+               out);
+    BOOST_TEST(!contains(out, secret), out);
+    BOOST_TEST(!contains(out, token), out);
+}
+
+BOOST_AUTO_TEST_CASE(missing_keys_and_unknown_regions_fail_before_connecting) {
+    auto r = run_aws_post({"--endpoint", "a1b2c3-ats.iot.eu-west-1.amazonaws.com", "--auth", "sigv4"});
+    BOOST_TEST(r.status == exit_config, r.output);
+    BOOST_TEST(contains(r.output, "AWS_ACCESS_KEY_ID"), r.output);
+    BOOST_TEST(!contains(r.output, "Establishing"), r.output);
+    const std::string log = temp_dir() + "/region.log";
+    child_process p({AWS_POST_BIN, "--endpoint", "localhost", "--auth", "sigv4"}, log,
+                    {"AWS_ACCESS_KEY_ID=AKID", "AWS_SECRET_ACCESS_KEY=secret"});
+    const auto status = p.wait_for_exit(30s);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == exit_usage, read_file(log));
+    BOOST_TEST(contains(read_file(log), "give --region"), read_file(log));
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"--demo", "--auth", "password"},
+          std::vector<std::string>{"--demo", "--auth", "sigv4", "--cert", "c.pem", "--key", "k.pem"},
+          std::vector<std::string>{"--demo", "--region", "eu-west-1"}}) {
+        auto u = run_aws_post(bad);
+        BOOST_TEST(u.status == exit_usage, u.output);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()

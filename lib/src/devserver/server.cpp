@@ -1,6 +1,7 @@
 #include <edgeloop/devserver/server.hpp>
 
 #include <edgeloop/aws/publish.hpp>
+#include <edgeloop/aws/sigv4.hpp>
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
@@ -18,6 +19,7 @@
 #include <boost/url/parse.hpp>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -34,9 +36,11 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
+#include <cctype>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <filesystem>
 #include <functional>
@@ -427,6 +431,95 @@ decode_publish(const request& req, std::string topic, const boost::urls::params_
     return p;
 }
 
+/// The value of `name=` in a SigV4 Authorization header ("..., SignedHeaders=a;b, Signature=...").
+std::string_view auth_field(std::string_view auth, std::string_view name) {
+    for (auto pos = auth.find(name); pos != std::string_view::npos; pos = auth.find(name, pos + 1)) {
+        if (pos > 0 && auth[pos - 1] != ' ' && auth[pos - 1] != ',')
+            continue;
+        auto value = auth.substr(pos + name.size());
+        if (value.empty() || value.front() != '=')
+            continue;
+        value.remove_prefix(1);
+        return value.substr(0, value.find_first_of(", "));
+    }
+    return {};
+}
+
+std::optional<std::time_t> parse_amz_date(std::string_view d) {
+    if (d.size() != 16 || d[8] != 'T' || d[15] != 'Z')
+        return std::nullopt;
+    std::tm tm{};
+    const auto year = parse_number<int>(d.substr(0, 4));
+    const auto month = parse_number<int>(d.substr(4, 2));
+    const auto day = parse_number<int>(d.substr(6, 2));
+    const auto hour = parse_number<int>(d.substr(9, 2));
+    const auto minute = parse_number<int>(d.substr(11, 2));
+    const auto second = parse_number<int>(d.substr(13, 2));
+    if (!year || !month || !day || !hour || !minute || !second)
+        return std::nullopt;
+    tm.tm_year = *year - 1900;
+    tm.tm_mon = *month - 1;
+    tm.tm_mday = *day;
+    tm.tm_hour = *hour;
+    tm.tm_min = *minute;
+    tm.tm_sec = *second;
+    return ::timegm(&tm);
+}
+
+/// Checks a request's SigV4 signature as AWS does; the 403 to answer when it fails.
+std::optional<http::response<http::string_body>> check_sigv4(const request& req, const options& o) {
+    const auto& creds = *o.sigv4_credentials;
+    const std::string_view auth = req[http::field::authorization];
+    if (auth.empty())
+        return aws_error(req, 403, "Missing Authentication Token");
+    if (!auth.starts_with("AWS4-HMAC-SHA256 "))
+        return aws_error(req, 403, "Authorization is not AWS4-HMAC-SHA256");
+    const std::string scope = std::string(auth_field(auth, "Credential"));
+    const std::string_view date = req["X-Amz-Date"];
+    const auto when = parse_amz_date(date);
+    if (!when)
+        return aws_error(req, 403, "Missing or malformed X-Amz-Date");
+    if (std::abs(std::time(nullptr) - *when) > 5 * 60)
+        return aws_error(req, 403, "Signature expired: X-Amz-Date is more than 5 minutes from the server's time");
+    const std::string expected_scope = creds.access_key_id + "/" + std::string(date.substr(0, 8)) + "/" +
+                                       o.sigv4_region + "/" + o.sigv4_service + "/aws4_request";
+    if (scope != expected_scope)
+        return aws_error(req, 403, "Credential should be scoped to " + o.sigv4_region + "/" + o.sigv4_service +
+                                       " of the demo's access key and X-Amz-Date's day");
+    // The signed headers, from the request as received.
+    const std::string signed_list = std::string(auth_field(auth, "SignedHeaders"));
+    std::vector<std::string> names;
+    for (std::size_t start = 0; start <= signed_list.size();) {
+        const auto end = std::min(signed_list.find(';', start), signed_list.size());
+        names.push_back(signed_list.substr(start, end - start));
+        start = end + 1;
+    }
+    const auto is_signed = [&names](std::string_view n) {
+        return std::find(names.begin(), names.end(), n) != names.end();
+    };
+    if (!is_signed("host") || !is_signed("x-amz-date"))
+        return aws_error(req, 403, "SignedHeaders must include host and x-amz-date");
+    if (!creds.session_token.empty() &&
+        (req["X-Amz-Security-Token"] != creds.session_token || !is_signed("x-amz-security-token")))
+        return aws_error(req, 403, "The security token included in the request is invalid");
+    edgeloop::http::header_list fields;
+    for (const auto& f : req) {
+        std::string name(f.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (is_signed(name))
+            fields.emplace_back(std::move(name), std::string(f.value()));
+    }
+    const auto expected = aws::sigv4_sign(std::string(req.method_string()), std::string(req.target()), fields,
+                                          req.body(), creds, o.sigv4_region, o.sigv4_service);
+    const std::string_view given = auth_field(auth, "Signature");
+    if (given.size() != expected.signature.size() ||
+        CRYPTO_memcmp(given.data(), expected.signature.data(), given.size()) != 0)
+        return aws_error(req, 403,
+                         "The request signature we calculated does not match the signature you provided.");
+    return std::nullopt;
+}
+
 reply route(const request& req, const publish_sink& on_publish) {
     const auto target = boost::urls::parse_origin_form(req.target());
     if (!target)
@@ -743,6 +836,14 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
         }
         ++self->served_;
         const auto& req = parser.get();
+        if (self->opts_.sigv4_credentials) {
+            if (auto refused = check_sigv4(req, self->opts_)) {
+                c.tcp().expires_after(io_timeout);
+                co_await http::async_write(c.stream_, *refused, net::use_awaitable);
+                keep_alive = refused->keep_alive();
+                continue;
+            }
+        }
         if (req.method() == http::verb::post && req.target().starts_with("/topics/") &&
             self->throttled_ < self->opts_.throttle_publishes) {
             ++self->throttled_;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <edgeloop/aws/signing_credentials.hpp>
 #include <edgeloop/devserver/received_publish.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
@@ -30,6 +31,15 @@ struct options {
     /// Listen at once. False: the port is bound (so it is known and reserved) but connections are refused
     /// until listen() is called — a server that comes up while a client is backing off.
     bool listen = true;
+    /// Demand an AWS SigV4 signature (Authorization: AWS4-HMAC-SHA256 ...) made with these credentials
+    /// for `sigv4_region` and `sigv4_service` on every request, as AWS IoT does on port 443 without a
+    /// client certificate: the signature is recomputed from the request as received (signed headers,
+    /// target, body), X-Amz-Date must be within 5 minutes of now and match the credential scope, and the
+    /// session token, when the credentials have one, must be sent and signed. Anything else: 403
+    /// {"message":"<why>"} (AWS's ForbiddenException). None: no signature checked.
+    std::optional<aws::signing_credentials> sigv4_credentials;
+    std::string sigv4_region = "us-east-1";
+    std::string sigv4_service = "iotdevicegateway";
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
