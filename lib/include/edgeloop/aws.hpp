@@ -5,6 +5,8 @@
 #include <edgeloop/aws/payload_format.hpp>
 #include <edgeloop/aws/publish.hpp>
 #include <edgeloop/aws/response.hpp>
+#include <edgeloop/aws/shadow_document.hpp>
+#include <edgeloop/aws/shadow_request.hpp>
 #include <edgeloop/aws/signing_credentials.hpp>
 #include <edgeloop/aws/sigv4.hpp>
 #include <edgeloop/aws/tls.hpp>

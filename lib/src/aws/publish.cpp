@@ -1,6 +1,8 @@
 #include <edgeloop/aws/error.hpp>
 #include <edgeloop/aws/publish.hpp>
 
+#include "endpoint.hpp"
+
 #include <boost/json/array.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
@@ -91,6 +93,19 @@ void add_query(std::string& url, std::string_view name, std::string_view value) 
 }
 
 } // namespace
+
+boost::system::result<std::string> detail::origin(std::string_view endpoint, std::uint16_t port) {
+    if (port == 0)
+        return make_error_code(error::invalid_port);
+    std::string host;
+    if (urls::parse_ipv6_address(endpoint))
+        host = "[" + std::string(endpoint) + "]";
+    else if (urls::parse_ipv4_address(endpoint) || is_dns_name(endpoint))
+        host = endpoint;
+    else
+        return make_error_code(error::invalid_endpoint);
+    return "https://" + host + ":" + std::to_string(port);
+}
 
 std::string base64_encode(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
@@ -193,18 +208,13 @@ boost::system::result<http::request> make_publish_request(const publish_request&
     if (req.format == payload_format::utf8_data && !is_utf8(req.payload))
         return make_error_code(error::payload_not_utf8);
 
-    std::string host;
-    if (urls::parse_ipv6_address(req.endpoint))
-        host = "[" + req.endpoint + "]";
-    else if (urls::parse_ipv4_address(req.endpoint) || is_dns_name(req.endpoint))
-        host = req.endpoint;
-    else
-        return make_error_code(error::invalid_endpoint);
+    const auto origin = detail::origin(req.endpoint, req.port);
+    if (!origin)
+        return origin.error();
 
     http::request out;
     out.method = "POST";
-    out.url = "https://" + host + ":" + std::to_string(req.port) + "/topics/" + encode_topic(req.topic) +
-              "?qos=" + std::to_string(req.qos);
+    out.url = *origin + "/topics/" + encode_topic(req.topic) + "?qos=" + std::to_string(req.qos);
     if (req.retain)
         out.url += "&retain=true";
     if (!req.mqtt_content_type.empty())

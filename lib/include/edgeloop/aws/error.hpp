@@ -39,7 +39,13 @@ enum class error {
     payload_not_utf8,       ///< payload_format::utf8_data declared for a payload that is not UTF-8
     // SigV4 signing
     missing_credentials, ///< no access key id or secret access key to sign with
-    unsignable_body      ///< a request body from a file or a callback, which SigV4 cannot hash up front
+    unsignable_body,     ///< a request body from a file or a callback, which SigV4 cannot hash up front
+    // Device Shadow
+    invalid_thing_name,           ///< empty, over 128 bytes, or not [a-zA-Z0-9:_-]
+    invalid_shadow_name,          ///< over 64 bytes, or not [$a-zA-Z0-9:_-] (empty: the classic shadow)
+    invalid_shadow_document,      ///< an update that is not a JSON object with a "state" object
+    version_conflict,             ///< 409: the shadow's version is not the one the update named
+    unsupported_document_encoding ///< 415 UnsupportedDocumentEncodingException
 };
 
 const boost::system::error_category& aws_category() noexcept;
