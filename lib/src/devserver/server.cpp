@@ -1,6 +1,7 @@
 #include <edgeloop/devserver/server.hpp>
 
 #include <edgeloop/aws/publish.hpp>
+#include <edgeloop/aws/shadow_request.hpp>
 #include <edgeloop/aws/sigv4.hpp>
 
 #include <boost/asio/co_spawn.hpp>
@@ -14,7 +15,10 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/value.hpp>
 #include <boost/json/serialize.hpp>
 #include <boost/url/parse.hpp>
 
@@ -743,6 +747,206 @@ bool is_http_error(const beast::error_code& ec) {
     return ec.category() == beast::error_code(http::error::bad_target).category();
 }
 
+
+// ---------------------------------------------------------------------------------------------------
+// Device Shadow (AWS IoT's thing-shadow REST API), in memory.
+
+struct shadow_state {
+    boost::json::object desired;
+    boost::json::object reported;
+    boost::json::object metadata_desired;
+    boost::json::object metadata_reported;
+    std::uint64_t version = 0; ///< kept after a delete, as AWS does
+    bool exists = false;
+};
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+http::response<http::string_body> shadow_error(const request& req, unsigned code, std::string_view message) {
+    boost::json::object body{{"code", code}, {"message", message}, {"timestamp", unix_now()}};
+    return make_response(req, code, boost::json::serialize(body), "application/json");
+}
+
+http::response<http::string_body> json_response(const request& req, const boost::json::object& body) {
+    return make_response(req, 200, boost::json::serialize(body), "application/json");
+}
+
+/// Merges `update` into `target` as the shadow service does: null removes a key, objects merge key by key,
+/// anything else replaces. `metadata` gets {"timestamp": now} for each value set.
+void merge(boost::json::object& target, boost::json::object& metadata, const boost::json::object& update,
+           std::int64_t now) {
+    for (const auto& [key, value] : update) {
+        if (value.is_null()) {
+            target.erase(key);
+            metadata.erase(key);
+        } else if (value.is_object()) {
+            auto* sub = target.if_contains(key);
+            if (sub == nullptr || !sub->is_object())
+                target[key] = boost::json::object();
+            auto* meta = metadata.if_contains(key);
+            if (meta == nullptr || !meta->is_object() || meta->as_object().contains("timestamp"))
+                metadata[key] = boost::json::object();
+            merge(target[key].as_object(), metadata[key].as_object(), value.get_object(), now);
+        } else {
+            target[key] = value;
+            metadata[key] = boost::json::object{{"timestamp", now}};
+        }
+    }
+}
+
+/// The desired values that reported does not match (objects compared key by key).
+boost::json::object delta(const boost::json::object& desired, const boost::json::object& reported) {
+    boost::json::object out;
+    for (const auto& [key, want] : desired) {
+        const auto* have = reported.if_contains(key);
+        if (have && want.is_object() && have->is_object()) {
+            auto sub = delta(want.get_object(), have->get_object());
+            if (!sub.empty())
+                out[key] = std::move(sub);
+        } else if (have == nullptr || *have != want) {
+            out[key] = want;
+        }
+    }
+    return out;
+}
+
+struct shadow_store {
+    std::map<std::pair<std::string, std::string>, shadow_state> shadows;
+
+    /// The answer to a request under /things/ or /api/things/shadow/, none for other paths.
+    std::optional<http::response<http::string_body>> handle(const request& req) {
+        const auto target = boost::urls::parse_origin_form(req.target());
+        if (!target)
+            return std::nullopt;
+        const auto segments = target->segments();
+        const std::vector<std::string> path(segments.begin(), segments.end());
+        const auto params = target->params();
+        const auto param = [&params](std::string_view name) {
+            const auto it = params.find(name);
+            return it == params.end() ? std::string() : std::string((*it).value);
+        };
+        if (path.size() == 5 && path[0] == "api" && path[1] == "things" && path[2] == "shadow" &&
+            path[3] == "ListNamedShadowsForThing") {
+            if (req.method() != http::verb::get)
+                return shadow_error(req, 405, "Method not allowed");
+            return list(req, path[4], param("nextToken"), param("pageSize"));
+        }
+        if (path.size() != 3 || path[0] != "things" || path[2] != "shadow")
+            return std::nullopt;
+        const std::string& thing = path[1];
+        const std::string name = param("name");
+        if (aws::validate_thing_name(thing))
+            return shadow_error(req, 400, "Invalid thing name");
+        if (aws::validate_shadow_name(name))
+            return shadow_error(req, 400, "Invalid shadow name");
+        auto& shadow = shadows[{thing, name}];
+        const std::string label = name.empty() ? thing : thing + "~" + name;
+        switch (req.method()) {
+        case http::verb::get:
+            if (!shadow.exists)
+                return shadow_error(req, 404, "No shadow exists with name: '" + label + "'");
+            return json_response(req, document(shadow));
+        case http::verb::post:
+            return update(req, shadow);
+        case http::verb::delete_: {
+            if (!shadow.exists)
+                return shadow_error(req, 404, "No shadow exists with name: '" + label + "'");
+            const auto version = shadow.version;
+            shadow = shadow_state{};
+            shadow.version = version;
+            return json_response(req, {{"version", version}, {"timestamp", unix_now()}});
+        }
+        default:
+            return shadow_error(req, 405, "Method not allowed");
+        }
+    }
+
+    static boost::json::object document(const shadow_state& s) {
+        boost::json::object state;
+        boost::json::object metadata;
+        if (!s.desired.empty()) {
+            state["desired"] = s.desired;
+            metadata["desired"] = s.metadata_desired;
+        }
+        if (!s.reported.empty()) {
+            state["reported"] = s.reported;
+            metadata["reported"] = s.metadata_reported;
+        }
+        if (auto d = delta(s.desired, s.reported); !d.empty())
+            state["delta"] = std::move(d);
+        return {{"state", std::move(state)}, {"metadata", std::move(metadata)}, {"version", s.version},
+                {"timestamp", unix_now()}};
+    }
+
+    static http::response<http::string_body> update(const request& req, shadow_state& s) {
+        boost::system::error_code ec;
+        const auto body = boost::json::parse(req.body(), ec);
+        const auto* doc = ec ? nullptr : body.if_object();
+        if (doc == nullptr)
+            return shadow_error(req, 400, "Payload contains invalid json");
+        const auto* state = doc->if_contains("state");
+        if (state == nullptr || !state->is_object())
+            return shadow_error(req, 400, "Missing required node: state");
+        if (const auto* version = doc->if_contains("version")) {
+            // A shadow that never existed is at version 0 here.
+            if (!version->is_number() || version->to_number<double>() != static_cast<double>(s.version))
+                return shadow_error(req, 409, "Version conflict");
+        }
+        const auto now = unix_now();
+        boost::json::object metadata;
+        for (const char* part : {"desired", "reported"}) {
+            const auto* update = state->get_object().if_contains(part);
+            if (update == nullptr)
+                continue;
+            auto& target = part[0] == 'd' ? s.desired : s.reported;
+            auto& meta = part[0] == 'd' ? s.metadata_desired : s.metadata_reported;
+            if (update->is_null()) {
+                target.clear();
+                meta.clear();
+            } else if (update->is_object()) {
+                boost::json::object changed;
+                merge(target, meta, update->get_object(), now);
+                boost::json::object scratch;
+                merge(scratch, changed, update->get_object(), now);
+                metadata[part] = std::move(changed);
+            } else {
+                return shadow_error(req, 400, std::string("State node must be an object: ") + part);
+            }
+        }
+        s.exists = true;
+        ++s.version;
+        boost::json::object out{{"state", *state}, {"metadata", std::move(metadata)}, {"version", s.version},
+                                {"timestamp", now}};
+        if (const auto* token = doc->if_contains("clientToken"))
+            out["clientToken"] = *token;
+        return json_response(req, out);
+    }
+
+    http::response<http::string_body> list(const request& req, const std::string& thing, const std::string& token,
+                                           const std::string& page_size) {
+        if (aws::validate_thing_name(thing))
+            return shadow_error(req, 400, "Invalid thing name");
+        std::vector<std::string> names;
+        for (const auto& [key, state] : shadows)
+            if (key.first == thing && !key.second.empty() && state.exists)
+                names.push_back(key.second);
+        const auto start = token.empty() ? std::optional<std::size_t>(0) : parse_number<std::size_t>(token);
+        const auto size = page_size.empty() ? std::optional<std::size_t>(25) : parse_number<std::size_t>(page_size);
+        if (!start || !size || *size == 0 || *size > 100 || *start > names.size())
+            return shadow_error(req, 400, "Invalid nextToken or pageSize");
+        boost::json::array results;
+        const auto end = std::min(names.size(), *start + *size);
+        for (auto i = *start; i < end; ++i)
+            results.emplace_back(names[i]);
+        boost::json::object out{{"results", std::move(results)}, {"timestamp", unix_now()}};
+        if (end < names.size())
+            out["nextToken"] = std::to_string(end);
+        return json_response(req, out);
+    }
+};
+
 } // namespace
 
 // ---------------------------------------------------------------------------------------------------
@@ -781,6 +985,7 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::string last_alpn_;
     std::optional<received_publish> last_publish_;
     std::map<std::string, std::string> retained_;
+    shadow_store shadows_;
     publish_sink on_publish_ = [this](received_publish p) {
         std::lock_guard lock(mutex_);
         if (p.retain && p.payload.empty())
@@ -856,7 +1061,18 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             keep_alive = res.keep_alive();
             continue;
         }
-        keep_alive = co_await respond(c, req, self->on_publish_);
+        std::optional<http::response<http::string_body>> shadow_answer;
+        {
+            std::lock_guard lock(self->mutex_);
+            shadow_answer = self->shadows_.handle(req);
+        }
+        if (shadow_answer) {
+            c.tcp().expires_after(io_timeout);
+            co_await http::async_write(c.stream_, *shadow_answer, net::use_awaitable);
+            keep_alive = shadow_answer->keep_alive();
+        } else {
+            keep_alive = co_await respond(c, req, self->on_publish_);
+        }
         if (self->opts_.close_after_requests != 0 && ++requests_here >= self->opts_.close_after_requests)
             break;
     }

@@ -64,6 +64,14 @@ struct options {
 ///                                 400 with {"message":"<what>"}; a payload over 128 KB is 413. Retain
 ///                                 with a payload keeps it as the topic's retained message, with an
 ///                                 empty one clears it (see last_publish, retained_message).
+///   GET|POST|DELETE /things/<thing>/shadow[?name=<shadow>]
+///                                 AWS IoT Device Shadow in memory: update merges desired/reported (null
+///                                 deletes), keeps per-field metadata timestamps, increments the version
+///                                 (a shadow that never existed is at version 0; a delete keeps the
+///                                 count), answers 409 "Version conflict" to an update naming another
+///                                 version; get returns state.desired/reported/delta, metadata, version
+///   GET /api/things/shadow/ListNamedShadowsForThing/<thing>?nextToken=&pageSize=
+///                                 the thing's named shadows, paged
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
 /// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
 /// paths answer 404.
