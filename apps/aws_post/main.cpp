@@ -67,6 +67,8 @@ private:
 exit_status status_for(const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted)
         return aws_post::exit_interrupted;
+    if (ec == aws::error::version_conflict)
+        return aws_post::exit_version_conflict;
     if (ec.category() == aws::aws_category())
         return aws_post::exit_http_status;
     if (ec.category() == tls::tls_category())
@@ -89,6 +91,12 @@ public:
     }
 
     void start() { publish(1); }
+
+    /// How a 2xx-or-not answer is judged (default: a publish's aws::parse_response).
+    void judge_with(std::function<boost::system::error_code(unsigned, std::string_view)> judge) {
+        judge_ = std::move(judge);
+    }
+    const std::string& last_body() const noexcept { return body_; }
 
     /// Signs each attempt afresh (SigV4 dates the signature) before it is sent.
     void sign_with(std::function<boost::system::error_code(http::request&)> sign) { sign_ = std::move(sign); }
@@ -132,7 +140,7 @@ private:
         out_.clear();
         if (client_.idle_connections() == 0)
             out_.append("Establishing a TLS session to ").append(host_).append(".\n");
-        out_.append("Sending HTTP POST request to ").append(host_).append(path_);
+        out_.append("Sending HTTP ").append(req_.method).append(" request to ").append(host_).append(path_);
         if (opt_.count > 1)
             out_.append(" (message ")
                 .append(std::to_string(number_))
@@ -174,7 +182,7 @@ private:
                                         return;
                                     }
                                     report_response();
-                                    std::move(handler)(aws::parse_response(info_.status, body_).error);
+                                    std::move(handler)(judge_(info_.status, body_));
                                 }));
         // One flush per message, for the lines above and the previous response's: posted behind the
         // transfer's start, it runs once the request is on its way, off the round trip's critical path,
@@ -271,6 +279,8 @@ private:
     std::string out_; ///< the lines of one message, written at once
     std::optional<milliseconds> retry_after_;
     std::function<boost::system::error_code(http::request&)> sign_;
+    std::function<boost::system::error_code(unsigned, std::string_view)> judge_ =
+        [](unsigned status, std::string_view body) { return aws::parse_response(status, body).error; };
 };
 
 /// What the demo endpoint decoded from the last publish, as one JSON line (so that the MQTT 5 properties
@@ -295,6 +305,26 @@ void report_demo_publish(const devserver::received_publish& p) {
     if (!p.correlation_data.empty())
         o["correlationData"] = aws::base64_encode(p.correlation_data);
     std::printf("Demo endpoint received: %s\n", boost::json::serialize(o).c_str());
+}
+
+/// One line on the shadow's answer: the version and delta, or the named shadows.
+void report_shadow(const aws_post::options& opt, const std::string& body) {
+    const std::string which = opt.shadow_name.empty() ? "classic shadow" : "shadow '" + opt.shadow_name + "'";
+    if (opt.shadow_action == "list") {
+        const auto list = aws::parse_named_shadow_list(200, body);
+        std::string names;
+        for (const auto& n : list.names)
+            names += (names.empty() ? "" : ", ") + n;
+        std::printf("Named shadows of %s: %s%s\n", opt.thing.c_str(), names.empty() ? "(none)" : names.c_str(),
+                    list.next_token.empty() ? "" : " (more: nextToken)");
+        return;
+    }
+    const auto doc = aws::parse_shadow_response(200, body);
+    std::printf("Shadow of %s, %s: version %s", opt.thing.c_str(), which.c_str(),
+                doc.version ? std::to_string(*doc.version).c_str() : "?");
+    if (!doc.delta.is_null())
+        std::printf(", delta %s", boost::json::serialize(doc.delta).c_str());
+    std::printf("\n");
 }
 
 /// Access keys for --demo --auth sigv4 without keys in the environment: random, for this run only.
@@ -419,7 +449,19 @@ int run(const aws_post::options& opt) {
     else if (creds.cert_file.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
 
-    auto req = aws::make_publish_request(publish);
+    boost::system::result<http::request> req = http::request{};
+    const aws::shadow_request shadow{
+        .endpoint = publish.endpoint, .port = publish.port, .thing = opt.thing, .name = opt.shadow_name};
+    if (opt.shadow_action.empty())
+        req = aws::make_publish_request(publish);
+    else if (opt.shadow_action == "get")
+        req = aws::make_shadow_get_request(shadow);
+    else if (opt.shadow_action == "update")
+        req = aws::make_shadow_update_request(shadow, publish.payload, opt.version);
+    else if (opt.shadow_action == "delete")
+        req = aws::make_shadow_delete_request(shadow);
+    else
+        req = aws::make_list_named_shadows_request(shadow);
     if (!req) {
         std::fprintf(stderr, "aws_post: %s\nTry 'aws_post --help' for more information.\n",
                      req.error().message().c_str());
@@ -452,6 +494,14 @@ int run(const aws_post::options& opt) {
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
     publisher pub(reactor, client, std::move(*req), opt);
+    if (opt.shadow_action == "list")
+        pub.judge_with([](unsigned status, std::string_view body) {
+            return aws::parse_named_shadow_list(status, body).error;
+        });
+    else if (!opt.shadow_action.empty())
+        pub.judge_with([](unsigned status, std::string_view body) {
+            return aws::parse_shadow_response(status, body).error;
+        });
     if (sigv4)
         pub.sign_with([&keys, &region](http::request& r) {
             return aws::sign_request(r, *keys, region, aws::iot_data_service, std::chrono::system_clock::now());
@@ -469,6 +519,8 @@ int run(const aws_post::options& opt) {
     if (demo_server)
         if (const auto got = demo_server->last_publish())
             report_demo_publish(*got);
+    if (status == aws_post::exit_ok && !opt.shadow_action.empty())
+        report_shadow(opt, pub.last_body());
     if (status == aws_post::exit_ok)
         std::printf("Demo completed successfully.\n");
     else

@@ -19,6 +19,8 @@ struct raw_values {
     double max_time = 0;
     unsigned long long message_expiry = 0;
     std::vector<std::string> user_properties;
+    std::vector<std::string> command;
+    unsigned long long version = 0;
 };
 
 po::options_description describe_options(options& o, raw_values& raw) {
@@ -72,6 +74,10 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "AWS_SESSION_TOKEN from the environment, no client certificate, port 443 by default")
         ("region", po::value(&o.region)->value_name("REGION"),
          "SigV4 region (default: from --endpoint <prefix>-ats.iot.<region>.amazonaws.com)")
+        ("thing", po::value(&o.thing)->value_name("T"), "shadow commands: the thing's name")
+        ("name", po::value(&o.shadow_name)->value_name("N"), "shadow commands: a named shadow (default: the classic one)")
+        ("version", po::value(&raw.version)->value_name("V"),
+         "shadow update: apply only if the shadow is at version V (else 409, exit 7)")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
@@ -85,8 +91,13 @@ options parse_options(int argc, const char* const argv[]) {
     raw_values raw;
     auto desc = describe_options(o, raw);
     po::variables_map vm;
+    // The command words (`shadow get`), hidden from --help.
+    po::options_description all;
+    all.add(desc).add_options()("command", po::value(&raw.command)->composing());
+    po::positional_options_description positional;
+    positional.add("command", -1);
     po::command_line_parser parser(argc, argv);
-    parser.options(desc).style(po::command_line_style::unix_style);
+    parser.options(all).positional(positional).style(po::command_line_style::unix_style);
     o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
     o.help = vm.count("help") > 0;
     if (o.help)
@@ -134,6 +145,27 @@ options parse_options(int argc, const char* const argv[]) {
     }
     if (!o.payload_format.empty() && o.payload_format != "bytes" && o.payload_format != "utf8")
         throw usage_error("--payload-format: expected bytes or utf8");
+    if (!raw.command.empty()) {
+        if (raw.command[0] != "shadow")
+            throw usage_error("unknown command '" + raw.command[0] + "' (expected: shadow get|update|delete|list)");
+        if (raw.command.size() != 2 || (raw.command[1] != "get" && raw.command[1] != "update" &&
+                                        raw.command[1] != "delete" && raw.command[1] != "list"))
+            throw usage_error("shadow: expected one of get, update, delete, list");
+        o.shadow_action = raw.command[1];
+        if (o.thing.empty())
+            throw usage_error("shadow: --thing is required");
+        if (o.shadow_action == "list" && !o.shadow_name.empty())
+            throw usage_error("shadow list: --name does not apply (it lists the named shadows)");
+        if (o.shadow_action == "update" && !vm.count("message") && !vm.count("message-file"))
+            throw usage_error("shadow update: give the document with --message or --message-file");
+    } else if (!o.thing.empty() || !o.shadow_name.empty()) {
+        throw usage_error("--thing and --name go with the shadow commands");
+    }
+    if (vm.count("version")) {
+        if (o.shadow_action != "update")
+            throw usage_error("--version goes with shadow update");
+        o.version = raw.version;
+    }
     if (o.auth != "mtls" && o.auth != "sigv4")
         throw usage_error("--auth: expected mtls or sigv4");
     if (o.auth == "sigv4") {
@@ -155,6 +187,8 @@ std::string help_text() {
     std::ostringstream out;
     out << "Usage: aws_post --endpoint HOST --cert FILE --key FILE [options]\n"
            "       aws_post --demo [options]\n"
+           "       aws_post shadow get|update|delete|list --thing T [--name N] [--message JSON] [--version V]\n"
+           "                [options]\n"
            "\n"
            "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"
            "mutual-authentication demo does: POST /topics/<topic>?qos=1, retried with full-jitter backoff\n"
@@ -171,7 +205,8 @@ std::string help_text() {
            "  4  interrupted by SIGINT/SIGTERM\n"
            "  5  connection retries exhausted (or a transfer error not worth retrying)\n"
            "  6  TLS failure (server certificate not trusted, client certificate rejected, ...; not "
-           "retried)\n";
+           "retried)\n"
+           "  7  shadow version conflict (an update with --version the shadow no longer has)\n";
     return out.str();
 }
 

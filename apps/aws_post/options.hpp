@@ -20,7 +20,8 @@ enum exit_status : int {
     exit_config = 3, ///< bad credentials or configuration (CA, certificate, key, passphrase, message file)
     exit_interrupted = 4, ///< stopped by SIGINT/SIGTERM before every publish was answered
     exit_connection = 5,  ///< connection retries exhausted, or a transfer error not worth retrying
-    exit_tls = 6          ///< TLS handshake failed for a certificate reason (never retried)
+    exit_tls = 6,         ///< TLS handshake failed for a certificate reason (never retried)
+    exit_version_conflict = 7 ///< a shadow update named a version the shadow no longer has (409)
 };
 
 struct options {
@@ -58,6 +59,12 @@ struct options {
     // SigV4 (--auth sigv4): access keys from the environment, no client certificate, port 443 by default
     std::string auth = "mtls"; ///< "mtls" or "sigv4"
     std::string region;        ///< credential scope; default: from the endpoint name
+
+    // Device Shadow: `aws_post shadow get|update|delete|list --thing T [--name N]`
+    std::string shadow_action; ///< empty: publish
+    std::string thing;
+    std::string shadow_name;
+    std::optional<std::uint64_t> version; ///< --version: optimistic update
 };
 
 using app_common::usage_error;

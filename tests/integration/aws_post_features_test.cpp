@@ -151,3 +151,57 @@ BOOST_AUTO_TEST_CASE(missing_keys_and_unknown_regions_fail_before_connecting) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_shadow)
+
+BOOST_AUTO_TEST_CASE(demo_updates_a_shadow_and_prints_the_document) {
+    auto r = run_aws_post({"--demo", "shadow", "update", "--thing", "gw-1", "--name", "config", "--message",
+                           R"({"state":{"desired":{"led":"on"}}})"});
+    BOOST_TEST(r.status == exit_ok, r.output);
+    BOOST_TEST(contains(r.output, "Sending HTTP POST request to 127.0.0.1:"), r.output);
+    BOOST_TEST(contains(r.output, "/things/gw-1/shadow?name=config..."), r.output);
+    BOOST_TEST(contains(r.output, R"("state":{"desired":{"led":"on"}})"), r.output);
+    BOOST_TEST(contains(r.output, "Shadow of gw-1, shadow 'config': version 1"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(two_updates_with_the_same_version_exit_with_a_version_conflict) {
+    // --count 2 sends the same update twice: the first moves the shadow from version 0 to 1, the
+    // second still names version 0.
+    auto r = run_aws_post({"--demo", "shadow", "update", "--thing", "gw-1", "--message",
+                           R"({"state":{"reported":{"t":1}}})", "--version", "0", "--count", "2"});
+    BOOST_TEST(r.status == 7, r.output);
+    BOOST_TEST(contains(r.output, "Response Status:\n200"), r.output);
+    BOOST_TEST(contains(r.output, "Response Status:\n409"), r.output);
+    BOOST_TEST(contains(r.output, "shadow version conflict (409)"), r.output);
+    BOOST_TEST(contains(r.output, "Version conflict"), r.output);
+    BOOST_TEST(contains(r.output, "not retried"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(get_of_a_missing_shadow_is_an_http_error_and_list_works) {
+    auto r = run_aws_post({"--demo", "shadow", "get", "--thing", "gw-9"});
+    BOOST_TEST(r.status == exit_http, r.output);
+    BOOST_TEST(contains(r.output, "Response Status:\n404"), r.output);
+    BOOST_TEST(contains(r.output, "No shadow exists with name: 'gw-9'"), r.output);
+    r = run_aws_post({"--demo", "shadow", "list", "--thing", "gw-9"});
+    BOOST_TEST(r.status == exit_ok, r.output);
+    BOOST_TEST(contains(r.output, "Named shadows of gw-9: (none)"), r.output);
+    r = run_aws_post({"--demo", "shadow", "delete", "--thing", "gw-9", "--name", "x"});
+    BOOST_TEST(r.status == exit_http, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(shadow_command_lines_are_checked) {
+    for (const std::vector<std::string>& bad :
+         {std::vector<std::string>{"--demo", "shadow", "get"},
+          std::vector<std::string>{"--demo", "shadow", "patch", "--thing", "t"},
+          std::vector<std::string>{"--demo", "shadow", "update", "--thing", "t"},
+          std::vector<std::string>{"--demo", "shadow", "get", "--thing", "t", "--version", "1"},
+          std::vector<std::string>{"--demo", "shadow", "get", "--thing", "gw/1"},
+          std::vector<std::string>{"--demo", "shadow", "update", "--thing", "t", "--message", "[]"},
+          std::vector<std::string>{"--demo", "--thing", "t"}, std::vector<std::string>{"--demo", "publish"}}) {
+        auto r = run_aws_post(bad);
+        BOOST_TEST(r.status == exit_usage, r.output);
+        BOOST_TEST(!contains(r.output, "Establishing"), r.output);
+    }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
