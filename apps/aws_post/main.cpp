@@ -24,8 +24,8 @@
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
-#include <functional>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
@@ -286,8 +286,8 @@ private:
 /// What the demo endpoint decoded from the last publish, as one JSON line (so that the MQTT 5 properties
 /// can be seen arriving).
 void report_demo_publish(const devserver::received_publish& p) {
-    boost::json::object o{{"topic", p.topic}, {"qos", p.qos}, {"retain", p.retain},
-                          {"payloadBytes", p.payload.size()}};
+    boost::json::object o{
+        {"topic", p.topic}, {"qos", p.qos}, {"retain", p.retain}, {"payloadBytes", p.payload.size()}};
     if (!p.content_type.empty())
         o["contentType"] = p.content_type;
     if (!p.response_topic.empty())
@@ -315,7 +315,8 @@ void report_shadow(const aws_post::options& opt, const std::string& body) {
         std::string names;
         for (const auto& n : list.names)
             names += (names.empty() ? "" : ", ") + n;
-        std::printf("Named shadows of %s: %s%s\n", opt.thing.c_str(), names.empty() ? "(none)" : names.c_str(),
+        std::printf("Named shadows of %s: %s%s\n", opt.thing.c_str(),
+                    names.empty() ? "(none)" : names.c_str(),
                     list.next_token.empty() ? "" : " (more: nextToken)");
         return;
     }
@@ -333,8 +334,10 @@ aws::signing_credentials demo_keys() {
     std::string secret;
     for (int i = 0; i < 30; ++i)
         secret += static_cast<char>(random() & 0xff);
-    return {.access_key_id = "AKIDEDGELOOPDEMO", .secret_access_key = aws::base64_encode(secret),
-            .session_token = {}, .expiration = {}};
+    return {.access_key_id = "AKIDEDGELOOPDEMO",
+            .secret_access_key = aws::base64_encode(secret),
+            .session_token = {},
+            .expiration = {}};
 }
 
 std::optional<std::string> read_message_file(const std::string& path) {
@@ -400,8 +403,9 @@ int run(const aws_post::options& opt) {
         if (region.empty() && opt.demo)
             region = "us-east-1";
         if (region.empty()) {
-            std::fprintf(stderr, "aws_post: --auth sigv4: the region cannot be told from --endpoint %s; give "
-                                 "--region\nTry 'aws_post --help' for more information.\n",
+            std::fprintf(stderr,
+                         "aws_post: --auth sigv4: the region cannot be told from --endpoint %s; give "
+                         "--region\nTry 'aws_post --help' for more information.\n",
                          opt.endpoint.c_str());
             return aws_post::exit_usage;
         }
@@ -435,16 +439,18 @@ int run(const aws_post::options& opt) {
                         publish.port, opt.port);
             std::printf("Demo CA %s\n", creds.ca_file.c_str());
         } else {
-            std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
-                        publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
-            std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+            std::printf(
+                "Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
+                publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
+            std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(),
+                        creds.ca_file.c_str());
         }
     }
 
     if (sigv4)
         // The key id identifies, the secret and the token authenticate: only the first is shown.
-        std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n", keys->access_key_id.c_str(),
-                    region.c_str(), std::string(aws::iot_data_service).c_str(),
+        std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n",
+                    keys->access_key_id.c_str(), region.c_str(), std::string(aws::iot_data_service).c_str(),
                     keys->session_token.empty() ? "" : ", with a session token");
     else if (creds.cert_file.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
@@ -504,7 +510,8 @@ int run(const aws_post::options& opt) {
         });
     if (sigv4)
         pub.sign_with([&keys, &region](http::request& r) {
-            return aws::sign_request(r, *keys, region, aws::iot_data_service, std::chrono::system_clock::now());
+            return aws::sign_request(r, *keys, region, aws::iot_data_service,
+                                     std::chrono::system_clock::now());
         });
     reactor.on_stop([&] {
         pub.cancel();

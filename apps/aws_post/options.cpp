@@ -147,7 +147,8 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--payload-format: expected bytes or utf8");
     if (!raw.command.empty()) {
         if (raw.command[0] != "shadow")
-            throw usage_error("unknown command '" + raw.command[0] + "' (expected: shadow get|update|delete|list)");
+            throw usage_error("unknown command '" + raw.command[0] +
+                              "' (expected: shadow get|update|delete|list)");
         if (raw.command.size() != 2 || (raw.command[1] != "get" && raw.command[1] != "update" &&
                                         raw.command[1] != "delete" && raw.command[1] != "list"))
             throw usage_error("shadow: expected one of get, update, delete, list");
@@ -187,7 +188,8 @@ std::string help_text() {
     std::ostringstream out;
     out << "Usage: aws_post --endpoint HOST --cert FILE --key FILE [options]\n"
            "       aws_post --demo [options]\n"
-           "       aws_post shadow get|update|delete|list --thing T [--name N] [--message JSON] [--version V]\n"
+           "       aws_post shadow get|update|delete|list --thing T [--name N] [--message JSON] [--version "
+           "V]\n"
            "                [options]\n"
            "\n"
            "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"

@@ -18,9 +18,9 @@ enum exit_status : int {
     exit_http_status = 1, ///< a publish was answered with a status outside 2xx (after retries for 429/5xx)
     exit_usage = 2,       ///< bad command line
     exit_config = 3, ///< bad credentials or configuration (CA, certificate, key, passphrase, message file)
-    exit_interrupted = 4, ///< stopped by SIGINT/SIGTERM before every publish was answered
-    exit_connection = 5,  ///< connection retries exhausted, or a transfer error not worth retrying
-    exit_tls = 6,         ///< TLS handshake failed for a certificate reason (never retried)
+    exit_interrupted = 4,     ///< stopped by SIGINT/SIGTERM before every publish was answered
+    exit_connection = 5,      ///< connection retries exhausted, or a transfer error not worth retrying
+    exit_tls = 6,             ///< TLS handshake failed for a certificate reason (never retried)
     exit_version_conflict = 7 ///< a shadow update named a version the shadow no longer has (409)
 };
 
@@ -51,9 +51,9 @@ struct options {
     // MQTT 5 publish properties (empty / unset: not sent)
     std::string content_type; ///< --content-type: contentType
     std::string response_topic;
-    std::optional<std::uint32_t> message_expiry;                   ///< seconds
+    std::optional<std::uint32_t> message_expiry;                      ///< seconds
     std::vector<std::pair<std::string, std::string>> user_properties; ///< --user-property K=V, in order
-    std::string payload_format;                                    ///< "", "bytes" or "utf8"
+    std::string payload_format;                                       ///< "", "bytes" or "utf8"
     std::string correlation_data;
 
     // SigV4 (--auth sigv4): access keys from the environment, no client certificate, port 443 by default

@@ -44,17 +44,20 @@ BOOST_AUTO_TEST_SUITE(aws_post_properties)
 BOOST_AUTO_TEST_CASE(demo_delivers_every_mqtt5_property) {
     auto r = run_aws_post({"--demo", "--topic", "req/gw-1", "--content-type", "application/json",
                            "--response-topic", "resp/gw-1", "--message-expiry", "60", "--user-property",
-                           "deviceName=alpha", "--user-property", "expr=a=b", "--user-property", "deviceName=beta",
-                           "--payload-format", "utf8", "--correlation-data", "req-7"});
+                           "deviceName=alpha", "--user-property", "expr=a=b", "--user-property",
+                           "deviceName=beta", "--payload-format", "utf8", "--correlation-data", "req-7"});
     BOOST_TEST(r.status == exit_ok, r.output);
-    BOOST_TEST(contains(r.output, "?qos=1&contentType=application%2Fjson&responseTopic=resp%2Fgw-1&messageExpiry=60"),
+    BOOST_TEST(contains(r.output,
+                        "?qos=1&contentType=application%2Fjson&responseTopic=resp%2Fgw-1&messageExpiry=60"),
                r.output);
     // req-7 in base64 is cmVxLTc=; the user properties in their order, repeats kept, '=' in a value kept.
-    BOOST_TEST(contains(r.output, R"(Demo endpoint received: {"topic":"req/gw-1","qos":1,"retain":false,)"
-                                  R"("payloadBytes":29,"contentType":"application/json","responseTopic":"resp/gw-1",)"
-                                  R"("messageExpiry":60,"userProperties":[{"deviceName":"alpha"},{"expr":"a=b"},)"
-                                  R"({"deviceName":"beta"}],"payloadFormat":"UTF8_DATA","correlationData":"cmVxLTc="})"),
-               r.output);
+    BOOST_TEST(
+        contains(r.output,
+                 R"(Demo endpoint received: {"topic":"req/gw-1","qos":1,"retain":false,)"
+                 R"("payloadBytes":29,"contentType":"application/json","responseTopic":"resp/gw-1",)"
+                 R"("messageExpiry":60,"userProperties":[{"deviceName":"alpha"},{"expr":"a=b"},)"
+                 R"({"deviceName":"beta"}],"payloadFormat":"UTF8_DATA","correlationData":"cmVxLTc="})"),
+        r.output);
     BOOST_TEST(contains(r.output, "Demo completed successfully."), r.output);
 }
 
@@ -62,8 +65,10 @@ BOOST_AUTO_TEST_CASE(demo_retain_with_an_empty_message_clears_the_retained_messa
     auto r = run_aws_post({"--demo", "--topic", "status/gw-1", "--retain", "--message", ""});
     BOOST_TEST(r.status == exit_ok, r.output);
     BOOST_TEST(contains(r.output, "?qos=1&retain=true..."), r.output);
-    BOOST_TEST(contains(r.output, R"(Demo endpoint received: {"topic":"status/gw-1","qos":1,"retain":true,"payloadBytes":0})"),
-               r.output);
+    BOOST_TEST(
+        contains(r.output,
+                 R"(Demo endpoint received: {"topic":"status/gw-1","qos":1,"retain":true,"payloadBytes":0})"),
+        r.output);
 }
 
 BOOST_AUTO_TEST_CASE(invalid_properties_are_usage_errors_before_any_connection) {
@@ -117,13 +122,15 @@ BOOST_AUTO_TEST_CASE(keys_come_from_the_environment_and_the_secrets_never_show) 
     static int n = 0;
     const std::string log = temp_dir() + "/env" + std::to_string(++n) + ".log";
     child_process p({AWS_POST_BIN, "--demo", "--auth", "sigv4", "--count", "3", "-v", "-v"}, log,
-                    {"AWS_ACCESS_KEY_ID=AKIDFROMTHEENV", "AWS_SECRET_ACCESS_KEY=" + secret, "AWS_SESSION_TOKEN=" + token});
+                    {"AWS_ACCESS_KEY_ID=AKIDFROMTHEENV", "AWS_SECRET_ACCESS_KEY=" + secret,
+                     "AWS_SESSION_TOKEN=" + token});
     const auto status = p.wait_for_exit(30s);
     BOOST_REQUIRE(status.has_value());
     const auto out = read_file(log);
     BOOST_TEST(*status == exit_ok, out);
-    BOOST_TEST(contains(out, "access key id AKIDFROMTHEENV, region us-east-1, service iotdevicegateway, with a "
-                             "session token"),
+    BOOST_TEST(contains(out,
+                        "access key id AKIDFROMTHEENV, region us-east-1, service iotdevicegateway, with a "
+                        "session token"),
                out);
     BOOST_TEST(!contains(out, secret), out);
     BOOST_TEST(!contains(out, token), out);
@@ -197,7 +204,8 @@ BOOST_AUTO_TEST_CASE(shadow_command_lines_are_checked) {
           std::vector<std::string>{"--demo", "shadow", "get", "--thing", "t", "--version", "1"},
           std::vector<std::string>{"--demo", "shadow", "get", "--thing", "gw/1"},
           std::vector<std::string>{"--demo", "shadow", "update", "--thing", "t", "--message", "[]"},
-          std::vector<std::string>{"--demo", "--thing", "t"}, std::vector<std::string>{"--demo", "publish"}}) {
+          std::vector<std::string>{"--demo", "--thing", "t"},
+          std::vector<std::string>{"--demo", "publish"}}) {
         auto r = run_aws_post(bad);
         BOOST_TEST(r.status == exit_usage, r.output);
         BOOST_TEST(!contains(r.output, "Establishing"), r.output);

@@ -157,9 +157,10 @@ struct sigv4_fixture {
     edgeloop::devserver::server server{ioc.get_executor(), {.sigv4_credentials = demo_keys}};
     http::client client{ioc.get_executor(), tls::context({.ca_file = server.ca_file()})};
 
-    http::request signed_publish(const aws::signing_credentials& creds,
-                                 std::chrono::system_clock::time_point when = std::chrono::system_clock::now(),
-                                 std::string_view region = "us-east-1") {
+    http::request
+    signed_publish(const aws::signing_credentials& creds,
+                   std::chrono::system_clock::time_point when = std::chrono::system_clock::now(),
+                   std::string_view region = "us-east-1") {
         aws::publish_request p;
         p.endpoint = "127.0.0.1";
         p.port = server.port();
@@ -198,14 +199,15 @@ BOOST_AUTO_TEST_CASE(every_flaw_of_a_signature_is_refused_with_403) {
     auto no_token = demo_keys;
     no_token.session_token.clear();
     BOOST_TEST(status_of(signed_publish(no_token)) == 403u);
-    BOOST_TEST(status_of(signed_publish(demo_keys, std::chrono::system_clock::now() - std::chrono::minutes(6))) ==
-               403u);
+    BOOST_TEST(status_of(signed_publish(demo_keys,
+                                        std::chrono::system_clock::now() - std::chrono::minutes(6))) == 403u);
     BOOST_TEST(status_of(signed_publish(demo_keys, std::chrono::system_clock::now(), "eu-west-1")) == 403u);
     auto tampered_body = signed_publish(demo_keys);
     tampered_body.body = R"({"temp":99.9})";
     BOOST_TEST(status_of(std::move(tampered_body)) == 403u);
     auto tampered_header = signed_publish(demo_keys);
-    tampered_header.headers[2].second = aws::encode_user_properties({{"k", "w"}}); // x-amz-mqtt5-user-properties
+    tampered_header.headers[2].second =
+        aws::encode_user_properties({{"k", "w"}}); // x-amz-mqtt5-user-properties
     BOOST_TEST(tampered_header.headers[2].first == "x-amz-mqtt5-user-properties");
     BOOST_TEST(status_of(std::move(tampered_header)) == 403u);
     auto tampered_query = signed_publish(demo_keys);

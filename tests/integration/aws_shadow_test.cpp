@@ -24,7 +24,10 @@ struct shadow_fixture {
     http::client client{ioc.get_executor(), tls::context({.ca_file = server.ca_file()})};
 
     aws::shadow_request at(std::string thing, std::string name = {}) const {
-        return {.endpoint = "127.0.0.1", .port = server.port(), .thing = std::move(thing), .name = std::move(name)};
+        return {.endpoint = "127.0.0.1",
+                .port = server.port(),
+                .thing = std::move(thing),
+                .name = std::move(name)};
     }
 
     aws::shadow_document send(boost::system::result<http::request> req) {
@@ -34,7 +37,8 @@ struct shadow_fixture {
         return aws::parse_shadow_response(out.info.status, out.body);
     }
 
-    aws::shadow_document update(const aws::shadow_request& r, std::string doc, std::optional<std::uint64_t> v = {}) {
+    aws::shadow_document update(const aws::shadow_request& r, std::string doc,
+                                std::optional<std::uint64_t> v = {}) {
         return send(aws::make_shadow_update_request(r, doc, v));
     }
 };
@@ -55,7 +59,8 @@ BOOST_AUTO_TEST_CASE(update_get_and_delta_of_the_classic_shadow) {
     BOOST_TEST(boost::json::serialize(d.delta) == R"({"led":"on","cfg":{"mode":"a"}})");
     BOOST_TEST(d.metadata.at("reported").at("cfg").at("mode").at("timestamp").is_int64());
     // Reported catches up, a null removes a desired key: no delta left.
-    r = update(at("gw-1"), R"({"state":{"reported":{"led":"on","cfg":{"mode":"a"}},"desired":{"cfg":null}}})");
+    r = update(at("gw-1"),
+               R"({"state":{"reported":{"led":"on","cfg":{"mode":"a"}},"desired":{"cfg":null}}})");
     const auto after = send(aws::make_shadow_get_request(at("gw-1")));
     BOOST_TEST(after.delta.is_null(), boost::json::serialize(after.delta));
     BOOST_TEST(boost::json::serialize(after.desired) == R"({"led":"on"})");

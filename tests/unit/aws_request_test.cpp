@@ -176,17 +176,18 @@ BOOST_AUTO_TEST_CASE(mqtt5_properties_become_query_parameters_and_headers) {
     r.correlation_data = std::string("\x00\x01req-7", 7);
     const auto req = aws::make_publish_request(r);
     BOOST_REQUIRE(req);
-    BOOST_TEST(req->url == "https://" + endpoint +
-                               ":8443/topics/req%2F1?qos=1&contentType=application%2Fjson%3B%20charset%3Dutf-8"
-                               "&responseTopic=resp%2Fgw%201&messageExpiry=3600");
+    BOOST_TEST(req->url ==
+               "https://" + endpoint +
+                   ":8443/topics/req%2F1?qos=1&contentType=application%2Fjson%3B%20charset%3Dutf-8"
+                   "&responseTopic=resp%2Fgw%201&messageExpiry=3600");
     // The example of AWS's Publish API reference: [{"deviceName": "alpha"}, {"deviceCnt": "45"}], base64.
-    BOOST_TEST((req->headers ==
-                http::header_list{{"Content-Type", "application/json"},
-                                  {"Connection", "keep-alive"},
-                                  {"x-amz-mqtt5-user-properties",
-                                   "W3siZGV2aWNlTmFtZSI6ImFscGhhIn0seyJkZXZpY2VDbnQiOiI0NSJ9XQ=="},
-                                  {"x-amz-mqtt5-payload-format-indicator", "UTF8_DATA"},
-                                  {"x-amz-mqtt5-correlation-data", "AAFyZXEtNw=="}}));
+    BOOST_TEST(
+        (req->headers == http::header_list{{"Content-Type", "application/json"},
+                                           {"Connection", "keep-alive"},
+                                           {"x-amz-mqtt5-user-properties",
+                                            "W3siZGV2aWNlTmFtZSI6ImFscGhhIn0seyJkZXZpY2VDbnQiOiI0NSJ9XQ=="},
+                                           {"x-amz-mqtt5-payload-format-indicator", "UTF8_DATA"},
+                                           {"x-amz-mqtt5-correlation-data", "AAFyZXEtNw=="}}));
     const auto parts = http::parse_url(req->url);
     BOOST_REQUIRE(parts);
     const auto u = boost::urls::parse_origin_form(parts->target);
@@ -202,9 +203,10 @@ BOOST_AUTO_TEST_CASE(unset_properties_send_nothing) {
     const auto req = aws::make_publish_request(r);
     BOOST_REQUIRE(req);
     BOOST_TEST(req->url == "https://" + endpoint + ":8443/topics/t?qos=1");
-    BOOST_TEST((req->headers == http::header_list{{"Content-Type", "application/json"},
-                                                  {"Connection", "keep-alive"},
-                                                  {"x-amz-mqtt5-payload-format-indicator", "UNSPECIFIED_BYTES"}}));
+    BOOST_TEST(
+        (req->headers == http::header_list{{"Content-Type", "application/json"},
+                                           {"Connection", "keep-alive"},
+                                           {"x-amz-mqtt5-payload-format-indicator", "UNSPECIFIED_BYTES"}}));
     r.message_expiry = 0; // zero is a value: sent
     BOOST_TEST(url_of(r) == "https://" + endpoint + ":8443/topics/t?qos=1&messageExpiry=0");
 }
@@ -222,8 +224,8 @@ BOOST_AUTO_TEST_CASE(user_properties_keep_order_repeats_and_unicode) {
 }
 
 BOOST_AUTO_TEST_CASE(user_properties_decoding_refuses_other_shapes) {
-    for (const char* json : {R"({"a":"b"})", R"([{"a":1}])", R"([{"a":"b","c":"d"}])", R"([{}])", R"(["a"])",
-                             "[", "null"})
+    for (const char* json :
+         {R"({"a":"b"})", R"([{"a":1}])", R"([{"a":"b","c":"d"}])", R"([{}])", R"(["a"])", "[", "null"})
         BOOST_TEST(!aws::decode_user_properties(aws::base64_encode(json)), json);
     BOOST_TEST(!aws::decode_user_properties("not base64!"));
     BOOST_TEST(aws::decode_user_properties(aws::base64_encode("[]"))->empty());
@@ -231,9 +233,12 @@ BOOST_AUTO_TEST_CASE(user_properties_decoding_refuses_other_shapes) {
 
 BOOST_AUTO_TEST_CASE(base64_round_trips_and_refuses_bad_input) {
     // RFC 4648 section 10 test vectors.
-    const std::pair<const char*, const char*> vectors[] = {{"", ""},         {"f", "Zg=="},
-                                                           {"fo", "Zm8="},   {"foo", "Zm9v"},
-                                                           {"foob", "Zm9vYg=="}, {"fooba", "Zm9vYmE="},
+    const std::pair<const char*, const char*> vectors[] = {{"", ""},
+                                                           {"f", "Zg=="},
+                                                           {"fo", "Zm8="},
+                                                           {"foo", "Zm9v"},
+                                                           {"foob", "Zm9vYg=="},
+                                                           {"fooba", "Zm9vYmE="},
                                                            {"foobar", "Zm9vYmFy"}};
     for (const auto& [plain, encoded] : vectors) {
         BOOST_TEST(aws::base64_encode(plain) == encoded);

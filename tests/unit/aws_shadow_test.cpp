@@ -18,7 +18,9 @@ namespace {
 const std::string origin = "https://a1b2c3-ats.iot.eu-west-1.amazonaws.com:8443";
 
 aws::shadow_request shadow(std::string thing, std::string name = {}) {
-    return {.endpoint = "a1b2c3-ats.iot.eu-west-1.amazonaws.com", .port = 8443, .thing = std::move(thing),
+    return {.endpoint = "a1b2c3-ats.iot.eu-west-1.amazonaws.com",
+            .port = 8443,
+            .thing = std::move(thing),
             .name = std::move(name)};
 }
 
@@ -41,7 +43,9 @@ BOOST_AUTO_TEST_CASE(classic_and_named_shadow_urls_and_methods) {
     const auto list = aws::make_list_named_shadows_request(shadow("gw-1"), "tok/+=", 25u);
     BOOST_REQUIRE(list);
     BOOST_TEST(list->method == "GET");
-    BOOST_TEST(list->url == origin + "/api/things/shadow/ListNamedShadowsForThing/gw-1?nextToken=tok%2F%2B%3D&pageSize=25");
+    BOOST_TEST(list->url ==
+               origin +
+                   "/api/things/shadow/ListNamedShadowsForThing/gw-1?nextToken=tok%2F%2B%3D&pageSize=25");
     BOOST_TEST(aws::make_list_named_shadows_request(shadow("gw-1"))->url ==
                origin + "/api/things/shadow/ListNamedShadowsForThing/gw-1");
 }
@@ -73,15 +77,18 @@ BOOST_AUTO_TEST_CASE(thing_and_shadow_names_are_validated) {
     BOOST_TEST(!aws::validate_shadow_name(""));
     BOOST_TEST(!aws::validate_shadow_name("$config"));
     BOOST_TEST(!aws::validate_shadow_name(std::string(64, 'n')));
-    BOOST_TEST(aws::validate_shadow_name(std::string(65, 'n')) == make_error_code(error::invalid_shadow_name));
+    BOOST_TEST(aws::validate_shadow_name(std::string(65, 'n')) ==
+               make_error_code(error::invalid_shadow_name));
     for (const char* bad : {"a b", "a/b", "a?b", "a.b"})
         BOOST_TEST(aws::validate_shadow_name(bad) == make_error_code(error::invalid_shadow_name), bad);
-    BOOST_TEST(aws::make_shadow_get_request(shadow("gw/1")).error() == make_error_code(error::invalid_thing_name));
+    BOOST_TEST(aws::make_shadow_get_request(shadow("gw/1")).error() ==
+               make_error_code(error::invalid_thing_name));
     BOOST_TEST(aws::make_shadow_get_request(shadow("gw-1", "a b")).error() ==
                make_error_code(error::invalid_shadow_name));
     auto bad_endpoint = shadow("gw-1");
     bad_endpoint.endpoint = "a b";
-    BOOST_TEST(aws::make_shadow_delete_request(bad_endpoint).error() == make_error_code(error::invalid_endpoint));
+    BOOST_TEST(aws::make_shadow_delete_request(bad_endpoint).error() ==
+               make_error_code(error::invalid_endpoint));
 }
 
 BOOST_AUTO_TEST_CASE(a_document_is_parsed_into_its_parts) {
@@ -106,7 +113,8 @@ BOOST_AUTO_TEST_CASE(a_document_is_parsed_into_its_parts) {
     BOOST_TEST(empty.desired.is_null());
     BOOST_TEST(empty.delta.is_null());
     BOOST_TEST(*empty.version == 3u);
-    BOOST_TEST(aws::parse_shadow_response(200, "<html>").error == make_error_code(error::invalid_response_json));
+    BOOST_TEST(aws::parse_shadow_response(200, "<html>").error ==
+               make_error_code(error::invalid_response_json));
 }
 
 BOOST_AUTO_TEST_CASE(a_409_is_a_version_conflict_of_its_own_and_statuses_are_mapped) {
@@ -115,20 +123,27 @@ BOOST_AUTO_TEST_CASE(a_409_is_a_version_conflict_of_its_own_and_statuses_are_map
     BOOST_TEST(c.error != make_error_code(error::conflict));
     BOOST_TEST(c.message == "Version conflict");
     BOOST_TEST(!aws::is_retryable(c.error));
-    const std::pair<unsigned, error> statuses[] = {
-        {400, error::invalid_request},   {401, error::unauthorized},       {403, error::forbidden},
-        {404, error::not_found},         {409, error::version_conflict},   {413, error::payload_too_large},
-        {415, error::unsupported_document_encoding}, {429, error::throttled}, {500, error::internal_failure},
-        {503, error::service_unavailable}};
+    const std::pair<unsigned, error> statuses[] = {{400, error::invalid_request},
+                                                   {401, error::unauthorized},
+                                                   {403, error::forbidden},
+                                                   {404, error::not_found},
+                                                   {409, error::version_conflict},
+                                                   {413, error::payload_too_large},
+                                                   {415, error::unsupported_document_encoding},
+                                                   {429, error::throttled},
+                                                   {500, error::internal_failure},
+                                                   {503, error::service_unavailable}};
     for (const auto& [status, e] : statuses)
-        BOOST_TEST(aws::parse_shadow_response(status, R"({"code":0,"message":"m"})").error == make_error_code(e),
+        BOOST_TEST(aws::parse_shadow_response(status, R"({"code":0,"message":"m"})").error ==
+                       make_error_code(e),
                    status);
     BOOST_TEST(aws::is_retryable(aws::parse_shadow_response(429, "").error));
     BOOST_TEST(aws::is_retryable(aws::parse_shadow_response(503, "").error));
 }
 
 BOOST_AUTO_TEST_CASE(named_shadow_lists_are_parsed) {
-    const auto l = aws::parse_named_shadow_list(200, R"({"results":["config","net"],"nextToken":"n-2","timestamp":5})");
+    const auto l =
+        aws::parse_named_shadow_list(200, R"({"results":["config","net"],"nextToken":"n-2","timestamp":5})");
     BOOST_TEST(!l.error);
     BOOST_TEST(l.names.size() == 2u);
     BOOST_TEST(l.names.at(1) == "net");

@@ -1,10 +1,10 @@
 // SigV4 against AWS's published test suite ("aws-sig-v4-test-suite": request, canonical request,
-// string to sign and Authorization per case; credentials AKIDEXAMPLE / wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY,
-// region us-east-1, service "service", 2015-08-30T12:36:00Z). The cases below were copied from the copy
-// kept in awslabs/aws-c-auth, tests/aws-signing-test-suite/v4/<case>/ (header-signed-request.txt,
-// header-canonical-request.txt, header-string-to-sign.txt, context.json); the canonical request and
-// string to sign of get-vanilla and post-x-www-form-urlencoded are those of the original suite's .creq
-// and .sts files.
+// string to sign and Authorization per case; credentials AKIDEXAMPLE /
+// wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY, region us-east-1, service "service", 2015-08-30T12:36:00Z). The
+// cases below were copied from the copy kept in awslabs/aws-c-auth, tests/aws-signing-test-suite/v4/<case>/
+// (header-signed-request.txt, header-canonical-request.txt, header-string-to-sign.txt, context.json); the
+// canonical request and string to sign of get-vanilla and post-x-www-form-urlencoded are those of the
+// original suite's .creq and .sts files.
 #include <edgeloop/aws/sigv4.hpp>
 
 #include <edgeloop/aws/error.hpp>
@@ -21,11 +21,13 @@ namespace http = edgeloop::http;
 namespace {
 
 const aws::signing_credentials suite_credentials{.access_key_id = "AKIDEXAMPLE",
-                                                 .secret_access_key = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
+                                                 .secret_access_key =
+                                                     "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY",
                                                  .session_token = {},
                                                  .expiration = {}};
 const std::string empty_sha256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
-const std::string scope_prefix = "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, ";
+const std::string scope_prefix =
+    "AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE/20150830/us-east-1/service/aws4_request, ";
 
 http::header_list suite_headers(http::header_list extra = {}) {
     http::header_list h{{"Host", "example.amazonaws.com"}, {"X-Amz-Date", "20150830T123600Z"}};
@@ -34,7 +36,8 @@ http::header_list suite_headers(http::header_list extra = {}) {
 }
 
 aws::sigv4_signature sign(std::string_view method, std::string_view target, const http::header_list& headers,
-                          std::string_view payload = {}, const aws::signing_credentials& creds = suite_credentials) {
+                          std::string_view payload = {},
+                          const aws::signing_credentials& creds = suite_credentials) {
     return aws::sigv4_sign(method, target, headers, payload, creds, "us-east-1", "service");
 }
 
@@ -48,9 +51,11 @@ BOOST_AUTO_TEST_SUITE(aws_sigv4)
 BOOST_AUTO_TEST_CASE(get_vanilla) {
     const auto s = sign("GET", "/", suite_headers());
     BOOST_TEST(s.canonical_request ==
-               "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" + empty_sha256);
-    BOOST_TEST(s.string_to_sign == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
-                                   "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
+               "GET\n/\n\nhost:example.amazonaws.com\nx-amz-date:20150830T123600Z\n\nhost;x-amz-date\n" +
+                   empty_sha256);
+    BOOST_TEST(s.string_to_sign ==
+               "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+               "bb579772317eb040ac9ed261061d46c1f17a8133879d6129b6e1c25292927e63");
     BOOST_TEST(s.authorization ==
                scope_prefix + "SignedHeaders=host;x-amz-date, "
                               "Signature=5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31");
@@ -75,10 +80,11 @@ BOOST_AUTO_TEST_CASE(get_vanilla_empty_query_key) {
 }
 
 BOOST_AUTO_TEST_CASE(get_unreserved) {
-    BOOST_TEST(sign("GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", suite_headers())
-                   .authorization ==
-               scope_prefix + "SignedHeaders=host;x-amz-date, "
-                              "Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f");
+    BOOST_TEST(
+        sign("GET", "/-._~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", suite_headers())
+            .authorization ==
+        scope_prefix + "SignedHeaders=host;x-amz-date, "
+                       "Signature=07ef7494c76fa4850883e2b006601f940f8a34d404d0cfa977f52a65bbf5f24f");
 }
 
 BOOST_AUTO_TEST_CASE(get_vanilla_utf8_query) {
@@ -106,8 +112,9 @@ BOOST_AUTO_TEST_CASE(post_x_www_form_urlencoded) {
                "POST\n/\n\ncontent-type:application/x-www-form-urlencoded\nhost:example.amazonaws.com\n"
                "x-amz-date:20150830T123600Z\n\ncontent-type;host;x-amz-date\n"
                "9095672bbd1f56dfc5b65f3e153adc8731a4a654192329106275f4c7b24d0b6e");
-    BOOST_TEST(s.string_to_sign == "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
-                                   "42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281");
+    BOOST_TEST(s.string_to_sign ==
+               "AWS4-HMAC-SHA256\n20150830T123600Z\n20150830/us-east-1/service/aws4_request\n"
+               "42a5e5bb34198acb3e84da4f085bb7927f2bc277ca766e6d19c73c2154021281");
     BOOST_TEST(s.authorization ==
                scope_prefix + "SignedHeaders=content-type;host;x-amz-date, "
                               "Signature=ff11897932ad3f4e8b18135d722051e5ac45fc38421b1da7b9d196a0fe09473a");
@@ -126,10 +133,12 @@ BOOST_AUTO_TEST_CASE(sign_request_reproduces_the_suite_from_an_http_request) {
     http::request req;
     req.url = "https://example.amazonaws.com/";
     BOOST_TEST(!aws::sign_request(req, suite_credentials, "us-east-1", "service", suite_time));
-    BOOST_TEST((req.headers == http::header_list{
-                                   {"X-Amz-Date", "20150830T123600Z"},
-                                   {"Authorization", scope_prefix + "SignedHeaders=host;x-amz-date, Signature="
-                                                                    "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"}}));
+    BOOST_TEST((req.headers ==
+                http::header_list{{"X-Amz-Date", "20150830T123600Z"},
+                                  {"Authorization",
+                                   scope_prefix +
+                                       "SignedHeaders=host;x-amz-date, Signature="
+                                       "5fa00fa31553b73ebf1942676e86291e8372ff2a2260956d9b8aae1d763fbf31"}}));
     // Signed again (a retry), the old signature is replaced, not added to.
     BOOST_TEST(!aws::sign_request(req, suite_credentials, "us-east-1", "service", suite_time));
     BOOST_TEST(req.headers.size() == 2u);
@@ -163,7 +172,8 @@ BOOST_AUTO_TEST_CASE(a_signed_publish_signs_the_port_the_properties_and_not_conn
     sent.emplace_back("Host", "a1b2c3-ats.iot.eu-west-1.amazonaws.com");
     const auto s = aws::sigv4_sign("POST", "/topics/sensors%2Fgw%201?qos=1", sent, "{}", suite_credentials,
                                    "eu-west-1", aws::iot_data_service);
-    BOOST_TEST(s.canonical_request.starts_with("POST\n/topics/sensors%252Fgw%25201\nqos=1\n"), s.canonical_request);
+    BOOST_TEST(s.canonical_request.starts_with("POST\n/topics/sensors%252Fgw%25201\nqos=1\n"),
+               s.canonical_request);
     BOOST_TEST(s.authorization == auth.second);
     // A different port is part of Host, hence of the signature.
     p.port = 8443;
@@ -174,7 +184,8 @@ BOOST_AUTO_TEST_CASE(a_signed_publish_signs_the_port_the_properties_and_not_conn
 
 BOOST_AUTO_TEST_CASE(signing_key_is_the_documented_hmac_chain) {
     // AWS's documentation example (Signature Version 4, "derive a signing key"): iam, 20150830, us-east-1.
-    const auto key = aws::sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam");
+    const auto key =
+        aws::sigv4_signing_key("wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY", "20150830", "us-east-1", "iam");
     std::string hex;
     for (const unsigned char c : key) {
         constexpr const char* digits = "0123456789abcdef";

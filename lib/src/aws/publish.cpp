@@ -110,9 +110,9 @@ boost::system::result<std::string> detail::origin(std::string_view endpoint, std
 std::string base64_encode(std::string_view bytes) {
     std::string out(4 * ((bytes.size() + 2) / 3), '\0');
     // EVP_EncodeBlock takes an int length: payloads are far below that (max_payload_bytes).
-    const int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(bytes.data()),
-                                  static_cast<int>(bytes.size()));
+    const int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
     out.resize(static_cast<std::size_t>(n));
     return out;
 }
@@ -130,9 +130,9 @@ std::optional<std::string> base64_decode(std::string_view text) {
     }
     std::string out(3 * (text.size() / 4), '\0');
     // EVP_DecodeBlock ignores padding and returns whole groups of three bytes: trim what '=' stood for.
-    const int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                                  reinterpret_cast<const unsigned char*>(text.data()),
-                                  static_cast<int>(text.size()));
+    const int n =
+        EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
     if (n < 0)
         return std::nullopt;
     std::size_t size = static_cast<std::size_t>(n);

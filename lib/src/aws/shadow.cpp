@@ -13,8 +13,8 @@ namespace {
 
 bool name_chars(std::string_view s, bool dollar) noexcept {
     for (const char c : s) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == ':' ||
-                        c == '_' || c == '-' || (dollar && c == '$');
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                        c == ':' || c == '_' || c == '-' || (dollar && c == '$');
         if (!ok)
             return false;
     }
@@ -94,7 +94,8 @@ boost::system::result<http::request> make_shadow_delete_request(const shadow_req
     return make("DELETE", std::move(*url));
 }
 
-boost::system::result<http::request> make_shadow_update_request(const shadow_request& r, std::string_view document,
+boost::system::result<http::request> make_shadow_update_request(const shadow_request& r,
+                                                                std::string_view document,
                                                                 std::optional<std::uint64_t> version) {
     auto url = shadow_url(r);
     if (!url)
@@ -130,8 +131,8 @@ boost::system::result<http::request> make_list_named_shadows_request(const shado
         // The token is opaque; percent-encode every byte outside the unreserved set.
         constexpr std::string_view digits = "0123456789ABCDEF";
         for (const char c : next_token) {
-            const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                                    c == '-' || c == '_' || c == '.' || c == '~';
+            const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                                    (c >= '0' && c <= '9') || c == '-' || c == '_' || c == '.' || c == '~';
             if (unreserved) {
                 url += c;
             } else {

@@ -40,8 +40,8 @@ std::string sha256_hex(std::string_view data) {
 std::string hmac_sha256(std::string_view key, std::string_view data) {
     std::array<unsigned char, 32> mac{};
     unsigned int size = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()), reinterpret_cast<const unsigned char*>(data.data()),
-         data.size(), mac.data(), &size);
+    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
+         reinterpret_cast<const unsigned char*>(data.data()), data.size(), mac.data(), &size);
     return std::string(reinterpret_cast<const char*>(mac.data()), size);
 }
 
@@ -56,8 +56,8 @@ std::string lower(std::string_view s) {
 }
 
 bool is_unreserved(char c) noexcept {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_' ||
-           c == '.' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '_' || c == '.' || c == '~';
 }
 
 /// SigV4's UriEncode: every byte but the unreserved ones as %XY (upper-case hex); '/' kept when asked.
@@ -117,7 +117,8 @@ std::string canonical_query(std::string_view query) {
         const auto eq = item.find('=');
         const auto name = item.substr(0, eq);
         const auto value = eq == std::string_view::npos ? std::string_view() : item.substr(eq + 1);
-        params.emplace_back(uri_encode(percent_decode(name), false), uri_encode(percent_decode(value), false));
+        params.emplace_back(uri_encode(percent_decode(name), false),
+                            uri_encode(percent_decode(value), false));
     }
     std::sort(params.begin(), params.end());
     std::string out;
@@ -147,8 +148,8 @@ std::string canonical_value(std::string_view v) {
 }
 
 bool is_unsigned_header(std::string_view lower_name) noexcept {
-    constexpr std::array<std::string_view, 6> skip{"connection", "expect",            "user-agent",
-                                                   "upgrade",    "transfer-encoding", "x-amzn-trace-id"};
+    constexpr std::array<std::string_view, 6> skip{
+        "connection", "expect", "user-agent", "upgrade", "transfer-encoding", "x-amzn-trace-id"};
     return std::find(skip.begin(), skip.end(), lower_name) != skip.end();
 }
 
@@ -161,8 +162,8 @@ std::string header_value(const http::header_list& headers, std::string_view lowe
 
 } // namespace
 
-std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
-                              std::string_view service) {
+std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date,
+                              std::string_view region, std::string_view service) {
     std::string key = "AWS4";
     key += secret_access_key;
     std::string k = hmac_sha256(key, date);
@@ -174,8 +175,8 @@ std::string sigv4_signing_key(std::string_view secret_access_key, std::string_vi
 }
 
 sigv4_signature sigv4_sign(std::string_view method, std::string_view target, const http::header_list& headers,
-                           std::string_view payload, const signing_credentials& creds, std::string_view region,
-                           std::string_view service) {
+                           std::string_view payload, const signing_credentials& creds,
+                           std::string_view region, std::string_view service) {
     sigv4_signature out;
     const auto q = target.find('?');
     const auto path = target.substr(0, q);
@@ -248,8 +249,9 @@ std::string sigv4_amz_date(std::chrono::system_clock::time_point t) {
     return std::string(text.data(), n);
 }
 
-boost::system::error_code sign_request(http::request& req, const signing_credentials& creds, std::string_view region,
-                                       std::string_view service, std::chrono::system_clock::time_point now) {
+boost::system::error_code sign_request(http::request& req, const signing_credentials& creds,
+                                       std::string_view region, std::string_view service,
+                                       std::chrono::system_clock::time_point now) {
     if (!creds.complete())
         return error::missing_credentials;
     if (!req.body_file.empty() || req.body_source)

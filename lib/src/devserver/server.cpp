@@ -18,8 +18,8 @@
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
-#include <boost/json/value.hpp>
 #include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 
 #include <openssl/bn.h>
@@ -39,8 +39,8 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
-#include <cerrno>
 #include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
@@ -48,15 +48,15 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
-#include <variant>
 #include <utility>
+#include <variant>
 
 namespace edgeloop::devserver {
 
@@ -415,7 +415,8 @@ decode_publish(const request& req, std::string topic, const boost::urls::params_
     if (const auto it = req.find("x-amz-mqtt5-user-properties"); it != req.end()) {
         auto props = aws::decode_user_properties(it->value());
         if (!props)
-            return aws_error(req, 400, "Invalid x-amz-mqtt5-user-properties: expected base64 of a JSON array");
+            return aws_error(req, 400,
+                             "Invalid x-amz-mqtt5-user-properties: expected base64 of a JSON array");
         p.user_properties = std::move(*props);
     }
     if (const auto it = req.find("x-amz-mqtt5-payload-format-indicator"); it != req.end()) {
@@ -484,12 +485,14 @@ std::optional<http::response<http::string_body>> check_sigv4(const request& req,
     if (!when)
         return aws_error(req, 403, "Missing or malformed X-Amz-Date");
     if (std::abs(std::time(nullptr) - *when) > 5 * 60)
-        return aws_error(req, 403, "Signature expired: X-Amz-Date is more than 5 minutes from the server's time");
+        return aws_error(req, 403,
+                         "Signature expired: X-Amz-Date is more than 5 minutes from the server's time");
     const std::string expected_scope = creds.access_key_id + "/" + std::string(date.substr(0, 8)) + "/" +
                                        o.sigv4_region + "/" + o.sigv4_service + "/aws4_request";
     if (scope != expected_scope)
-        return aws_error(req, 403, "Credential should be scoped to " + o.sigv4_region + "/" + o.sigv4_service +
-                                       " of the demo's access key and X-Amz-Date's day");
+        return aws_error(req, 403,
+                         "Credential should be scoped to " + o.sigv4_region + "/" + o.sigv4_service +
+                             " of the demo's access key and X-Amz-Date's day");
     // The signed headers, from the request as received.
     const std::string signed_list = std::string(auth_field(auth, "SignedHeaders"));
     std::vector<std::string> names;
@@ -747,7 +750,6 @@ bool is_http_error(const beast::error_code& ec) {
     return ec.category() == beast::error_code(http::error::bad_target).category();
 }
 
-
 // ---------------------------------------------------------------------------------------------------
 // Device Shadow (AWS IoT's thing-shadow REST API), in memory.
 
@@ -876,7 +878,9 @@ struct shadow_store {
         }
         if (auto d = delta(s.desired, s.reported); !d.empty())
             state["delta"] = std::move(d);
-        return {{"state", std::move(state)}, {"metadata", std::move(metadata)}, {"version", s.version},
+        return {{"state", std::move(state)},
+                {"metadata", std::move(metadata)},
+                {"version", s.version},
                 {"timestamp", unix_now()}};
     }
 
@@ -917,15 +921,15 @@ struct shadow_store {
         }
         s.exists = true;
         ++s.version;
-        boost::json::object out{{"state", *state}, {"metadata", std::move(metadata)}, {"version", s.version},
-                                {"timestamp", now}};
+        boost::json::object out{
+            {"state", *state}, {"metadata", std::move(metadata)}, {"version", s.version}, {"timestamp", now}};
         if (const auto* token = doc->if_contains("clientToken"))
             out["clientToken"] = *token;
         return json_response(req, out);
     }
 
-    http::response<http::string_body> list(const request& req, const std::string& thing, const std::string& token,
-                                           const std::string& page_size) {
+    http::response<http::string_body> list(const request& req, const std::string& thing,
+                                           const std::string& token, const std::string& page_size) {
         if (aws::validate_thing_name(thing))
             return shadow_error(req, 400, "Invalid thing name");
         std::vector<std::string> names;
@@ -933,7 +937,8 @@ struct shadow_store {
             if (key.first == thing && !key.second.empty() && state.exists)
                 names.push_back(key.second);
         const auto start = token.empty() ? std::optional<std::size_t>(0) : parse_number<std::size_t>(token);
-        const auto size = page_size.empty() ? std::optional<std::size_t>(25) : parse_number<std::size_t>(page_size);
+        const auto size =
+            page_size.empty() ? std::optional<std::size_t>(25) : parse_number<std::size_t>(page_size);
         if (!start || !size || *size == 0 || *size > 100 || *start > names.size())
             return shadow_error(req, 400, "Invalid nextToken or pageSize");
         boost::json::array results;

@@ -18,18 +18,18 @@ enum class error {
     invalid_topic,
     invalid_qos,
     // responses
-    invalid_request,      ///< 400 InvalidRequestException
-    unauthorized,         ///< 401 UnauthorizedException
-    forbidden,            ///< 403
-    not_found,            ///< 404 ResourceNotFoundException
-    method_not_allowed,   ///< 405 MethodNotAllowedException
-    conflict,             ///< 409 ConflictException
-    payload_too_large,    ///< 413 RequestEntityTooLargeException
-    throttled,            ///< 429 ThrottlingException
-    internal_failure,     ///< 500 InternalFailureException
-    service_unavailable,  ///< 503 ServiceUnavailableException
-    server_error,         ///< any other 5xx (e.g. 502, 504 from the front end)
-    unexpected_status,    ///< any other status outside 2xx
+    invalid_request,       ///< 400 InvalidRequestException
+    unauthorized,          ///< 401 UnauthorizedException
+    forbidden,             ///< 403
+    not_found,             ///< 404 ResourceNotFoundException
+    method_not_allowed,    ///< 405 MethodNotAllowedException
+    conflict,              ///< 409 ConflictException
+    payload_too_large,     ///< 413 RequestEntityTooLargeException
+    throttled,             ///< 429 ThrottlingException
+    internal_failure,      ///< 500 InternalFailureException
+    service_unavailable,   ///< 503 ServiceUnavailableException
+    server_error,          ///< any other 5xx (e.g. 502, 504 from the front end)
+    unexpected_status,     ///< any other status outside 2xx
     invalid_response_json, ///< a 2xx response whose body is not a JSON object
     // publish properties, found before any connection is made
     message_too_large,      ///< payload over max_payload_bytes (128 KB)

@@ -36,7 +36,8 @@ boost::system::result<http::request> make_shadow_get_request(const shadow_reques
 /// it: AWS then applies the update only if the shadow is still at that version, and answers 409
 /// (error::version_conflict) otherwise. Errors: those of the names and the endpoint,
 /// error::invalid_shadow_document.
-boost::system::result<http::request> make_shadow_update_request(const shadow_request& r, std::string_view document,
+boost::system::result<http::request> make_shadow_update_request(const shadow_request& r,
+                                                                std::string_view document,
                                                                 std::optional<std::uint64_t> version = {});
 /// `DELETE .../things/<thing>/shadow[?name=]`.
 boost::system::result<http::request> make_shadow_delete_request(const shadow_request& r);

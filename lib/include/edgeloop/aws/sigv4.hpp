@@ -36,16 +36,16 @@ struct sigv4_signature {
 ///    X-Amzn-Trace-Id are left unsigned (proxies may change them).
 ///  - `payload`: the body, hashed with SHA-256.
 sigv4_signature sigv4_sign(std::string_view method, std::string_view target, const http::header_list& headers,
-                           std::string_view payload, const signing_credentials& creds, std::string_view region,
-                           std::string_view service);
+                           std::string_view payload, const signing_credentials& creds,
+                           std::string_view region, std::string_view service);
 
 /// "YYYYMMDDTHHMMSSZ" (UTC) for X-Amz-Date.
 std::string sigv4_amz_date(std::chrono::system_clock::time_point t);
 
 /// The SigV4 signing key: HMAC chain over the date (YYYYMMDD), region, service and "aws4_request",
 /// keyed with "AWS4" + secret (32 raw bytes).
-std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date, std::string_view region,
-                              std::string_view service);
+std::string sigv4_signing_key(std::string_view secret_access_key, std::string_view date,
+                              std::string_view region, std::string_view service);
 
 /// Signs an http::request in place at time `now`: adds X-Amz-Date, X-Amz-Security-Token (with a
 /// session token) and Authorization, signing the Host the client will send (the URL's host, and its
@@ -53,8 +53,9 @@ std::string sigv4_signing_key(std::string_view secret_access_key, std::string_vi
 /// error::missing_credentials (no key id or secret), error::unsignable_body (a body_file or
 /// body_source: only in-memory bodies are hashed), error::invalid_endpoint (a URL that does not parse).
 /// Sign again before each attempt of a retried request: AWS refuses a signature older than 5 minutes.
-boost::system::error_code sign_request(http::request& req, const signing_credentials& creds, std::string_view region,
-                                       std::string_view service, std::chrono::system_clock::time_point now);
+boost::system::error_code sign_request(http::request& req, const signing_credentials& creds,
+                                       std::string_view region, std::string_view service,
+                                       std::chrono::system_clock::time_point now);
 
 /// The region of an AWS IoT data endpoint ("<prefix>-ats.iot.<region>.amazonaws.com[.cn]"), empty when
 /// the name is not of that form.
