@@ -14,6 +14,9 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <stdlib.h>
 
@@ -22,10 +25,12 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iostream>
 #include <iterator>
 #include <memory>
 #include <optional>
+#include <random>
 #include <sstream>
 #include <string>
 #include <system_error>
@@ -62,6 +67,8 @@ private:
 exit_status status_for(const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted)
         return aws_post::exit_interrupted;
+    if (ec == aws::error::version_conflict)
+        return aws_post::exit_version_conflict;
     if (ec.category() == aws::aws_category())
         return aws_post::exit_http_status;
     if (ec.category() == tls::tls_category())
@@ -84,6 +91,15 @@ public:
     }
 
     void start() { publish(1); }
+
+    /// How a 2xx-or-not answer is judged (default: a publish's aws::parse_response).
+    void judge_with(std::function<boost::system::error_code(unsigned, std::string_view)> judge) {
+        judge_ = std::move(judge);
+    }
+    const std::string& last_body() const noexcept { return body_; }
+
+    /// Signs each attempt afresh (SigV4 dates the signature) before it is sent.
+    void sign_with(std::function<boost::system::error_code(http::request&)> sign) { sign_ = std::move(sign); }
 
     /// Stops at once: the backoff wait or the running attempt is cancelled.
     void cancel() { cancel_.emit(boost::asio::cancellation_type::terminal); }
@@ -124,7 +140,7 @@ private:
         out_.clear();
         if (client_.idle_connections() == 0)
             out_.append("Establishing a TLS session to ").append(host_).append(".\n");
-        out_.append("Sending HTTP POST request to ").append(host_).append(path_);
+        out_.append("Sending HTTP ").append(req_.method).append(" request to ").append(host_).append(path_);
         if (opt_.count > 1)
             out_.append(" (message ")
                 .append(std::to_string(number_))
@@ -148,6 +164,13 @@ private:
         h.on_body = [this](std::span<const std::byte> bytes) {
             body_.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         };
+        if (sign_) {
+            if (auto ec = sign_(req_)) {
+                boost::asio::post(client_.get_executor(),
+                                  [handler = std::move(handler), ec]() mutable { std::move(handler)(ec); });
+                return;
+            }
+        }
         auto slot = boost::asio::get_associated_cancellation_slot(handler);
         client_.async_fetch(req_, std::move(h),
                             boost::asio::bind_cancellation_slot(
@@ -159,7 +182,7 @@ private:
                                         return;
                                     }
                                     report_response();
-                                    std::move(handler)(aws::parse_response(info_.status, body_).error);
+                                    std::move(handler)(judge_(info_.status, body_));
                                 }));
         // One flush per message, for the lines above and the previous response's: posted behind the
         // transfer's start, it runs once the request is on its way, off the round trip's critical path,
@@ -255,7 +278,67 @@ private:
     std::string body_;
     std::string out_; ///< the lines of one message, written at once
     std::optional<milliseconds> retry_after_;
+    std::function<boost::system::error_code(http::request&)> sign_;
+    std::function<boost::system::error_code(unsigned, std::string_view)> judge_ =
+        [](unsigned status, std::string_view body) { return aws::parse_response(status, body).error; };
 };
+
+/// What the demo endpoint decoded from the last publish, as one JSON line (so that the MQTT 5 properties
+/// can be seen arriving).
+void report_demo_publish(const devserver::received_publish& p) {
+    boost::json::object o{
+        {"topic", p.topic}, {"qos", p.qos}, {"retain", p.retain}, {"payloadBytes", p.payload.size()}};
+    if (!p.content_type.empty())
+        o["contentType"] = p.content_type;
+    if (!p.response_topic.empty())
+        o["responseTopic"] = p.response_topic;
+    if (p.message_expiry)
+        o["messageExpiry"] = *p.message_expiry;
+    if (!p.user_properties.empty()) {
+        boost::json::array props;
+        for (const auto& up : p.user_properties)
+            props.push_back(boost::json::object{{up.name, up.value}});
+        o["userProperties"] = std::move(props);
+    }
+    if (!p.payload_format.empty())
+        o["payloadFormat"] = p.payload_format;
+    if (!p.correlation_data.empty())
+        o["correlationData"] = aws::base64_encode(p.correlation_data);
+    std::printf("Demo endpoint received: %s\n", boost::json::serialize(o).c_str());
+}
+
+/// One line on the shadow's answer: the version and delta, or the named shadows.
+void report_shadow(const aws_post::options& opt, const std::string& body) {
+    const std::string which = opt.shadow_name.empty() ? "classic shadow" : "shadow '" + opt.shadow_name + "'";
+    if (opt.shadow_action == "list") {
+        const auto list = aws::parse_named_shadow_list(200, body);
+        std::string names;
+        for (const auto& n : list.names)
+            names += (names.empty() ? "" : ", ") + n;
+        std::printf("Named shadows of %s: %s%s\n", opt.thing.c_str(),
+                    names.empty() ? "(none)" : names.c_str(),
+                    list.next_token.empty() ? "" : " (more: nextToken)");
+        return;
+    }
+    const auto doc = aws::parse_shadow_response(200, body);
+    std::printf("Shadow of %s, %s: version %s", opt.thing.c_str(), which.c_str(),
+                doc.version ? std::to_string(*doc.version).c_str() : "?");
+    if (!doc.delta.is_null())
+        std::printf(", delta %s", boost::json::serialize(doc.delta).c_str());
+    std::printf("\n");
+}
+
+/// Access keys for --demo --auth sigv4 without keys in the environment: random, for this run only.
+aws::signing_credentials demo_keys() {
+    std::random_device random;
+    std::string secret;
+    for (int i = 0; i < 30; ++i)
+        secret += static_cast<char>(random() & 0xff);
+    return {.access_key_id = "AKIDEDGELOOPDEMO",
+            .secret_access_key = aws::base64_encode(secret),
+            .session_token = {},
+            .expiration = {}};
+}
 
 std::optional<std::string> read_message_file(const std::string& path) {
     std::ifstream in(path, std::ios::binary);
@@ -291,6 +374,42 @@ int run(const aws_post::options& opt) {
                                  .qos = opt.qos,
                                  .retain = opt.retain,
                                  .payload = std::move(payload)};
+    publish.mqtt_content_type = opt.content_type;
+    publish.response_topic = opt.response_topic;
+    publish.message_expiry = opt.message_expiry;
+    for (const auto& [name, value] : opt.user_properties)
+        publish.user_properties.push_back({name, value});
+    if (opt.payload_format == "bytes")
+        publish.format = aws::payload_format::unspecified_bytes;
+    else if (opt.payload_format == "utf8")
+        publish.format = aws::payload_format::utf8_data;
+    publish.correlation_data = opt.correlation_data;
+
+    // --auth sigv4: access keys from the environment (the demo makes its own when there are none).
+    const bool sigv4 = opt.auth == "sigv4";
+    std::optional<aws::signing_credentials> keys;
+    std::string region = opt.region;
+    if (sigv4) {
+        keys = aws::credentials_from_environment();
+        if (!keys && opt.demo)
+            keys = demo_keys();
+        if (!keys) {
+            std::fprintf(stderr, "aws_post: --auth sigv4: no credentials: set AWS_ACCESS_KEY_ID and "
+                                 "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)\n");
+            return aws_post::exit_config;
+        }
+        if (region.empty())
+            region = aws::region_of_endpoint(opt.endpoint);
+        if (region.empty() && opt.demo)
+            region = "us-east-1";
+        if (region.empty()) {
+            std::fprintf(stderr,
+                         "aws_post: --auth sigv4: the region cannot be told from --endpoint %s; give "
+                         "--region\nTry 'aws_post --help' for more information.\n",
+                         opt.endpoint.c_str());
+            return aws_post::exit_usage;
+        }
+    }
 
     // --demo: an endpoint on this reactor that demands what AWS IoT demands (a client certificate from
     // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
@@ -298,28 +417,57 @@ int run(const aws_post::options& opt) {
     std::unique_ptr<devserver::server> demo_server;
     std::optional<private_temp_dir> demo_dir;
     if (opt.demo) {
-        devserver::options dopts{.require_client_certificate = true};
-        if (opt.port == 443)
+        devserver::options dopts{.require_client_certificate = !sigv4};
+        if (opt.port == 443 && !sigv4)
             dopts.alpn = {std::string(aws::alpn_protocol)};
+        if (sigv4) {
+            dopts.sigv4_credentials = *keys;
+            dopts.sigv4_region = region;
+        }
         demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
-        if (creds.cert_file.empty()) {
+        if (creds.cert_file.empty() && !sigv4) {
             demo_dir.emplace();
             std::tie(creds.cert_file, creds.key_file) =
                 demo_server->issue_client_certificate(demo_dir->path());
         }
         publish.endpoint = "127.0.0.1";
         publish.port = demo_server->port();
-        std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
-                    publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
-        std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+        if (sigv4) {
+            std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (SigV4 signature required)\n",
+                        publish.port, opt.port);
+            std::printf("Demo CA %s\n", creds.ca_file.c_str());
+        } else {
+            std::printf(
+                "Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
+                publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
+            std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(),
+                        creds.ca_file.c_str());
+        }
     }
 
-    if (creds.cert_file.empty())
+    if (sigv4)
+        // The key id identifies, the secret and the token authenticate: only the first is shown.
+        std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n",
+                    keys->access_key_id.c_str(), region.c_str(), std::string(aws::iot_data_service).c_str(),
+                    keys->session_token.empty() ? "" : ", with a session token");
+    else if (creds.cert_file.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
 
-    auto req = aws::make_publish_request(publish);
+    boost::system::result<http::request> req = http::request{};
+    const aws::shadow_request shadow{
+        .endpoint = publish.endpoint, .port = publish.port, .thing = opt.thing, .name = opt.shadow_name};
+    if (opt.shadow_action.empty())
+        req = aws::make_publish_request(publish);
+    else if (opt.shadow_action == "get")
+        req = aws::make_shadow_get_request(shadow);
+    else if (opt.shadow_action == "update")
+        req = aws::make_shadow_update_request(shadow, publish.payload, opt.version);
+    else if (opt.shadow_action == "delete")
+        req = aws::make_shadow_delete_request(shadow);
+    else
+        req = aws::make_list_named_shadows_request(shadow);
     if (!req) {
         std::fprintf(stderr, "aws_post: %s\nTry 'aws_post --help' for more information.\n",
                      req.error().message().c_str());
@@ -332,7 +480,10 @@ int run(const aws_post::options& opt) {
 
     std::optional<tls::context> tls_ctx;
     try {
-        tls_ctx.emplace(aws::make_tls_options(creds, opt.port));
+        auto tls_options = aws::make_tls_options(creds, opt.port);
+        if (sigv4)
+            tls_options.alpn.clear(); // AWS IoT takes SigV4 on 443 without ALPN
+        tls_ctx.emplace(std::move(tls_options));
     } catch (const tls::config_error& e) {
         std::fprintf(stderr, "aws_post: %s\n", e.what());
         return aws_post::exit_config;
@@ -349,6 +500,19 @@ int run(const aws_post::options& opt) {
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
     publisher pub(reactor, client, std::move(*req), opt);
+    if (opt.shadow_action == "list")
+        pub.judge_with([](unsigned status, std::string_view body) {
+            return aws::parse_named_shadow_list(status, body).error;
+        });
+    else if (!opt.shadow_action.empty())
+        pub.judge_with([](unsigned status, std::string_view body) {
+            return aws::parse_shadow_response(status, body).error;
+        });
+    if (sigv4)
+        pub.sign_with([&keys, &region](http::request& r) {
+            return aws::sign_request(r, *keys, region, aws::iot_data_service,
+                                     std::chrono::system_clock::now());
+        });
     reactor.on_stop([&] {
         pub.cancel();
         client.cancel_all();
@@ -359,6 +523,11 @@ int run(const aws_post::options& opt) {
     reactor.run();
 
     const int status = pub.exit_code();
+    if (demo_server)
+        if (const auto got = demo_server->last_publish())
+            report_demo_publish(*got);
+    if (status == aws_post::exit_ok && !opt.shadow_action.empty())
+        report_shadow(opt, pub.last_body());
     if (status == aws_post::exit_ok)
         std::printf("Demo completed successfully.\n");
     else

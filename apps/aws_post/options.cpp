@@ -17,6 +17,10 @@ struct raw_values {
     unsigned long backoff_max_ms = 5000;
     double connect_timeout = 0;
     double max_time = 0;
+    unsigned long long message_expiry = 0;
+    std::vector<std::string> user_properties;
+    std::vector<std::string> command;
+    unsigned long long version = 0;
 };
 
 po::options_description describe_options(options& o, raw_values& raw) {
@@ -53,6 +57,27 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("sni", po::value(&o.sni)->value_name("NAME"), "send NAME as SNI instead of the endpoint")
         ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
         ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
+        ("content-type", po::value(&o.content_type)->value_name("TYPE"),
+         "MQTT 5 content type of the message (contentType), e.g. application/json")
+        ("response-topic", po::value(&o.response_topic)->value_name("T"),
+         "MQTT 5 response topic (responseTopic) for request-response subscribers")
+        ("message-expiry", po::value(&raw.message_expiry)->value_name("SECONDS"),
+         "MQTT 5 message expiry interval (messageExpiry): the broker drops the message if undelivered by then")
+        ("user-property", po::value(&raw.user_properties)->value_name("K=V")->composing(),
+         "MQTT 5 user property (repeatable, order kept; sent as x-amz-mqtt5-user-properties)")
+        ("payload-format", po::value(&o.payload_format)->value_name("bytes|utf8"),
+         "MQTT 5 payload format indicator (UNSPECIFIED_BYTES or UTF8_DATA; utf8 checks the message)")
+        ("correlation-data", po::value(&o.correlation_data)->value_name("DATA"),
+         "MQTT 5 correlation data (sent base64-encoded as x-amz-mqtt5-correlation-data)")
+        ("auth", po::value(&o.auth)->value_name("mtls|sigv4"),
+         "mtls (default): client certificate; sigv4: sign with AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY and "
+         "AWS_SESSION_TOKEN from the environment, no client certificate, port 443 by default")
+        ("region", po::value(&o.region)->value_name("REGION"),
+         "SigV4 region (default: from --endpoint <prefix>-ats.iot.<region>.amazonaws.com)")
+        ("thing", po::value(&o.thing)->value_name("T"), "shadow commands: the thing's name")
+        ("name", po::value(&o.shadow_name)->value_name("N"), "shadow commands: a named shadow (default: the classic one)")
+        ("version", po::value(&raw.version)->value_name("V"),
+         "shadow update: apply only if the shadow is at version V (else 409, exit 7)")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
@@ -66,8 +91,13 @@ options parse_options(int argc, const char* const argv[]) {
     raw_values raw;
     auto desc = describe_options(o, raw);
     po::variables_map vm;
+    // The command words (`shadow get`), hidden from --help.
+    po::options_description all;
+    all.add(desc).add_options()("command", po::value(&raw.command)->composing());
+    po::positional_options_description positional;
+    positional.add("command", -1);
     po::command_line_parser parser(argc, argv);
-    parser.options(desc).style(po::command_line_style::unix_style);
+    parser.options(all).positional(positional).style(po::command_line_style::unix_style);
     o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
     o.help = vm.count("help") > 0;
     if (o.help)
@@ -102,6 +132,51 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--cert and --key go together");
     if (!o.pass.empty() && o.key.empty())
         throw usage_error("--pass needs --key");
+    if (vm.count("message-expiry")) {
+        if (raw.message_expiry > 0xFFFFFFFFull)
+            throw usage_error("--message-expiry: expected 0 to 4294967295 seconds");
+        o.message_expiry = static_cast<std::uint32_t>(raw.message_expiry);
+    }
+    for (const auto& kv : raw.user_properties) {
+        const auto eq = kv.find('=');
+        if (eq == std::string::npos)
+            throw usage_error("--user-property: expected NAME=VALUE, got '" + kv + "'");
+        o.user_properties.emplace_back(kv.substr(0, eq), kv.substr(eq + 1));
+    }
+    if (!o.payload_format.empty() && o.payload_format != "bytes" && o.payload_format != "utf8")
+        throw usage_error("--payload-format: expected bytes or utf8");
+    if (!raw.command.empty()) {
+        if (raw.command[0] != "shadow")
+            throw usage_error("unknown command '" + raw.command[0] +
+                              "' (expected: shadow get|update|delete|list)");
+        if (raw.command.size() != 2 || (raw.command[1] != "get" && raw.command[1] != "update" &&
+                                        raw.command[1] != "delete" && raw.command[1] != "list"))
+            throw usage_error("shadow: expected one of get, update, delete, list");
+        o.shadow_action = raw.command[1];
+        if (o.thing.empty())
+            throw usage_error("shadow: --thing is required");
+        if (o.shadow_action == "list" && !o.shadow_name.empty())
+            throw usage_error("shadow list: --name does not apply (it lists the named shadows)");
+        if (o.shadow_action == "update" && !vm.count("message") && !vm.count("message-file"))
+            throw usage_error("shadow update: give the document with --message or --message-file");
+    } else if (!o.thing.empty() || !o.shadow_name.empty()) {
+        throw usage_error("--thing and --name go with the shadow commands");
+    }
+    if (vm.count("version")) {
+        if (o.shadow_action != "update")
+            throw usage_error("--version goes with shadow update");
+        o.version = raw.version;
+    }
+    if (o.auth != "mtls" && o.auth != "sigv4")
+        throw usage_error("--auth: expected mtls or sigv4");
+    if (o.auth == "sigv4") {
+        if (!o.cert.empty())
+            throw usage_error("--cert/--key are for --auth mtls; --auth sigv4 signs with access keys");
+        if (!vm.count("port"))
+            o.port = 443;
+    } else if (!o.region.empty()) {
+        throw usage_error("--region is for --auth sigv4");
+    }
     if (!o.demo && o.endpoint.empty())
         throw usage_error("--endpoint is required (or --demo)");
     return o;
@@ -113,11 +188,15 @@ std::string help_text() {
     std::ostringstream out;
     out << "Usage: aws_post --endpoint HOST --cert FILE --key FILE [options]\n"
            "       aws_post --demo [options]\n"
+           "       aws_post shadow get|update|delete|list --thing T [--name N] [--message JSON] [--version "
+           "V]\n"
+           "                [options]\n"
            "\n"
            "Publishes a message to an AWS IoT topic over HTTPS with mutual TLS, as the coreHTTP\n"
            "mutual-authentication demo does: POST /topics/<topic>?qos=1, retried with full-jitter backoff\n"
            "on network failures, 429 (Retry-After honoured, up to --backoff-max-ms) and 5xx; certificate\n"
-           "errors are not retried.\n"
+           "errors are not retried. --auth sigv4 signs with access keys (SigV4) instead of a client\n"
+           "certificate.\n"
            "\n"
         << describe_options(o, raw) << "\n"
         << "Exit status:\n"
@@ -128,7 +207,8 @@ std::string help_text() {
            "  4  interrupted by SIGINT/SIGTERM\n"
            "  5  connection retries exhausted (or a transfer error not worth retrying)\n"
            "  6  TLS failure (server certificate not trusted, client certificate rejected, ...; not "
-           "retried)\n";
+           "retried)\n"
+           "  7  shadow version conflict (an update with --version the shadow no longer has)\n";
     return out.str();
 }
 

@@ -7,6 +7,8 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace aws_post {
 
@@ -16,9 +18,10 @@ enum exit_status : int {
     exit_http_status = 1, ///< a publish was answered with a status outside 2xx (after retries for 429/5xx)
     exit_usage = 2,       ///< bad command line
     exit_config = 3, ///< bad credentials or configuration (CA, certificate, key, passphrase, message file)
-    exit_interrupted = 4, ///< stopped by SIGINT/SIGTERM before every publish was answered
-    exit_connection = 5,  ///< connection retries exhausted, or a transfer error not worth retrying
-    exit_tls = 6          ///< TLS handshake failed for a certificate reason (never retried)
+    exit_interrupted = 4,     ///< stopped by SIGINT/SIGTERM before every publish was answered
+    exit_connection = 5,      ///< connection retries exhausted, or a transfer error not worth retrying
+    exit_tls = 6,             ///< TLS handshake failed for a certificate reason (never retried)
+    exit_version_conflict = 7 ///< a shadow update named a version the shadow no longer has (409)
 };
 
 struct options {
@@ -44,6 +47,24 @@ struct options {
     bool demo = false;
     int verbose = 0;
     bool help = false;
+
+    // MQTT 5 publish properties (empty / unset: not sent)
+    std::string content_type; ///< --content-type: contentType
+    std::string response_topic;
+    std::optional<std::uint32_t> message_expiry;                      ///< seconds
+    std::vector<std::pair<std::string, std::string>> user_properties; ///< --user-property K=V, in order
+    std::string payload_format;                                       ///< "", "bytes" or "utf8"
+    std::string correlation_data;
+
+    // SigV4 (--auth sigv4): access keys from the environment, no client certificate, port 443 by default
+    std::string auth = "mtls"; ///< "mtls" or "sigv4"
+    std::string region;        ///< credential scope; default: from the endpoint name
+
+    // Device Shadow: `aws_post shadow get|update|delete|list --thing T [--name N]`
+    std::string shadow_action; ///< empty: publish
+    std::string thing;
+    std::string shadow_name;
+    std::optional<std::uint64_t> version; ///< --version: optimistic update
 };
 
 using app_common::usage_error;

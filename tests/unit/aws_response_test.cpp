@@ -94,9 +94,16 @@ BOOST_AUTO_TEST_CASE(throttling_and_server_errors_are_retryable) {
 BOOST_AUTO_TEST_CASE(client_errors_are_not_retryable) {
     for (unsigned status : {400u, 401u, 403u, 404u, 405u, 409u, 413u, 418u, 302u})
         BOOST_TEST(!aws::is_retryable(aws::status_error(status)), "status " << status);
-    for (error e :
-         {error::invalid_endpoint, error::invalid_port, error::empty_topic, error::topic_too_long,
-          error::wildcard_in_topic, error::invalid_topic, error::invalid_qos, error::invalid_response_json})
+    for (error e : {error::invalid_endpoint,     error::invalid_port,
+                    error::empty_topic,          error::topic_too_long,
+                    error::wildcard_in_topic,    error::invalid_topic,
+                    error::invalid_qos,          error::invalid_response_json,
+                    error::message_too_large,    error::invalid_response_topic,
+                    error::invalid_content_type, error::invalid_user_property,
+                    error::payload_not_utf8,     error::missing_credentials,
+                    error::unsignable_body,      error::invalid_thing_name,
+                    error::invalid_shadow_name,  error::invalid_shadow_document,
+                    error::version_conflict,     error::unsupported_document_encoding})
         BOOST_TEST(!aws::is_retryable(e), make_error_code(e).message());
 }
 
@@ -127,7 +134,7 @@ BOOST_AUTO_TEST_CASE(every_aws_error_has_its_own_message) {
     BOOST_TEST(std::string(aws::aws_category().name()) == "edgeloop.aws");
     std::set<std::string> seen;
     for (int e = static_cast<int>(error::invalid_endpoint);
-         e <= static_cast<int>(error::invalid_response_json); ++e) {
+         e <= static_cast<int>(error::unsupported_document_encoding); ++e) {
         const auto msg = error_code(e, aws::aws_category()).message();
         BOOST_TEST(msg.find("unknown") == std::string::npos, "no message for " << e);
         BOOST_TEST(seen.insert(msg).second, "duplicate message: " << msg);

@@ -2,6 +2,12 @@
 
 #include <edgeloop/aws/credentials.hpp>
 #include <edgeloop/aws/error.hpp>
+#include <edgeloop/aws/payload_format.hpp>
 #include <edgeloop/aws/publish.hpp>
 #include <edgeloop/aws/response.hpp>
+#include <edgeloop/aws/shadow_document.hpp>
+#include <edgeloop/aws/shadow_request.hpp>
+#include <edgeloop/aws/signing_credentials.hpp>
+#include <edgeloop/aws/sigv4.hpp>
 #include <edgeloop/aws/tls.hpp>
+#include <edgeloop/aws/user_property.hpp>

@@ -54,6 +54,30 @@ public:
             return "AWS IoT: unexpected HTTP status";
         case error::invalid_response_json:
             return "AWS IoT: response body is not a JSON object";
+        case error::message_too_large:
+            return "message payload larger than AWS IoT's 128 KB limit";
+        case error::invalid_response_topic:
+            return "invalid response topic (empty, over 256 bytes, a wildcard, not UTF-8 or a NUL)";
+        case error::invalid_content_type:
+            return "invalid content type (not UTF-8, a NUL or over 1024 bytes)";
+        case error::invalid_user_property:
+            return "invalid user property (name or value not UTF-8, a NUL or over 1024 bytes)";
+        case error::payload_not_utf8:
+            return "payload declared UTF-8 data is not valid UTF-8";
+        case error::missing_credentials:
+            return "no AWS access key id and secret access key to sign the request with (SigV4)";
+        case error::unsignable_body:
+            return "SigV4 signs in-memory request bodies only";
+        case error::invalid_thing_name:
+            return "invalid thing name (1 to 128 of a-z A-Z 0-9 : _ -)";
+        case error::invalid_shadow_name:
+            return "invalid shadow name (up to 64 of a-z A-Z 0-9 $ : _ -)";
+        case error::invalid_shadow_document:
+            return "a shadow update must be a JSON object with a \"state\" object";
+        case error::version_conflict:
+            return "AWS IoT: shadow version conflict (409): the shadow changed since that version";
+        case error::unsupported_document_encoding:
+            return "AWS IoT: unsupported document encoding (415)";
         }
         return "unknown edgeloop.aws error";
     }
@@ -121,6 +145,8 @@ boost::system::error_code status_error(unsigned status) noexcept {
         return error::conflict;
     case 413:
         return error::payload_too_large;
+    case 415:
+        return error::unsupported_document_encoding;
     case 429:
         return error::throttled;
     case 500:

@@ -1,5 +1,9 @@
 #include <edgeloop/devserver/server.hpp>
 
+#include <edgeloop/aws/publish.hpp>
+#include <edgeloop/aws/shadow_request.hpp>
+#include <edgeloop/aws/sigv4.hpp>
+
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -11,9 +15,15 @@
 #include <boost/asio/write.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <boost/json/array.hpp>
+#include <boost/json/object.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <boost/json/value.hpp>
 #include <boost/url/parse.hpp>
 
 #include <openssl/bn.h>
+#include <openssl/crypto.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -29,19 +39,24 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <exception>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
 #include <system_error>
 #include <type_traits>
 #include <utility>
+#include <variant>
 
 namespace edgeloop::devserver {
 
@@ -357,7 +372,162 @@ reply text_reply(http::response<http::string_body> res, std::chrono::millisecond
     return r;
 }
 
-reply route(const request& req) {
+using publish_sink = std::function<void(received_publish)>;
+
+http::response<http::string_body> aws_error(const request& req, unsigned code, std::string_view message) {
+    boost::json::object body{{"message", message}, {"traceId", uuid_v4()}};
+    return make_response(req, code, boost::json::serialize(body), "application/json");
+}
+
+/// Decodes a publish as AWS IoT does, or the error response AWS would give.
+std::variant<received_publish, http::response<http::string_body>>
+decode_publish(const request& req, std::string topic, const boost::urls::params_view& params) {
+    received_publish p;
+    p.topic = std::move(topic);
+    if (auto ec = aws::validate_topic(p.topic))
+        return aws_error(req, 400, "Invalid topic: " + ec.message());
+    const auto value = [&params](std::string_view name) -> std::optional<std::string> {
+        const auto it = params.find(name);
+        if (it == params.end())
+            return std::nullopt;
+        return std::string((*it).value);
+    };
+    if (const auto qos = value("qos")) {
+        if (*qos != "0" && *qos != "1")
+            return aws_error(req, 400, "Invalid qos");
+        p.qos = *qos == "1" ? 1 : 0;
+    }
+    if (const auto retain = value("retain")) {
+        if (*retain != "true" && *retain != "false")
+            return aws_error(req, 400, "Invalid retain");
+        p.retain = *retain == "true";
+    }
+    if (const auto expiry = value("messageExpiry")) {
+        const auto seconds = parse_number<std::uint32_t>(*expiry);
+        if (!seconds)
+            return aws_error(req, 400, "Invalid messageExpiry");
+        p.message_expiry = *seconds;
+    }
+    p.content_type = value("contentType").value_or("");
+    p.response_topic = value("responseTopic").value_or("");
+    if (!p.response_topic.empty() && aws::validate_topic(p.response_topic))
+        return aws_error(req, 400, "Invalid responseTopic");
+    if (const auto it = req.find("x-amz-mqtt5-user-properties"); it != req.end()) {
+        auto props = aws::decode_user_properties(it->value());
+        if (!props)
+            return aws_error(req, 400,
+                             "Invalid x-amz-mqtt5-user-properties: expected base64 of a JSON array");
+        p.user_properties = std::move(*props);
+    }
+    if (const auto it = req.find("x-amz-mqtt5-payload-format-indicator"); it != req.end()) {
+        p.payload_format = std::string(it->value());
+        if (p.payload_format != "UNSPECIFIED_BYTES" && p.payload_format != "UTF8_DATA")
+            return aws_error(req, 400, "Invalid x-amz-mqtt5-payload-format-indicator");
+    }
+    if (const auto it = req.find("x-amz-mqtt5-correlation-data"); it != req.end()) {
+        auto data = aws::base64_decode(it->value());
+        if (!data)
+            return aws_error(req, 400, "Invalid x-amz-mqtt5-correlation-data: expected base64");
+        p.correlation_data = std::move(*data);
+    }
+    if (req.body().size() > aws::max_payload_bytes)
+        return aws_error(req, 413, "Payload too large");
+    p.payload = req.body();
+    return p;
+}
+
+/// The value of `name=` in a SigV4 Authorization header ("..., SignedHeaders=a;b, Signature=...").
+std::string_view auth_field(std::string_view auth, std::string_view name) {
+    for (auto pos = auth.find(name); pos != std::string_view::npos; pos = auth.find(name, pos + 1)) {
+        if (pos > 0 && auth[pos - 1] != ' ' && auth[pos - 1] != ',')
+            continue;
+        auto value = auth.substr(pos + name.size());
+        if (value.empty() || value.front() != '=')
+            continue;
+        value.remove_prefix(1);
+        return value.substr(0, value.find_first_of(", "));
+    }
+    return {};
+}
+
+std::optional<std::time_t> parse_amz_date(std::string_view d) {
+    if (d.size() != 16 || d[8] != 'T' || d[15] != 'Z')
+        return std::nullopt;
+    std::tm tm{};
+    const auto year = parse_number<int>(d.substr(0, 4));
+    const auto month = parse_number<int>(d.substr(4, 2));
+    const auto day = parse_number<int>(d.substr(6, 2));
+    const auto hour = parse_number<int>(d.substr(9, 2));
+    const auto minute = parse_number<int>(d.substr(11, 2));
+    const auto second = parse_number<int>(d.substr(13, 2));
+    if (!year || !month || !day || !hour || !minute || !second)
+        return std::nullopt;
+    tm.tm_year = *year - 1900;
+    tm.tm_mon = *month - 1;
+    tm.tm_mday = *day;
+    tm.tm_hour = *hour;
+    tm.tm_min = *minute;
+    tm.tm_sec = *second;
+    return ::timegm(&tm);
+}
+
+/// Checks a request's SigV4 signature as AWS does; the 403 to answer when it fails.
+std::optional<http::response<http::string_body>> check_sigv4(const request& req, const options& o) {
+    const auto& creds = *o.sigv4_credentials;
+    const std::string_view auth = req[http::field::authorization];
+    if (auth.empty())
+        return aws_error(req, 403, "Missing Authentication Token");
+    if (!auth.starts_with("AWS4-HMAC-SHA256 "))
+        return aws_error(req, 403, "Authorization is not AWS4-HMAC-SHA256");
+    const std::string scope = std::string(auth_field(auth, "Credential"));
+    const std::string_view date = req["X-Amz-Date"];
+    const auto when = parse_amz_date(date);
+    if (!when)
+        return aws_error(req, 403, "Missing or malformed X-Amz-Date");
+    if (std::abs(std::time(nullptr) - *when) > 5 * 60)
+        return aws_error(req, 403,
+                         "Signature expired: X-Amz-Date is more than 5 minutes from the server's time");
+    const std::string expected_scope = creds.access_key_id + "/" + std::string(date.substr(0, 8)) + "/" +
+                                       o.sigv4_region + "/" + o.sigv4_service + "/aws4_request";
+    if (scope != expected_scope)
+        return aws_error(req, 403,
+                         "Credential should be scoped to " + o.sigv4_region + "/" + o.sigv4_service +
+                             " of the demo's access key and X-Amz-Date's day");
+    // The signed headers, from the request as received.
+    const std::string signed_list = std::string(auth_field(auth, "SignedHeaders"));
+    std::vector<std::string> names;
+    for (std::size_t start = 0; start <= signed_list.size();) {
+        const auto end = std::min(signed_list.find(';', start), signed_list.size());
+        names.push_back(signed_list.substr(start, end - start));
+        start = end + 1;
+    }
+    const auto is_signed = [&names](std::string_view n) {
+        return std::find(names.begin(), names.end(), n) != names.end();
+    };
+    if (!is_signed("host") || !is_signed("x-amz-date"))
+        return aws_error(req, 403, "SignedHeaders must include host and x-amz-date");
+    if (!creds.session_token.empty() &&
+        (req["X-Amz-Security-Token"] != creds.session_token || !is_signed("x-amz-security-token")))
+        return aws_error(req, 403, "The security token included in the request is invalid");
+    edgeloop::http::header_list fields;
+    for (const auto& f : req) {
+        std::string name(f.name_string());
+        std::transform(name.begin(), name.end(), name.begin(),
+                       [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+        if (is_signed(name))
+            fields.emplace_back(std::move(name), std::string(f.value()));
+    }
+    const auto expected = aws::sigv4_sign(std::string(req.method_string()), std::string(req.target()), fields,
+                                          req.body(), creds, o.sigv4_region, o.sigv4_service);
+    const std::string_view given = auth_field(auth, "Signature");
+    if (given.size() != expected.signature.size() ||
+        CRYPTO_memcmp(given.data(), expected.signature.data(), given.size()) != 0)
+        return aws_error(req, 403,
+                         "The request signature we calculated does not match the signature you provided.");
+    return std::nullopt;
+}
+
+reply route(const request& req, const publish_sink& on_publish) {
     const auto target = boost::urls::parse_origin_form(req.target());
     if (!target)
         return text_reply(make_status(req, 400));
@@ -459,6 +629,10 @@ reply route(const request& req) {
     if (path.size() == 2 && path[0] == "topics" && !path[1].empty()) {
         if (req.method() != http::verb::post)
             return not_allowed("POST");
+        auto decoded = decode_publish(req, path[1], params);
+        if (auto* error = std::get_if<http::response<http::string_body>>(&decoded))
+            return text_reply(std::move(*error), r.sleep);
+        on_publish(std::get<received_publish>(std::move(decoded)));
         return text_reply(
             make_response(req, 200, R"({"message":"OK","traceId":")" + uuid_v4() + "\"}", "application/json"),
             r.sleep);
@@ -538,8 +712,8 @@ net::awaitable<bool> send_drip(connection_of<Stream>& c, const request& req, con
 
 /// Returns whether the connection can be kept for another request.
 template <class Stream>
-net::awaitable<bool> respond(connection_of<Stream>& c, const request& req) {
-    reply r = route(req);
+net::awaitable<bool> respond(connection_of<Stream>& c, const request& req, const publish_sink& on_publish) {
+    reply r = route(req, on_publish);
     if (r.sleep.count() > 0)
         co_await wait_on_timer(c, r.sleep);
     switch (r.what) {
@@ -575,6 +749,208 @@ net::awaitable<void> close_gracefully(connection_of<Stream>& c) {
 bool is_http_error(const beast::error_code& ec) {
     return ec.category() == beast::error_code(http::error::bad_target).category();
 }
+
+// ---------------------------------------------------------------------------------------------------
+// Device Shadow (AWS IoT's thing-shadow REST API), in memory.
+
+struct shadow_state {
+    boost::json::object desired;
+    boost::json::object reported;
+    boost::json::object metadata_desired;
+    boost::json::object metadata_reported;
+    std::uint64_t version = 0; ///< kept after a delete, as AWS does
+    bool exists = false;
+};
+
+std::int64_t unix_now() {
+    return static_cast<std::int64_t>(std::time(nullptr));
+}
+
+http::response<http::string_body> shadow_error(const request& req, unsigned code, std::string_view message) {
+    boost::json::object body{{"code", code}, {"message", message}, {"timestamp", unix_now()}};
+    return make_response(req, code, boost::json::serialize(body), "application/json");
+}
+
+http::response<http::string_body> json_response(const request& req, const boost::json::object& body) {
+    return make_response(req, 200, boost::json::serialize(body), "application/json");
+}
+
+/// Merges `update` into `target` as the shadow service does: null removes a key, objects merge key by key,
+/// anything else replaces. `metadata` gets {"timestamp": now} for each value set.
+void merge(boost::json::object& target, boost::json::object& metadata, const boost::json::object& update,
+           std::int64_t now) {
+    for (const auto& [key, value] : update) {
+        if (value.is_null()) {
+            target.erase(key);
+            metadata.erase(key);
+        } else if (value.is_object()) {
+            auto* sub = target.if_contains(key);
+            if (sub == nullptr || !sub->is_object())
+                target[key] = boost::json::object();
+            auto* meta = metadata.if_contains(key);
+            if (meta == nullptr || !meta->is_object() || meta->as_object().contains("timestamp"))
+                metadata[key] = boost::json::object();
+            merge(target[key].as_object(), metadata[key].as_object(), value.get_object(), now);
+        } else {
+            target[key] = value;
+            metadata[key] = boost::json::object{{"timestamp", now}};
+        }
+    }
+}
+
+/// The desired values that reported does not match (objects compared key by key).
+boost::json::object delta(const boost::json::object& desired, const boost::json::object& reported) {
+    boost::json::object out;
+    for (const auto& [key, want] : desired) {
+        const auto* have = reported.if_contains(key);
+        if (have && want.is_object() && have->is_object()) {
+            auto sub = delta(want.get_object(), have->get_object());
+            if (!sub.empty())
+                out[key] = std::move(sub);
+        } else if (have == nullptr || *have != want) {
+            out[key] = want;
+        }
+    }
+    return out;
+}
+
+struct shadow_store {
+    std::map<std::pair<std::string, std::string>, shadow_state> shadows;
+
+    /// The answer to a request under /things/ or /api/things/shadow/, none for other paths.
+    std::optional<http::response<http::string_body>> handle(const request& req) {
+        const auto target = boost::urls::parse_origin_form(req.target());
+        if (!target)
+            return std::nullopt;
+        const auto segments = target->segments();
+        const std::vector<std::string> path(segments.begin(), segments.end());
+        const auto params = target->params();
+        const auto param = [&params](std::string_view name) {
+            const auto it = params.find(name);
+            return it == params.end() ? std::string() : std::string((*it).value);
+        };
+        if (path.size() == 5 && path[0] == "api" && path[1] == "things" && path[2] == "shadow" &&
+            path[3] == "ListNamedShadowsForThing") {
+            if (req.method() != http::verb::get)
+                return shadow_error(req, 405, "Method not allowed");
+            return list(req, path[4], param("nextToken"), param("pageSize"));
+        }
+        if (path.size() != 3 || path[0] != "things" || path[2] != "shadow")
+            return std::nullopt;
+        const std::string& thing = path[1];
+        const std::string name = param("name");
+        if (aws::validate_thing_name(thing))
+            return shadow_error(req, 400, "Invalid thing name");
+        if (aws::validate_shadow_name(name))
+            return shadow_error(req, 400, "Invalid shadow name");
+        auto& shadow = shadows[{thing, name}];
+        const std::string label = name.empty() ? thing : thing + "~" + name;
+        switch (req.method()) {
+        case http::verb::get:
+            if (!shadow.exists)
+                return shadow_error(req, 404, "No shadow exists with name: '" + label + "'");
+            return json_response(req, document(shadow));
+        case http::verb::post:
+            return update(req, shadow);
+        case http::verb::delete_: {
+            if (!shadow.exists)
+                return shadow_error(req, 404, "No shadow exists with name: '" + label + "'");
+            const auto version = shadow.version;
+            shadow = shadow_state{};
+            shadow.version = version;
+            return json_response(req, {{"version", version}, {"timestamp", unix_now()}});
+        }
+        default:
+            return shadow_error(req, 405, "Method not allowed");
+        }
+    }
+
+    static boost::json::object document(const shadow_state& s) {
+        boost::json::object state;
+        boost::json::object metadata;
+        if (!s.desired.empty()) {
+            state["desired"] = s.desired;
+            metadata["desired"] = s.metadata_desired;
+        }
+        if (!s.reported.empty()) {
+            state["reported"] = s.reported;
+            metadata["reported"] = s.metadata_reported;
+        }
+        if (auto d = delta(s.desired, s.reported); !d.empty())
+            state["delta"] = std::move(d);
+        return {{"state", std::move(state)},
+                {"metadata", std::move(metadata)},
+                {"version", s.version},
+                {"timestamp", unix_now()}};
+    }
+
+    static http::response<http::string_body> update(const request& req, shadow_state& s) {
+        boost::system::error_code ec;
+        const auto body = boost::json::parse(req.body(), ec);
+        const auto* doc = ec ? nullptr : body.if_object();
+        if (doc == nullptr)
+            return shadow_error(req, 400, "Payload contains invalid json");
+        const auto* state = doc->if_contains("state");
+        if (state == nullptr || !state->is_object())
+            return shadow_error(req, 400, "Missing required node: state");
+        if (const auto* version = doc->if_contains("version")) {
+            // A shadow that never existed is at version 0 here.
+            if (!version->is_number() || version->to_number<double>() != static_cast<double>(s.version))
+                return shadow_error(req, 409, "Version conflict");
+        }
+        const auto now = unix_now();
+        boost::json::object metadata;
+        for (const char* part : {"desired", "reported"}) {
+            const auto* update = state->get_object().if_contains(part);
+            if (update == nullptr)
+                continue;
+            auto& target = part[0] == 'd' ? s.desired : s.reported;
+            auto& meta = part[0] == 'd' ? s.metadata_desired : s.metadata_reported;
+            if (update->is_null()) {
+                target.clear();
+                meta.clear();
+            } else if (update->is_object()) {
+                boost::json::object changed;
+                merge(target, meta, update->get_object(), now);
+                boost::json::object scratch;
+                merge(scratch, changed, update->get_object(), now);
+                metadata[part] = std::move(changed);
+            } else {
+                return shadow_error(req, 400, std::string("State node must be an object: ") + part);
+            }
+        }
+        s.exists = true;
+        ++s.version;
+        boost::json::object out{
+            {"state", *state}, {"metadata", std::move(metadata)}, {"version", s.version}, {"timestamp", now}};
+        if (const auto* token = doc->if_contains("clientToken"))
+            out["clientToken"] = *token;
+        return json_response(req, out);
+    }
+
+    http::response<http::string_body> list(const request& req, const std::string& thing,
+                                           const std::string& token, const std::string& page_size) {
+        if (aws::validate_thing_name(thing))
+            return shadow_error(req, 400, "Invalid thing name");
+        std::vector<std::string> names;
+        for (const auto& [key, state] : shadows)
+            if (key.first == thing && !key.second.empty() && state.exists)
+                names.push_back(key.second);
+        const auto start = token.empty() ? std::optional<std::size_t>(0) : parse_number<std::size_t>(token);
+        const auto size =
+            page_size.empty() ? std::optional<std::size_t>(25) : parse_number<std::size_t>(page_size);
+        if (!start || !size || *size == 0 || *size > 100 || *start > names.size())
+            return shadow_error(req, 400, "Invalid nextToken or pageSize");
+        boost::json::array results;
+        const auto end = std::min(names.size(), *start + *size);
+        for (auto i = *start; i < end; ++i)
+            results.emplace_back(names[i]);
+        boost::json::object out{{"results", std::move(results)}, {"timestamp", unix_now()}};
+        if (end < names.size())
+            out["nextToken"] = std::to_string(end);
+        return json_response(req, out);
+    }
+};
 
 } // namespace
 
@@ -612,6 +988,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::vector<std::weak_ptr<connection>> live_;
     std::string last_sni_;
     std::string last_alpn_;
+    std::optional<received_publish> last_publish_;
+    std::map<std::string, std::string> retained_;
+    shadow_store shadows_;
+    publish_sink on_publish_ = [this](received_publish p) {
+        std::lock_guard lock(mutex_);
+        if (p.retain && p.payload.empty())
+            retained_.erase(p.topic);
+        else if (p.retain)
+            retained_[p.topic] = p.payload;
+        last_publish_ = std::move(p);
+    };
 };
 
 namespace {
@@ -659,6 +1046,14 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
         }
         ++self->served_;
         const auto& req = parser.get();
+        if (self->opts_.sigv4_credentials) {
+            if (auto refused = check_sigv4(req, self->opts_)) {
+                c.tcp().expires_after(io_timeout);
+                co_await http::async_write(c.stream_, *refused, net::use_awaitable);
+                keep_alive = refused->keep_alive();
+                continue;
+            }
+        }
         if (req.method() == http::verb::post && req.target().starts_with("/topics/") &&
             self->throttled_ < self->opts_.throttle_publishes) {
             ++self->throttled_;
@@ -671,7 +1066,18 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             keep_alive = res.keep_alive();
             continue;
         }
-        keep_alive = co_await respond(c, req);
+        std::optional<http::response<http::string_body>> shadow_answer;
+        {
+            std::lock_guard lock(self->mutex_);
+            shadow_answer = self->shadows_.handle(req);
+        }
+        if (shadow_answer) {
+            c.tcp().expires_after(io_timeout);
+            co_await http::async_write(c.stream_, *shadow_answer, net::use_awaitable);
+            keep_alive = shadow_answer->keep_alive();
+        } else {
+            keep_alive = co_await respond(c, req, self->on_publish_);
+        }
         if (self->opts_.close_after_requests != 0 && ++requests_here >= self->opts_.close_after_requests)
             break;
     }
@@ -885,6 +1291,19 @@ std::string server::last_sni() const {
 std::string server::last_alpn() const {
     std::lock_guard lock(impl_->mutex_);
     return impl_->last_alpn_;
+}
+
+std::optional<received_publish> server::last_publish() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->last_publish_;
+}
+
+std::optional<std::string> server::retained_message(const std::string& topic) const {
+    std::lock_guard lock(impl_->mutex_);
+    const auto it = impl_->retained_.find(topic);
+    if (it == impl_->retained_.end())
+        return std::nullopt;
+    return it->second;
 }
 
 } // namespace edgeloop::devserver

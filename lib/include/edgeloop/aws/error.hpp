@@ -18,19 +18,34 @@ enum class error {
     invalid_topic,
     invalid_qos,
     // responses
-    invalid_request,      ///< 400 InvalidRequestException
-    unauthorized,         ///< 401 UnauthorizedException
-    forbidden,            ///< 403
-    not_found,            ///< 404 ResourceNotFoundException
-    method_not_allowed,   ///< 405 MethodNotAllowedException
-    conflict,             ///< 409 ConflictException
-    payload_too_large,    ///< 413 RequestEntityTooLargeException
-    throttled,            ///< 429 ThrottlingException
-    internal_failure,     ///< 500 InternalFailureException
-    service_unavailable,  ///< 503 ServiceUnavailableException
-    server_error,         ///< any other 5xx (e.g. 502, 504 from the front end)
-    unexpected_status,    ///< any other status outside 2xx
-    invalid_response_json ///< a 2xx response whose body is not a JSON object
+    invalid_request,       ///< 400 InvalidRequestException
+    unauthorized,          ///< 401 UnauthorizedException
+    forbidden,             ///< 403
+    not_found,             ///< 404 ResourceNotFoundException
+    method_not_allowed,    ///< 405 MethodNotAllowedException
+    conflict,              ///< 409 ConflictException
+    payload_too_large,     ///< 413 RequestEntityTooLargeException
+    throttled,             ///< 429 ThrottlingException
+    internal_failure,      ///< 500 InternalFailureException
+    service_unavailable,   ///< 503 ServiceUnavailableException
+    server_error,          ///< any other 5xx (e.g. 502, 504 from the front end)
+    unexpected_status,     ///< any other status outside 2xx
+    invalid_response_json, ///< a 2xx response whose body is not a JSON object
+    // publish properties, found before any connection is made
+    message_too_large,      ///< payload over max_payload_bytes (128 KB)
+    invalid_response_topic, ///< responseTopic: empty, too long, wildcards, not UTF-8 or NUL
+    invalid_content_type,   ///< contentType: not UTF-8, a NUL, or longer than max_property_bytes
+    invalid_user_property,  ///< a user property's name or value not UTF-8, a NUL, or too long
+    payload_not_utf8,       ///< payload_format::utf8_data declared for a payload that is not UTF-8
+    // SigV4 signing
+    missing_credentials, ///< no access key id or secret access key to sign with
+    unsignable_body,     ///< a request body from a file or a callback, which SigV4 cannot hash up front
+    // Device Shadow
+    invalid_thing_name,           ///< empty, over 128 bytes, or not [a-zA-Z0-9:_-]
+    invalid_shadow_name,          ///< over 64 bytes, or not [$a-zA-Z0-9:_-] (empty: the classic shadow)
+    invalid_shadow_document,      ///< an update that is not a JSON object with a "state" object
+    version_conflict,             ///< 409: the shadow's version is not the one the update named
+    unsupported_document_encoding ///< 415 UnsupportedDocumentEncodingException
 };
 
 const boost::system::error_category& aws_category() noexcept;

@@ -1,10 +1,14 @@
 #pragma once
 
+#include <edgeloop/aws/signing_credentials.hpp>
+#include <edgeloop/devserver/received_publish.hpp>
+
 #include <boost/asio/any_io_executor.hpp>
 
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -27,6 +31,15 @@ struct options {
     /// Listen at once. False: the port is bound (so it is known and reserved) but connections are refused
     /// until listen() is called — a server that comes up while a client is backing off.
     bool listen = true;
+    /// Demand an AWS SigV4 signature (Authorization: AWS4-HMAC-SHA256 ...) made with these credentials
+    /// for `sigv4_region` and `sigv4_service` on every request, as AWS IoT does on port 443 without a
+    /// client certificate: the signature is recomputed from the request as received (signed headers,
+    /// target, body), X-Amz-Date must be within 5 minutes of now and match the credential scope, and the
+    /// session token, when the credentials have one, must be sent and signed. Anything else: 403
+    /// {"message":"<why>"} (AWS's ForbiddenException). None: no signature checked.
+    std::optional<aws::signing_credentials> sigv4_credentials;
+    std::string sigv4_region = "us-east-1";
+    std::string sigv4_service = "iotdevicegateway";
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
@@ -43,7 +56,22 @@ struct options {
 ///   /headers                      the request's header fields as "name: value" lines
 ///   /redirect/<n>                 n redirects (302) down to /redirect/0, which answers 200
 ///   /redirect?to=<url>&status=<3xx>  one redirect to any URL (relative or absolute)
-///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style)
+///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style). Checked as AWS
+///                                 checks it: qos 0|1, retain true|false, messageExpiry an unsigned 32-bit
+///                                 number, a responseTopic without wildcards, x-amz-mqtt5-user-properties
+///                                 base64 of [{"name":"value"},...], x-amz-mqtt5-payload-format-indicator
+///                                 UNSPECIFIED_BYTES|UTF8_DATA, x-amz-mqtt5-correlation-data base64, or
+///                                 400 with {"message":"<what>"}; a payload over 128 KB is 413. Retain
+///                                 with a payload keeps it as the topic's retained message, with an
+///                                 empty one clears it (see last_publish, retained_message).
+///   GET|POST|DELETE /things/<thing>/shadow[?name=<shadow>]
+///                                 AWS IoT Device Shadow in memory: update merges desired/reported (null
+///                                 deletes), keeps per-field metadata timestamps, increments the version
+///                                 (a shadow that never existed is at version 0; a delete keeps the
+///                                 count), answers 409 "Version conflict" to an update naming another
+///                                 version; get returns state.desired/reported/delta, metadata, version
+///   GET /api/things/shadow/ListNamedShadowsForThing/<thing>?nextToken=&pageSize=
+///                                 the thing's named shadows, paged
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
 /// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
 /// paths answer 404.
@@ -75,6 +103,10 @@ public:
     std::string last_sni() const;
     /// ALPN protocol selected for the most recent TLS connection, empty when none.
     std::string last_alpn() const;
+    /// The most recent publish answered 200, decoded; none before the first.
+    std::optional<received_publish> last_publish() const;
+    /// The retained message of a topic (its payload), none when there is none or it was cleared.
+    std::optional<std::string> retained_message(const std::string& topic) const;
 
     struct impl;
 
