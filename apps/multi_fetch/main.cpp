@@ -4,6 +4,7 @@
 
 #include "options.hpp"
 #include "output.hpp"
+#include "request_plan.hpp"
 #include "url_source.hpp"
 
 #include <edgeloop/boards.hpp>
@@ -99,6 +100,7 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.redirects.follow = opt.follow;
     o.redirects.max_redirects = opt.max_redirs;
     o.allowed_hosts = opt.allow;
+    o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;
 }
 
@@ -127,6 +129,17 @@ int run(const multi_fetch::options& opt) {
     }
     if (urls.empty() && opt.url_files.empty())
         urls = multi_fetch::default_urls();
+    std::optional<multi_fetch::request_plan> plan;
+    try {
+        plan.emplace(opt);
+    } catch (const multi_fetch::usage_error& e) {
+        std::fprintf(stderr, "multi_fetch: %s\n", e.what());
+        return multi_fetch::exit_usage;
+    }
+    if (plan->reads_stdin() && std::count(opt.url_files.begin(), opt.url_files.end(), "-") > 0) {
+        std::fprintf(stderr, "multi_fetch: stdin cannot hold both URLs (-K -) and request data (@-, -T -)\n");
+        return multi_fetch::exit_usage;
+    }
     if (!opt.output_dir.empty() && !std::filesystem::is_directory(opt.output_dir)) {
         std::fprintf(stderr, "multi_fetch: --output-dir %s: not a directory\n", opt.output_dir.c_str());
         return multi_fetch::exit_usage;
@@ -187,7 +200,10 @@ int run(const multi_fetch::options& opt) {
         std::fflush(stdout);
     };
     // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
-    const auto make_transfer = [&](std::size_t n, const std::string& url) -> std::optional<http::transfer> {
+    // A streamed body reports a read error to `body` (the transfer then fails with it).
+    const auto make_transfer = [&](std::size_t n, const std::string& url,
+                                   const std::shared_ptr<multi_fetch::body_status>& body)
+        -> std::optional<http::transfer> {
         auto printer = std::make_shared<multi_fetch::line_printer>(n);
         std::shared_ptr<multi_fetch::file_sink> file;
         if (!opt.output_dir.empty()) {
@@ -208,15 +224,16 @@ int run(const multi_fetch::options& opt) {
             else if (!opt.quiet)
                 printer->feed(bytes);
         };
-        auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
-                                             const http::transfer_info& info) {
+        auto on_done = [&, n, printer, file, body](const boost::system::error_code& ec,
+                                                   const http::transfer_info& info) {
+            body->cancel = nullptr;
             progress.done(n);
             printer->flush();
             ++totals.transfers;
             totals.bytes += info.body_bytes;
             const bool status_ok = info.status >= 200 && info.status < 300;
             std::string where;
-            bool failed = ec || (opt.fail && !status_ok);
+            bool failed = ec || (opt.fail && !status_ok) || !body->error.empty();
             if (file) {
                 if (failed)
                     file->discard();
@@ -227,7 +244,11 @@ int run(const multi_fetch::options& opt) {
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
             }
-            if (ec) {
+            if (!body->error.empty()) {
+                std::printf("%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
+                            printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
+                            static_cast<long long>(info.elapsed.count()));
+            } else if (ec) {
                 totals.aborted += ec == boost::asio::error::operation_aborted;
                 std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
                             printer->prefix().c_str(), core::redact_url(info.url).c_str(),
@@ -243,7 +264,8 @@ int run(const multi_fetch::options& opt) {
             totals.failed += failed;
             std::fflush(stdout);
         };
-        return http::transfer{.req = {.url = url}, .callbacks = std::move(h), .on_done = std::move(on_done)};
+        return http::transfer{
+            .req = plan->make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
     // Once every URL is read (or reading stopped), wait for the transfers still running.
@@ -268,12 +290,15 @@ int run(const multi_fetch::options& opt) {
         source->async_next([&](std::optional<std::string> url) {
             if (!url)
                 return all_added();
-            auto t = make_transfer(++numbered, *url);
+            auto body = std::make_shared<multi_fetch::body_status>();
+            auto t = make_transfer(++numbered, *url, body);
             if (!t) // posted: a run of failures must not recurse
                 return boost::asio::post(reactor.executor(), feed);
-            transfers.async_add(std::move(*t), [&](boost::system::error_code ec, http::multi::id) {
+            transfers.async_add(std::move(*t), [&, body](boost::system::error_code ec, http::multi::id id) {
                 if (ec) // stopped
                     return all_added();
+                if (body->error.empty()) // still running: a body read error stops it
+                    body->cancel = [&transfers, id] { transfers.cancel(id); };
                 feed();
             });
         });

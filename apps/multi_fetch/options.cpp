@@ -19,6 +19,23 @@ po::options_description describe_options(options& o, double& connect_timeout, do
     // clang-format off
     d.add_options()
         ("help,h", "show this help and exit")
+        ("header,H", po::value<std::vector<std::string>>()->composing()->value_name("\"NAME: VALUE\""),
+         "send this header (repeatable); \"NAME:\" removes a default one, \"NAME;\" sends it empty; @FILE: one per line")
+        ("user-agent,A", po::value<std::string>()->value_name("NAME"), "User-Agent to send")
+        ("referer,e", po::value<std::string>()->value_name("URL"), "Referer to send")
+        ("request,X", po::value<std::string>()->value_name("METHOD"), "request method (default GET, POST with data, PUT with -T)")
+        ("data,d", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "POST DATA (form-encoded); @FILE or @- streams a file or stdin without CR and LF; repeated: joined with &")
+        ("data-ascii", po::value<std::vector<std::string>>()->composing()->value_name("DATA"), "same as --data")
+        ("data-binary", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data, but @FILE is sent as it is")
+        ("data-raw", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data, without the @FILE meaning of @")
+        ("json", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data-binary, with Content-Type and Accept application/json; repeated: concatenated")
+        ("upload-file,T", po::value(&o.upload_file)->value_name("FILE"),
+         "PUT FILE (- for stdin), streamed; a URL ending in / gets the file's name appended")
+        ("get,G", "send the data in the URL's query with GET instead of a POST body")
         ("now", "start the transfers at once and exit when they are done, instead of waiting for the button")
         ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
@@ -70,7 +87,47 @@ options parse_options(int argc, const char* const argv[]) {
     po::variables_map vm;
     po::command_line_parser parser(argc, argv);
     parser.options(all).positional(positional).style(po::command_line_style::unix_style);
-    o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
+    po::parsed_options parsed(&all);
+    try {
+        parsed = parser.run();
+        po::store(parsed, vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(app_common::error_message(e, argc, argv));
+    }
+    // In command-line order: -v counts, and the data arguments keep their order across their names.
+    for (const auto& opt : parsed.options) {
+        const auto& key = opt.string_key;
+        o.verbose += key == "verbose";
+        if (key == "header" && !opt.value.empty())
+            o.headers.push_back(opt.value.back());
+        const auto kind = key == "data" || key == "data-ascii" ? std::optional(data_arg::kind::ascii)
+                          : key == "data-binary"               ? std::optional(data_arg::kind::binary)
+                          : key == "data-raw"                  ? std::optional(data_arg::kind::raw)
+                          : key == "json"                      ? std::optional(data_arg::kind::json)
+                                                               : std::nullopt;
+        if (kind && !opt.value.empty())
+            o.data.push_back({*kind, opt.value.back()});
+    }
+    if (vm.count("user-agent"))
+        o.user_agent = vm["user-agent"].as<std::string>();
+    if (vm.count("referer"))
+        o.referer = vm["referer"].as<std::string>();
+    if (vm.count("request")) {
+        o.method = vm["request"].as<std::string>();
+        if (o.method->empty() || o.method->find_first_of(" \t\r\n") != std::string::npos)
+            throw usage_error("--request: expected a method name, got '" + *o.method + "'");
+    }
+    o.get = vm.count("get") > 0;
+    if (vm.count("upload-file") && o.upload_file.empty())
+        throw usage_error("--upload-file: expected a file name");
+    if (!o.upload_file.empty() && !o.data.empty())
+        throw usage_error("--upload-file and --data go not together: a request has one body");
+    if (o.get && !o.upload_file.empty())
+        throw usage_error("--get and --upload-file go not together");
+    for (const auto& h : o.headers)
+        if (h.empty() || (h.front() != '@' && h.find_first_of(":;") == std::string::npos))
+            throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\", \"NAME;\" or @FILE, got '" + h + "'");
     o.help = vm.count("help") > 0;
     o.now = vm.count("now") > 0;
     o.demo = vm.count("demo") > 0;

@@ -23,8 +23,23 @@ enum exit_status : int {
     exit_board = 5        ///< bad --board, --button or --led, or the GPIO device cannot be used
 };
 
+/// One -d/--data, --data-ascii, --data-binary, --data-raw or --json argument, in command-line order.
+struct data_arg {
+    enum class kind { ascii, binary, raw, json };
+    kind how = kind::ascii;
+    std::string value; ///< as given: "@file" and "@-" are read when the request is sent
+};
+
 struct options {
     std::vector<std::string> urls;
+    // The request (curl's names and meanings; read and checked by request_plan).
+    std::vector<std::string> headers;      ///< -H values in order ("@file" kept as given)
+    std::optional<std::string> user_agent; ///< -A
+    std::optional<std::string> referer;    ///< -e
+    std::optional<std::string> method;     ///< -X
+    std::vector<data_arg> data;            ///< -d, --data-*, --json
+    std::string upload_file;               ///< -T ("-": stdin)
+    bool get = false;                      ///< -G: the data goes into the URL's query
     bool now = false;
     bool demo = false;
     std::string cacert;
