@@ -45,6 +45,8 @@ struct options {
 ///   /redirect?to=<url>&status=<3xx>  one redirect to any URL (relative or absolute)
 ///   POST /topics/<topic>          {"message":"OK","traceId":"<uuid>"} (AWS IoT style)
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
+///   /request                      "METHOD TARGET", the header fields as "name: value" lines, a blank line,
+///                                 the body (any method; at most 8 MiB), to compare what two clients send
 /// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
 /// paths answer 404.
 class server {

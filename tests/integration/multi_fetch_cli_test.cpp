@@ -1,0 +1,234 @@
+// multi_fetch with curl's option names (issue 20), run as an operator would, against the devserver and
+// nginx; where curl has the same option, what multi_fetch sends is compared with what curl sends.
+#include <edgeloop/devserver/server.hpp>
+
+#include <support/process.hpp>
+#include <support/servers.hpp>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+using namespace edgeloop::test;
+using namespace std::chrono_literals;
+
+namespace {
+
+struct run_result {
+    int status = -1;
+    std::string output; ///< stdout and stderr
+    long max_rss_kib = 0;
+};
+
+const std::string& temp_dir() {
+    static const std::string dir = make_temp_dir("multi_fetch_cli");
+    return dir;
+}
+
+/// Runs argv (stdout+stderr to a log), bounded to `limit`.
+run_result run(std::vector<std::string> argv, std::chrono::milliseconds limit = 60s) {
+    static int n = 0;
+    const std::string log = temp_dir() + "/run" + std::to_string(++n) + ".log";
+    child_process p(argv, log);
+    auto status = p.wait_for_exit(limit);
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "did not exit in time; output:\n" << read_file(log));
+    return {*status, read_file(log), p.max_rss_kib()};
+}
+
+run_result multi_fetch(std::vector<std::string> args) {
+    args.insert(args.begin(), {MULTI_FETCH_BIN, "--now"});
+    return run(std::move(args));
+}
+
+/// A devserver running on its own thread, for a child process to talk to.
+struct background_devserver {
+    boost::asio::io_context ioc;
+    edgeloop::devserver::server server{ioc.get_executor()};
+    std::thread thread{[this] { ioc.run(); }};
+    ~background_devserver() {
+        boost::asio::post(ioc, [this] { server.stop(); });
+        thread.join();
+    }
+};
+
+std::string write_temp(const std::string& name, const std::string& content) {
+    const auto path = temp_dir() + "/" + name;
+    std::ofstream(path, std::ios::binary) << content;
+    return path;
+}
+
+/// /request's answer with the fields that legitimately differ between two clients dropped: User-Agent,
+/// and the framing (curl sends Content-Length and Expect, multi_fetch streams a file's body chunked).
+/// Fields are sorted by name (stably: fields of one name keep their order), as the order of fields of
+/// different names means nothing (RFC 9110 5.3).
+std::string normalized(const std::string& answer) {
+    std::istringstream in(answer);
+    std::string request_line;
+    std::getline(in, request_line);
+    std::vector<std::string> fields;
+    for (std::string line; std::getline(in, line) && !line.empty();) {
+        const auto name = line.substr(0, line.find(':'));
+        if (name != "User-Agent" && name != "Content-Length" && name != "Transfer-Encoding" && name != "Expect")
+            fields.push_back(line);
+    }
+    std::stable_sort(fields.begin(), fields.end(), [](const std::string& a, const std::string& b) {
+        return a.substr(0, a.find(':')) < b.substr(0, b.find(':'));
+    });
+    std::string out = request_line + "\n";
+    for (const auto& f : fields)
+        out += f + "\n";
+    return out + "\n" + std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+/// What multi_fetch and curl each send to /request with the same options (their answers, normalized).
+std::pair<std::string, std::string> both_send(background_devserver& dev, const std::vector<std::string>& opts,
+                                              const std::string& path = "/request") {
+    static int n = 0;
+    const auto dir = temp_dir() + "/both" + std::to_string(++n);
+    std::filesystem::create_directories(dir);
+    std::vector<std::string> ours{"--output-dir", dir, "--cacert", dev.server.ca_file()};
+    ours.insert(ours.end(), opts.begin(), opts.end());
+    ours.push_back(dev.server.url(path));
+    auto r = multi_fetch(ours);
+    BOOST_TEST_REQUIRE(r.status == 0, r.output);
+    std::vector<std::string> theirs{"curl", "-sS", "-o", dir + "/curl.out", "--cacert", dev.server.ca_file()};
+    theirs.insert(theirs.end(), opts.begin(), opts.end());
+    theirs.push_back(dev.server.url(path));
+    auto c = run(theirs);
+    BOOST_TEST_REQUIRE(c.status == 0, c.output);
+    return {normalized(read_file(dir + "/request")), normalized(read_file(dir + "/curl.out"))};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_SUITE(multi_fetch_cli)
+
+BOOST_AUTO_TEST_CASE(headers_are_sent_replaced_removed_and_emptied_as_curl_does) {
+    background_devserver dev;
+    const auto list = write_temp("headers.txt", "X-From-File: one\r\n\nX-Second: two\n");
+    const auto [ours, curls] = both_send(dev, {"-H", "X-A: 1", "-H", "X-A: 2", "-H", "Accept:", "-H", "X-Empty;",
+                                               "-A", "agent/1", "-e", "https://ref.example/", "-H", "@" + list});
+    BOOST_TEST(ours == curls);
+    BOOST_TEST(ours.find("X-A: 1\nX-A: 2\n") != std::string::npos, ours);
+    BOOST_TEST(ours.find("X-Empty: \n") != std::string::npos, ours);
+    BOOST_TEST(ours.find("X-From-File: one\nX-Second: two\n") != std::string::npos, ours);
+    BOOST_TEST(ours.find("Referer: https://ref.example/\n") != std::string::npos, ours);
+    BOOST_TEST(ours.find("Accept") == std::string::npos, ours);
+    // -A, and -H replacing a default: the User-Agent line itself (dropped from the comparison above).
+    const auto dir = temp_dir() + "/ua";
+    std::filesystem::create_directories(dir);
+    auto r = multi_fetch({"--output-dir", dir, "--cacert", dev.server.ca_file(), "-A", "agent/1",
+                          dev.server.url("/headers")});
+    BOOST_TEST(read_file(dir + "/headers").find("User-Agent: agent/1\n") != std::string::npos, r.output);
+    auto gone = multi_fetch({"--output-dir", dir, "--cacert", dev.server.ca_file(), "-H", "User-Agent:",
+                             dev.server.url("/headers")});
+    BOOST_TEST(gone.status == 0, gone.output);
+    BOOST_TEST(read_file(dir + "/headers.1").find("User-Agent") == std::string::npos, read_file(dir + "/headers.1"));
+}
+
+BOOST_AUTO_TEST_CASE(methods_and_bodies_arrive_as_curl_sends_them) {
+    background_devserver dev;
+    const auto text = write_temp("form.txt", "a=1\r\nb=2\nc=3");
+    std::string binary;
+    for (int i = 0; i < 300000; ++i)
+        binary += static_cast<char>((i * 7 + i / 251) % 256);
+    const auto bin = write_temp("body.bin", binary);
+    const std::vector<std::vector<std::string>> cases{
+        {"-d", "x=1"},
+        {"-d", "x=1", "-d", "y=2", "--data-raw", "@not-a-file"},
+        {"-d", "@" + text},                       // CR and LF stripped
+        {"--data-binary", "@" + text},            // as it is
+        {"--data-binary", "@" + bin},             // binary, 300 kB
+        {"-d", "head", "--data-binary", "@" + bin, "-d", "@" + text}, // mixed, joined with &
+        {"--json", R"({"a":1})", "--json", R"({"b":2})"},
+        {"--json", R"({"a":1})", "-H", "Accept: text/plain"},
+        {"-X", "PATCH", "-d", "z", "-H", "Content-Type: text/plain"},
+        {"-X", "DELETE"},
+        {"-G", "-d", "q=1", "-d", "@" + text},
+        {"-d", ""},
+    };
+    for (const auto& c : cases) {
+        const auto [ours, curls] = both_send(dev, c);
+        BOOST_TEST(ours == curls, "options: " << c.front() << " ...\nours:\n" << ours << "\ncurl's:\n" << curls);
+    }
+    const auto [query, curl_query] = both_send(dev, {"-G", "-d", "q=1"}, "/request?a=b#frag");
+    BOOST_TEST(query == curl_query);
+    BOOST_TEST(query.rfind("GET /request?a=b&q=1\n", 0) == 0, query);
+    // -T: PUT, the file's name appended to a URL ending in '/' (the devserver answers 404 there).
+    const auto put = both_send(dev, {"-T", text, "-X", "PUT"});
+    BOOST_TEST(put.first == put.second);
+    BOOST_TEST(put.first.rfind("PUT /request\n", 0) == 0, put.first);
+    auto r = multi_fetch({"-v", "-v", "--cacert", dev.server.ca_file(), "-T", text, dev.server.url("/up/")});
+    BOOST_TEST(r.output.find("> PUT /up/form.txt") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(large_uploads_from_a_file_and_from_stdin_stream_with_flat_memory) {
+    nginx_server nginx;
+    // Written in pieces: a child's peak RSS counts what this process had resident when it forked.
+    const std::size_t size = 64u << 20;
+    const auto file = temp_dir() + "/big.bin";
+    {
+        std::ofstream out(file, std::ios::binary);
+        std::string piece(1 << 20, '\0');
+        for (std::size_t at = 0; at < size; at += piece.size()) {
+            for (std::size_t i = 0; i < piece.size(); ++i)
+                piece[i] = static_cast<char>(((at + i) * 31) ^ ((at + i) >> 13));
+            out << piece;
+        }
+    }
+    const auto same_as_sent = [&](const std::string& name) {
+        return read_file(nginx.docroot() + "/uploads/" + name) == read_file(file);
+    };
+    const auto base = "https://localhost:" + std::to_string(nginx.https_port()) + "/uploads/";
+    const auto ca = pki::path("ca.crt");
+    const long limit_kib = 40 * 1024; // the body is 64 MiB: held whole, it would show
+    auto from_file = multi_fetch({"-q", "--cacert", ca, "-T", file, base});
+    BOOST_TEST(from_file.status == 0, from_file.output);
+    BOOST_TEST(from_file.output.find("HTTP 201") != std::string::npos, from_file.output);
+    BOOST_TEST(same_as_sent("big.bin"));
+    BOOST_TEST(from_file.max_rss_kib < limit_kib);
+    // stdin through a pipe (chunked), and --data-binary @- with -X PUT
+    auto from_stdin = run({"/bin/sh", "-c",
+                           "cat '" + file + "' | exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca + "' -T - " +
+                               base + "stdin.bin"});
+    BOOST_TEST(from_stdin.status == 0, from_stdin.output);
+    BOOST_TEST(same_as_sent("stdin.bin"));
+    BOOST_TEST(from_stdin.max_rss_kib < limit_kib);
+    auto data_binary = run({"/bin/sh", "-c",
+                            "exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca + "' -X PUT --data-binary @- " +
+                                base + "data.bin < '" + file + "'"});
+    BOOST_TEST(data_binary.status == 0, data_binary.output);
+    BOOST_TEST(same_as_sent("data.bin"));
+    BOOST_TEST(data_binary.max_rss_kib < limit_kib);
+    BOOST_TEST_MESSAGE("peak RSS, KiB: -T file " << from_file.max_rss_kib << ", -T - " << from_stdin.max_rss_kib
+                                                  << ", --data-binary @- " << data_binary.max_rss_kib);
+}
+
+BOOST_AUTO_TEST_CASE(bad_request_options_are_usage_errors_naming_the_file) {
+    auto missing = multi_fetch({"-d", "@/nonexistent/body", "https://localhost/"});
+    BOOST_TEST(missing.status == 2, missing.output);
+    BOOST_TEST(missing.output.find("/nonexistent/body") != std::string::npos, missing.output);
+    auto dir = multi_fetch({"-T", "/tmp", "https://localhost/"});
+    BOOST_TEST(dir.status == 2, dir.output);
+    BOOST_TEST(dir.output.find("--upload-file /tmp") != std::string::npos, dir.output);
+    auto header = multi_fetch({"-H", "no colon", "https://localhost/"});
+    BOOST_TEST(header.status == 2, header.output);
+    auto headers_file = multi_fetch({"-H", "@/nonexistent/headers", "https://localhost/"});
+    BOOST_TEST(headers_file.status == 2, headers_file.output);
+    BOOST_TEST(headers_file.output.find("/nonexistent/headers") != std::string::npos, headers_file.output);
+    auto two_bodies = multi_fetch({"-T", "/etc/hostname", "-d", "x", "https://localhost/"});
+    BOOST_TEST(two_bodies.status == 2, two_bodies.output);
+    auto stdin_twice = multi_fetch({"-K", "-", "-T", "-"});
+    BOOST_TEST(stdin_twice.status == 2, stdin_twice.output);
+    BOOST_TEST(stdin_twice.output.find("stdin") != std::string::npos, stdin_twice.output);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
