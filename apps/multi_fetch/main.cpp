@@ -99,6 +99,7 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.pool.tls_session_cache = opt.session_cache;
     o.redirects.follow = opt.follow;
     o.redirects.max_redirects = opt.max_redirs;
+    o.redirects.credentials_to_other_origins = opt.location_trusted;
     o.allowed_hosts = opt.allow;
     o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;

@@ -36,6 +36,12 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("upload-file,T", po::value(&o.upload_file)->value_name("FILE"),
          "PUT FILE (- for stdin), streamed; a URL ending in / gets the file's name appended")
         ("get,G", "send the data in the URL's query with GET instead of a POST body")
+        ("user,u", po::value<std::string>()->value_name("USER[:PASSWORD]"),
+         "Basic authentication (the password is asked for on the terminal when missing); never logged")
+        ("oauth2-bearer", po::value<std::string>()->value_name("TOKEN"), "send Authorization: Bearer TOKEN; never logged")
+        ("netrc-file", po::value(&o.netrc_file)->value_name("FILE"),
+         "Basic authentication from the FILE's entry (machine, login, password) for each URL's host")
+        ("location-trusted", "send the credentials to other hosts redirected to as well (default: only to the URL's own)")
         ("now", "start the transfers at once and exit when they are done, instead of waiting for the button")
         ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
@@ -119,6 +125,21 @@ options parse_options(int argc, const char* const argv[]) {
             throw usage_error("--request: expected a method name, got '" + *o.method + "'");
     }
     o.get = vm.count("get") > 0;
+    if (vm.count("user")) {
+        o.user = vm["user"].as<std::string>();
+        if (o.user->empty() || o.user->front() == ':')
+            throw usage_error("--user: expected USER[:PASSWORD]");
+    }
+    if (vm.count("oauth2-bearer")) {
+        o.bearer = vm["oauth2-bearer"].as<std::string>();
+        if (o.bearer->empty() || o.bearer->find_first_of("\r\n") != std::string::npos)
+            throw usage_error("--oauth2-bearer: expected a token on one line");
+    }
+    if (o.user && o.bearer)
+        throw usage_error("--user and --oauth2-bearer go not together: a request has one Authorization");
+    if (vm.count("netrc-file") && o.netrc_file.empty())
+        throw usage_error("--netrc-file: expected a file name");
+    o.location_trusted = vm.count("location-trusted") > 0;
     if (vm.count("upload-file") && o.upload_file.empty())
         throw usage_error("--upload-file: expected a file name");
     if (!o.upload_file.empty() && !o.data.empty())

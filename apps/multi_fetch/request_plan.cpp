@@ -2,11 +2,16 @@
 
 #include <edgeloop/http/options.hpp>
 
+#include <boost/url/parse.hpp>
+
+#include <termios.h>
+
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <iostream>
@@ -80,6 +85,94 @@ bool check_readable(const std::string& option, const std::string& path) {
 std::string without_newlines(std::string s) {
     std::erase_if(s, [](char c) { return c == '\r' || c == '\n'; });
     return s;
+}
+
+std::string base64(std::string_view in) {
+    static constexpr char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    for (std::size_t i = 0; i < in.size(); i += 3) {
+        const auto b0 = static_cast<unsigned char>(in[i]);
+        const auto b1 = i + 1 < in.size() ? static_cast<unsigned char>(in[i + 1]) : 0u;
+        const auto b2 = i + 2 < in.size() ? static_cast<unsigned char>(in[i + 2]) : 0u;
+        out += digits[b0 >> 2];
+        out += digits[((b0 & 3) << 4) | (b1 >> 4)];
+        out += i + 1 < in.size() ? digits[((b1 & 15) << 2) | (b2 >> 6)] : '=';
+        out += i + 2 < in.size() ? digits[b2 & 63] : '=';
+    }
+    return out;
+}
+
+std::string basic(std::string_view user_password) {
+    return "Basic " + base64(user_password);
+}
+
+/// The password for -u USER, read from the terminal without echo. Throws usage_error without one.
+std::string ask_password(const std::string& user) {
+    const int tty = ::open("/dev/tty", O_RDWR | O_CLOEXEC | O_NOCTTY);
+    if (tty < 0)
+        throw usage_error("--user " + user + ": no password given and no terminal to ask for it on");
+    const std::string prompt = "Enter host password for user '" + user + "':";
+    [[maybe_unused]] auto w = ::write(tty, prompt.data(), prompt.size());
+    termios saved{};
+    const bool restore = ::tcgetattr(tty, &saved) == 0;
+    if (restore) {
+        termios quiet = saved;
+        quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+        ::tcsetattr(tty, TCSAFLUSH, &quiet);
+    }
+    std::string password;
+    char c = 0;
+    while (::read(tty, &c, 1) == 1 && c != '\n')
+        password += c;
+    if (restore)
+        ::tcsetattr(tty, TCSAFLUSH, &saved);
+    w = ::write(tty, "\n", 1);
+    ::close(tty);
+    if (!password.empty() && password.back() == '\r')
+        password.pop_back();
+    return password;
+}
+
+/// The entries of a .netrc file: "machine NAME login L password P" and "default login L password P"
+/// (tokens separated by blanks or newlines, "quoted" allowed; macdef bodies are skipped).
+std::vector<request_plan::netrc_entry> read_netrc(const std::string& path) {
+    const auto text = read_small_file("--netrc-file", path);
+    std::vector<std::string> tokens;
+    for (std::size_t i = 0; i < text.size();) {
+        if (std::isspace(static_cast<unsigned char>(text[i]))) {
+            ++i;
+            continue;
+        }
+        std::string token;
+        if (text[i] == '"') {
+            for (++i; i < text.size() && text[i] != '"'; ++i)
+                token += text[i] == '\\' && i + 1 < text.size() ? text[++i] : text[i];
+            ++i;
+        } else {
+            while (i < text.size() && !std::isspace(static_cast<unsigned char>(text[i])))
+                token += text[i++];
+        }
+        if (token == "macdef") { // skip to the blank line ending the macro
+            const auto end = text.find("\n\n", i);
+            i = end == std::string::npos ? text.size() : end + 2;
+            continue;
+        }
+        tokens.push_back(std::move(token));
+    }
+    std::vector<request_plan::netrc_entry> entries;
+    for (std::size_t i = 0; i < tokens.size(); ++i) {
+        if (tokens[i] == "machine" && i + 1 < tokens.size())
+            entries.push_back({tokens[++i], "", ""});
+        else if (tokens[i] == "default")
+            entries.push_back({"", "", ""});
+        else if ((tokens[i] == "login" || tokens[i] == "password") && i + 1 < tokens.size() && !entries.empty())
+            (tokens[i] == "login" ? entries.back().login : entries.back().password) = tokens[++i];
+        else if (tokens[i] == "account" && i + 1 < tokens.size())
+            ++i;
+        else
+            throw usage_error("--netrc-file " + path + ": unexpected '" + tokens[i] + "'");
+    }
+    return entries;
 }
 
 /// Streams a list of segments as a body_source: literals, then files read a piece at a time.
@@ -243,6 +336,16 @@ request_plan::request_plan(const options& o) {
     if (!o.data.empty() && !o.get)
         defaults.emplace_back("Content-Type", json ? "application/json" : "application/x-www-form-urlencoded");
 
+    // Credentials: an Authorization of our own, unless -H gives one.
+    if (o.user) {
+        const auto colon = o.user->find(':');
+        authorization_ = basic(colon == std::string::npos ? *o.user + ":" + ask_password(*o.user) : *o.user);
+    } else if (o.bearer) {
+        authorization_ = "Bearer " + *o.bearer;
+    }
+    if (!o.netrc_file.empty())
+        netrc_ = read_netrc(o.netrc_file);
+
     std::vector<std::string> lines;
     for (const auto& h : o.headers) {
         if (h.front() != '@') {
@@ -284,6 +387,7 @@ request_plan::request_plan(const options& o) {
             throw usage_error("--header: no name in '" + line + "'");
         if (iequals(name, "host") && remove)
             throw usage_error("--header Host: cannot be removed (HTTP/1.1 requires it)");
+        own_authorization_ = own_authorization_ || iequals(name, "authorization");
         replaced.push_back(name);
         if (!remove)
             own.emplace_back(std::move(name), std::move(value));
@@ -317,6 +421,28 @@ edgeloop::http::request request_plan::make(std::string url, const std::shared_pt
     req.method = method_;
     req.url = std::move(url);
     req.headers = headers_;
+    if (!own_authorization_) {
+        std::string auth = authorization_;
+        if (auth.empty() && !netrc_.empty()) {
+            std::string host;
+            if (auto u = boost::urls::parse_uri(req.url))
+                host = u->host();
+            // The first entry for the host, else the default one.
+            const netrc_entry* match = nullptr;
+            for (const auto& e : netrc_)
+                if (!e.machine.empty() && iequals(e.machine, host)) {
+                    match = &e;
+                    break;
+                }
+            for (const auto& e : netrc_)
+                if (match == nullptr && e.machine.empty())
+                    match = &e;
+            if (match != nullptr && !match->login.empty())
+                auth = basic(match->login + ":" + match->password);
+        }
+        if (!auth.empty())
+            req.headers.emplace_back("Authorization", std::move(auth));
+    }
     switch (body_) {
     case body_kind::none:
         break;

@@ -24,8 +24,9 @@ struct body_status {
 
 class request_plan {
 public:
-    /// Reads -H @FILE lists and checks every file a body will stream (exists, readable, a body file
-    /// regular). Throws usage_error naming the option and the file.
+    /// Reads -H @FILE lists and the --netrc-file, asks for the -u password on the terminal when it is
+    /// missing, and checks every file a body will stream (exists, readable, a body file regular).
+    /// Throws usage_error naming the option and the file.
     explicit request_plan(const options& o);
 
     /// The request for one URL. A streamed body reports read errors to `status`.
@@ -43,8 +44,17 @@ public:
         bool strip_newlines = false;
     };
 
+    struct netrc_entry {
+        std::string machine; ///< empty: the "default" entry
+        std::string login;
+        std::string password;
+    };
+
 private:
     std::string method_;
+    std::string authorization_;        ///< from -u or --oauth2-bearer ("" when none)
+    bool own_authorization_ = false;   ///< -H "Authorization..." given: it wins
+    std::vector<netrc_entry> netrc_;
     edgeloop::http::header_list headers_;
     enum class body_kind { none, memory, file, stream } body_ = body_kind::none;
     std::string memory_;

@@ -651,7 +651,7 @@ void fetch_op::write_request() {
         conn_->head.append("Host: ").append(url_.host_header()).append("\r\n");
     for (const auto& [name, value] : req_.headers) {
         // Credentials go only to the origin they were given for.
-        if (anonymous_ && core::is_secret_header(name))
+        if (anonymous_ && core::is_secret_header(name) && !opts().redirects.credentials_to_other_origins)
             continue;
         if (foreign_origin_ && beast::iequals(name, "host"))
             continue;
