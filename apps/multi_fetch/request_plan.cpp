@@ -165,8 +165,10 @@ std::vector<request_plan::netrc_entry> read_netrc(const std::string& path) {
             entries.push_back({tokens[++i], "", ""});
         else if (tokens[i] == "default")
             entries.push_back({"", "", ""});
-        else if ((tokens[i] == "login" || tokens[i] == "password") && i + 1 < tokens.size() && !entries.empty())
-            (tokens[i] == "login" ? entries.back().login : entries.back().password) = tokens[++i];
+        else if (tokens[i] == "login" && i + 1 < tokens.size() && !entries.empty())
+            entries.back().login = tokens[++i];
+        else if (tokens[i] == "password" && i + 1 < tokens.size() && !entries.empty())
+            entries.back().password = tokens[++i];
         else if (tokens[i] == "account" && i + 1 < tokens.size())
             ++i;
         else

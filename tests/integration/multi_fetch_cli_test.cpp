@@ -212,6 +212,50 @@ BOOST_AUTO_TEST_CASE(large_uploads_from_a_file_and_from_stdin_stream_with_flat_m
                                                   << ", --data-binary @- " << data_binary.max_rss_kib);
 }
 
+BOOST_AUTO_TEST_CASE(credentials_reach_only_their_origin_across_a_redirect_and_are_never_logged) {
+    background_devserver first;
+    background_devserver other; // another origin (another port of 127.0.0.1; "localhost" in the URL)
+    const auto ca = write_temp("both-ca.pem", read_file(first.server.ca_file()) + read_file(other.server.ca_file()));
+    const auto elsewhere = "https://localhost:" + std::to_string(other.server.port()) + "/headers";
+    const auto to_other = first.server.url("/redirect?to=" + elsewhere);
+    const auto to_self = first.server.url("/redirect?to=/headers");
+    const std::string basic = "Authorization: Basic dXNlcjpzM2NyZXQ="; // user:s3cret
+    const std::string bearer = "Authorization: Bearer t0ken-42";
+    const auto netrc = write_temp("netrc", "machine 127.0.0.1 login user password s3cret\ndefault login nobody password none\n");
+    const auto headers_seen = [&](std::vector<std::string> auth, const std::string& url) {
+        static int n = 0;
+        const auto dir = temp_dir() + "/auth" + std::to_string(++n);
+        std::filesystem::create_directories(dir);
+        std::vector<std::string> args{"-v", "-v", "--cacert", ca, "--output-dir", dir};
+        args.insert(args.end(), auth.begin(), auth.end());
+        args.push_back(url);
+        auto r = multi_fetch(args);
+        BOOST_TEST(r.status == 0, r.output);
+        // -vv shows the request headers: the secret never appears.
+        BOOST_TEST(r.output.find("s3cret") == std::string::npos, r.output);
+        BOOST_TEST(r.output.find("dXNlcjpzM2NyZXQ") == std::string::npos, r.output);
+        BOOST_TEST(r.output.find("t0ken-42") == std::string::npos, r.output);
+        BOOST_TEST(r.output.find("Authorization: <redacted>") != std::string::npos, r.output);
+        const auto name = url.find("/redirect") != std::string::npos ? "/redirect" : "/headers";
+        return read_file(dir + name);
+    };
+    for (const auto& [auth, expected] :
+         std::vector<std::pair<std::vector<std::string>, std::string>>{{{"-u", "user:s3cret"}, basic},
+                                                                       {{"--oauth2-bearer", "t0ken-42"}, bearer},
+                                                                       {{"--netrc-file", netrc}, basic}}) {
+        BOOST_TEST(headers_seen(auth, first.server.url("/headers")).find(expected) != std::string::npos);
+        BOOST_TEST(headers_seen(auth, to_self).find(expected) != std::string::npos);
+        BOOST_TEST(headers_seen(auth, to_other).find("Authorization") == std::string::npos);
+        auto trusted = auth;
+        trusted.push_back("--location-trusted");
+        BOOST_TEST(headers_seen(trusted, to_other).find(expected) != std::string::npos);
+    }
+    // -u without a password and no terminal: a usage error, not an empty password.
+    auto no_tty = multi_fetch({"-u", "user", first.server.url("/headers")});
+    BOOST_TEST(no_tty.status == 2, no_tty.output);
+    BOOST_TEST(no_tty.output.find("no terminal") != std::string::npos, no_tty.output);
+}
+
 BOOST_AUTO_TEST_CASE(bad_request_options_are_usage_errors_naming_the_file) {
     auto missing = multi_fetch({"-d", "@/nonexistent/body", "https://localhost/"});
     BOOST_TEST(missing.status == 2, missing.output);
