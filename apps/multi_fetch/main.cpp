@@ -141,6 +141,10 @@ int run(const multi_fetch::options& opt) {
         std::fprintf(stderr, "multi_fetch: stdin cannot hold both URLs (-K -) and request data (@-, -T -)\n");
         return multi_fetch::exit_usage;
     }
+    if (!opt.output_dir.empty() && opt.create_dirs) {
+        std::error_code ec;
+        std::filesystem::create_directories(opt.output_dir, ec);
+    }
     if (!opt.output_dir.empty() && !std::filesystem::is_directory(opt.output_dir)) {
         std::fprintf(stderr, "multi_fetch: --output-dir %s: not a directory\n", opt.output_dir.c_str());
         return multi_fetch::exit_usage;
@@ -207,21 +211,54 @@ int run(const multi_fetch::options& opt) {
         -> std::optional<http::transfer> {
         auto printer = std::make_shared<multi_fetch::line_printer>(n);
         std::shared_ptr<multi_fetch::file_sink> file;
-        if (!opt.output_dir.empty()) {
-            file = std::make_shared<multi_fetch::file_sink>(names.pick(url));
+        bool raw_stdout = false; // -o -
+        std::string target;
+        const auto refuse = [&](const std::string& why) {
+            std::fprintf(stderr, "multi_fetch: %s\n", why.c_str());
+            ++totals.failed;
+        };
+        if (n <= opt.outputs.size()) { // -o/-O, paired with the URLs in order
+            const auto& spec = opt.outputs[n - 1];
+            raw_stdout = !spec.remote_name && spec.path == "-";
+            if (!raw_stdout) {
+                target = spec.remote_name ? multi_fetch::url_file_name(url) : spec.path;
+                if (target.empty()) {
+                    refuse("--remote-name: " + core::redact_url(url) + " has no file name");
+                    return std::nullopt;
+                }
+                if (!opt.output_dir.empty() && target.front() != '/')
+                    target = opt.output_dir + "/" + target;
+                const auto parent = std::filesystem::path(target).parent_path();
+                std::error_code ec;
+                if (opt.create_dirs && !parent.empty() && !std::filesystem::create_directories(parent, ec) && ec) {
+                    refuse("--create-dirs " + parent.string() + ": " + ec.message());
+                    return std::nullopt;
+                }
+                const auto wanted = target;
+                if (opt.no_clobber && (target = multi_fetch::unclobbered(wanted)).empty()) {
+                    refuse("--no-clobber: " + wanted + " and " + wanted + ".1 ... .100 all exist");
+                    return std::nullopt;
+                }
+            }
+        } else if (!opt.output_dir.empty()) {
+            target = names.pick(url);
+        }
+        if (!target.empty()) {
+            file = std::make_shared<multi_fetch::file_sink>(target);
             if (!file->ok()) {
-                std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
-                ++totals.failed;
+                refuse(file->error());
                 return std::nullopt;
             }
         }
         auto received = std::make_shared<std::uint64_t>(0);
         http::handlers h;
-        h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
+        h.on_body = [&, n, printer, file, received, raw_stdout](std::span<const std::byte> bytes) {
             *received += bytes.size();
             progress.set(n, *received);
             if (file)
                 file->write(bytes);
+            else if (raw_stdout)
+                std::fwrite(bytes.data(), 1, bytes.size(), stdout);
             else if (!opt.quiet)
                 printer->feed(bytes);
         };

@@ -35,6 +35,13 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "like --data-binary, with Content-Type and Accept application/json; repeated: concatenated")
         ("upload-file,T", po::value(&o.upload_file)->value_name("FILE"),
          "PUT FILE (- for stdin), streamed; a URL ending in / gets the file's name appended")
+        ("output,o", po::value<std::vector<std::string>>()->composing()->value_name("FILE"),
+         "write the body of the next URL to FILE (- for stdout); written as FILE.part, renamed when complete")
+        ("remote-name,O", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+         "write the body of the next URL to a file named after the URL's last path segment")
+        ("create-dirs", "create the directories -o names")
+        ("no-clobber", "never overwrite: FILE exists, FILE.1 ... FILE.100 are tried")
+        ("remove-on-error", "leave no file of a failed transfer (always so: bodies are renamed into place when complete)")
         ("get,G", "send the data in the URL's query with GET instead of a POST body")
         ("user,u", po::value<std::string>()->value_name("USER[:PASSWORD]"),
          "Basic authentication (the password is asked for on the terminal when missing); never logged")
@@ -114,6 +121,13 @@ options parse_options(int argc, const char* const argv[]) {
                                                                : std::nullopt;
         if (kind && !opt.value.empty())
             o.data.push_back({*kind, opt.value.back()});
+        if (key == "output" && !opt.value.empty()) {
+            if (opt.value.back().empty())
+                throw usage_error("--output: expected a file name");
+            o.outputs.push_back({false, opt.value.back()});
+        }
+        if (key == "remote-name")
+            o.outputs.push_back({true, ""});
     }
     if (vm.count("user-agent"))
         o.user_agent = vm["user-agent"].as<std::string>();
@@ -125,6 +139,9 @@ options parse_options(int argc, const char* const argv[]) {
             throw usage_error("--request: expected a method name, got '" + *o.method + "'");
     }
     o.get = vm.count("get") > 0;
+    o.create_dirs = vm.count("create-dirs") > 0;
+    o.no_clobber = vm.count("no-clobber") > 0;
+    o.remove_on_error = vm.count("remove-on-error") > 0;
     if (vm.count("user")) {
         o.user = vm["user"].as<std::string>();
         if (o.user->empty() || o.user->front() == ':')

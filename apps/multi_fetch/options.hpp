@@ -30,8 +30,18 @@ struct data_arg {
     std::string value; ///< as given: "@file" and "@-" are read when the request is sent
 };
 
+/// Where one URL's body goes: -o FILE or -O (the URL's file name); paired with the URLs in order.
+struct output_arg {
+    bool remote_name = false; ///< -O
+    std::string path;         ///< -o FILE ("-": stdout)
+};
+
 struct options {
     std::vector<std::string> urls;
+    std::vector<output_arg> outputs; ///< the nth for the nth URL (command line, then -K files)
+    bool create_dirs = false;        ///< --create-dirs
+    bool no_clobber = false;         ///< --no-clobber
+    bool remove_on_error = false;    ///< --remove-on-error (what multi_fetch always does)
     // The request (curl's names and meanings; read and checked by request_plan).
     std::vector<std::string> headers;      ///< -H values in order ("@file" kept as given)
     std::optional<std::string> user_agent; ///< -A

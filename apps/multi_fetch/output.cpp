@@ -40,7 +40,7 @@ void line_printer::emit(std::string_view line) {
     std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-std::string name_picker::pick(std::string_view url) {
+std::string url_file_name(std::string_view url) {
     std::string base;
     if (auto u = boost::urls::parse_uri(url)) {
         const auto segs = u->segments();
@@ -50,12 +50,34 @@ std::string name_picker::pick(std::string_view url) {
     for (char& c : base)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
             c = '_';
-    if (base.empty() || base == "." || base == "..")
-        base = "index.html";
-    if (base.front() == '.')
+    if (base == "." || base == "..")
+        return {};
+    if (!base.empty() && base.front() == '.')
         base.insert(0, "_"); // never a hidden file, never clashes with our ".part" names
+    return base;
+}
+
+std::string unclobbered(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec)
+        return path;
+    for (int n = 1; n <= 100; ++n) {
+        auto candidate = path + "." + std::to_string(n);
+        if (!std::filesystem::exists(candidate, ec) && !ec)
+            return candidate;
+    }
+    return {};
+}
+
+std::string name_picker::pick(std::string_view url) {
+    std::string base = url_file_name(url);
+    if (base.empty())
+        base = "index.html";
     std::string name = base;
-    for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name); ++n)
+    // A ".part" file is a body being written (for -o/-O, say) under that name.
+    for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name) ||
+                    std::filesystem::exists(dir_ + "/" + name + ".part");
+         ++n)
         name = base + "." + std::to_string(n);
     used_.insert(name);
     return dir_ + "/" + name;

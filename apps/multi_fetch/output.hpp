@@ -30,6 +30,14 @@ private:
     std::string pending_;
 };
 
+/// The URL's last path segment made of safe characters only (others become '_'; never hidden, never
+/// "." or ".."), or "" when the URL has no file name (-O).
+std::string url_file_name(std::string_view url);
+
+/// `path` when no such file exists, else the first free of path.1 ... path.100 (curl --no-clobber);
+/// "" when all are taken.
+std::string unclobbered(const std::string& path);
+
 /// Picks unique file names in one directory for one run.
 class name_picker {
 public:

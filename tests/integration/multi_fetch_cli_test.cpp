@@ -256,6 +256,53 @@ BOOST_AUTO_TEST_CASE(credentials_reach_only_their_origin_across_a_redirect_and_a
     BOOST_TEST(no_tty.output.find("no terminal") != std::string::npos, no_tty.output);
 }
 
+BOOST_AUTO_TEST_CASE(outputs_pair_with_urls_in_order_and_leave_no_partial_file) {
+    background_devserver dev;
+    const auto dir = temp_dir() + "/outputs";
+    const auto ca = dev.server.ca_file();
+    // The reference bytes, as curl gets them.
+    auto c = run({"curl", "-sS", "--cacert", ca, "-o", temp_dir() + "/ref100", dev.server.url("/bytes/100"), "-o",
+                  temp_dir() + "/ref200", dev.server.url("/bytes/200")});
+    BOOST_TEST_REQUIRE(c.status == 0, c.output);
+    // -o, -O and a third URL without an output of its own, with --output-dir (multi_fetch: every body to a
+    // file there, named after the URL and made unique) and --create-dirs.
+    auto r = multi_fetch({"--cacert", ca, "-o", "sub/first.bin", dev.server.url("/bytes/100"), "--output-dir", dir,
+                          "--create-dirs", "-O", dev.server.url("/bytes/200"), dev.server.url("/200")});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(read_file(dir + "/sub/first.bin") == read_file(temp_dir() + "/ref100"));
+    BOOST_TEST(read_file(dir + "/200") == read_file(temp_dir() + "/ref200"));
+    BOOST_TEST(read_file(dir + "/200.1").find("200 OK") == 0, r.output);
+    // Without --output-dir, a URL after the paired ones is printed.
+    auto printed = multi_fetch({"--cacert", ca, "-o", dir + "/one", dev.server.url("/bytes/100"), dev.server.url("/200")});
+    BOOST_TEST(printed.status == 0, printed.output);
+    BOOST_TEST(read_file(dir + "/one") == read_file(temp_dir() + "/ref100"));
+    BOOST_TEST(printed.output.find("[2] 200 OK") != std::string::npos, printed.output);
+    // An existing file is replaced whole; with --no-clobber it stays and the body goes to FILE.1.
+    auto again = multi_fetch({"--cacert", ca, "--output-dir", dir, "-o", "sub/first.bin", dev.server.url("/bytes/200")});
+    BOOST_TEST(again.status == 0, again.output);
+    BOOST_TEST(read_file(dir + "/sub/first.bin") == read_file(temp_dir() + "/ref200"));
+    auto keep = multi_fetch({"--cacert", ca, "--output-dir", dir, "--no-clobber", "-o", "sub/first.bin",
+                             dev.server.url("/bytes/100")});
+    BOOST_TEST(keep.status == 0, keep.output);
+    BOOST_TEST(read_file(dir + "/sub/first.bin") == read_file(temp_dir() + "/ref200"));
+    BOOST_TEST(read_file(dir + "/sub/first.bin.1") == read_file(temp_dir() + "/ref100"));
+    // -o -: the body as it is on stdout.
+    auto raw = multi_fetch({"--cacert", ca, "-o", "-", dev.server.url("/200")});
+    BOOST_TEST(raw.output.find("200 OK") != std::string::npos, raw.output);
+    BOOST_TEST(raw.output.find("[1] 200 OK") == std::string::npos, raw.output);
+    // Failures leave no file, partial or not: an error status with --fail (--remove-on-error accepted),
+    // a body cut by --max-time, a missing directory without --create-dirs, -O of a URL without a name.
+    const auto before = std::distance(std::filesystem::recursive_directory_iterator(dir), {});
+    auto failed = multi_fetch({"--cacert", ca, "--output-dir", dir, "--fail", "--remove-on-error", "-o", "notfound",
+                               dev.server.url("/404"), "-m", "0.3", "-o", "cut",
+                               dev.server.url("/drip?chunks=20&interval_ms=50"), "-o", "missing/x",
+                               dev.server.url("/200"), "-O", dev.server.url("/")});
+    BOOST_TEST(failed.status == 1, failed.output);
+    BOOST_TEST(std::distance(std::filesystem::recursive_directory_iterator(dir), {}) == before, failed.output);
+    BOOST_TEST(failed.output.find(dir + "/missing/x.part") != std::string::npos, failed.output);
+    BOOST_TEST(failed.output.find("has no file name") != std::string::npos, failed.output);
+}
+
 BOOST_AUTO_TEST_CASE(bad_request_options_are_usage_errors_naming_the_file) {
     auto missing = multi_fetch({"-d", "@/nonexistent/body", "https://localhost/"});
     BOOST_TEST(missing.status == 2, missing.output);
