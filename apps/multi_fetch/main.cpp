@@ -6,6 +6,7 @@
 #include "output.hpp"
 #include "request_plan.hpp"
 #include "url_source.hpp"
+#include "write_out.hpp"
 
 #include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
@@ -16,12 +17,15 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <functional>
 #include <iostream>
 #include <map>
@@ -130,6 +134,19 @@ int run(const multi_fetch::options& opt) {
     }
     if (urls.empty() && opt.url_files.empty())
         urls = multi_fetch::default_urls();
+    // The human lines: stdout, or stderr when stdout carries --json-lines.
+    std::FILE* const prose = opt.json_lines ? stderr : stdout;
+    const bool print_bodies = !opt.quiet && !opt.json_lines;
+    std::string write_out = opt.write_out;
+    if (!write_out.empty() && write_out.front() == '@') {
+        const auto path = write_out.substr(1);
+        std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+        if (!in) {
+            std::fprintf(stderr, "multi_fetch: --write-out @%s: cannot open\n", path.c_str());
+            return multi_fetch::exit_usage;
+        }
+        write_out.assign(std::istreambuf_iterator<char>(in), {});
+    }
     std::optional<multi_fetch::request_plan> plan;
     try {
         plan.emplace(opt);
@@ -201,8 +218,8 @@ int run(const multi_fetch::options& opt) {
     gpio::subscription presses;
 
     const auto prompt = [&] {
-        std::printf(" -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
-        std::fflush(stdout);
+        std::fprintf(prose, " -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
+        std::fflush(prose);
     };
     // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
     // A streamed body reports a read error to `body` (the transfer then fails with it).
@@ -259,10 +276,13 @@ int run(const multi_fetch::options& opt) {
                 file->write(bytes);
             else if (raw_stdout)
                 std::fwrite(bytes.data(), 1, bytes.size(), stdout);
-            else if (!opt.quiet)
+            else if (print_bodies)
                 printer->feed(bytes);
         };
-        auto on_done = [&, n, printer, file, body](const boost::system::error_code& ec,
+        auto fields = std::make_shared<http::header_list>(); // the final response's, for -w and --json-lines
+        if (!write_out.empty() || opt.json_lines)
+            h.on_response = [fields](const http::response_head& head) { *fields = head.headers; };
+        auto on_done = [&, n, printer, file, body, fields](const boost::system::error_code& ec,
                                                    const http::transfer_info& info) {
             body->cancel = nullptr;
             progress.done(n);
@@ -282,25 +302,48 @@ int run(const multi_fetch::options& opt) {
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
             }
+            std::string errormsg;
             if (!body->error.empty()) {
-                std::printf("%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
+                errormsg = "request body: " + body->error;
+                std::fprintf(prose, "%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
                             printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
                             static_cast<long long>(info.elapsed.count()));
             } else if (ec) {
                 totals.aborted += ec == boost::asio::error::operation_aborted;
-                std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                errormsg = http::describe(ec, info);
+                std::fprintf(prose, "%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
                             printer->prefix().c_str(), core::redact_url(info.url).c_str(),
                             http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
             } else {
-                std::printf(
-                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                if (failed)
+                    errormsg = file && !file->error().empty()
+                                   ? file->error()
+                                   : "The requested URL returned error: " + std::to_string(info.status);
+                std::fprintf(
+                    prose, "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
                     static_cast<unsigned long long>(info.body_bytes), where.c_str(),
                     static_cast<long long>(info.elapsed.count()));
             }
             totals.failed += failed;
-            std::fflush(stdout);
+            std::fflush(prose);
+            if (!write_out.empty() || opt.json_lines) {
+                const multi_fetch::transfer_report report{.info = info,
+                                                          .headers = *fields,
+                                                          .upload_bytes = body->upload_bytes,
+                                                          .exitcode = failed ? multi_fetch::exit_transfer
+                                                                             : multi_fetch::exit_ok,
+                                                          .errormsg = errormsg,
+                                                          .verified = !opt.insecure};
+                if (!write_out.empty())
+                    multi_fetch::write_out(write_out, report);
+                if (opt.json_lines) {
+                    const auto line = boost::json::serialize(multi_fetch::json_of(report)) + "\n";
+                    std::fwrite(line.data(), 1, line.size(), stdout);
+                    std::fflush(stdout);
+                }
+            }
         };
         return http::transfer{
             .req = plan->make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
@@ -344,8 +387,8 @@ int run(const multi_fetch::options& opt) {
     std::function<void()> start_batch = [&] {
         batch_running = true;
         ++batch;
-        std::printf(" -==- Starting downloads -==-\n");
-        std::fflush(stdout);
+        std::fprintf(prose, " -==- Starting downloads -==-\n");
+        std::fflush(prose);
         // Read afresh on each press (stdin only once: it is at its end after the first).
         source = std::make_unique<multi_fetch::url_source>(reactor.executor(), urls, opt.url_files);
         numbered = 0;
@@ -364,8 +407,8 @@ int run(const multi_fetch::options& opt) {
             *button,
             [&](const gpio::edge_event&) {
                 if (batch_running) {
-                    std::printf(" -==- Transfers still running: press ignored -==-\n");
-                    std::fflush(stdout);
+                    std::fprintf(prose, " -==- Transfers still running: press ignored -==-\n");
+                    std::fflush(prose);
                     return;
                 }
                 start_batch();
@@ -378,12 +421,12 @@ int run(const multi_fetch::options& opt) {
 
     const auto wall =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    std::printf("Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
+    std::fprintf(prose, "Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
                 totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
                 static_cast<long long>(wall.count()));
     if (opt.verbose > 0)
         std::fprintf(stderr, "%s\n", blinker.report().c_str());
-    std::printf("Application exiting.\n");
+    std::fprintf(prose, "Application exiting.\n");
     if (reactor.stop_signal() != 0 && (totals.aborted > 0 || batch == 0))
         return multi_fetch::exit_interrupted;
     if (bad_url_file)

@@ -42,6 +42,9 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("create-dirs", "create the directories -o names")
         ("no-clobber", "never overwrite: FILE exists, FILE.1 ... FILE.100 are tried")
         ("remove-on-error", "leave no file of a failed transfer (always so: bodies are renamed into place when complete)")
+        ("write-out,w", po::value(&o.write_out)->value_name("FORMAT"),
+         "after each transfer write FORMAT with curl's %{variables} (%{json}, %{stderr}, ...); @FILE reads it")
+        ("json-lines", "one JSON object per finished transfer on stdout (the fields of %{json}); the rest goes to stderr")
         ("get,G", "send the data in the URL's query with GET instead of a POST body")
         ("user,u", po::value<std::string>()->value_name("USER[:PASSWORD]"),
          "Basic authentication (the password is asked for on the terminal when missing); never logged")
@@ -139,6 +142,7 @@ options parse_options(int argc, const char* const argv[]) {
             throw usage_error("--request: expected a method name, got '" + *o.method + "'");
     }
     o.get = vm.count("get") > 0;
+    o.json_lines = vm.count("json-lines") > 0;
     o.create_dirs = vm.count("create-dirs") > 0;
     o.no_clobber = vm.count("no-clobber") > 0;
     o.remove_on_error = vm.count("remove-on-error") > 0;

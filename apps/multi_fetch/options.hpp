@@ -42,6 +42,8 @@ struct options {
     bool create_dirs = false;        ///< --create-dirs
     bool no_clobber = false;         ///< --no-clobber
     bool remove_on_error = false;    ///< --remove-on-error (what multi_fetch always does)
+    std::string write_out;           ///< -w FORMAT ("@FILE": read at start-up)
+    bool json_lines = false;         ///< --json-lines: one JSON object per transfer on stdout
     // The request (curl's names and meanings; read and checked by request_plan).
     std::vector<std::string> headers;      ///< -H values in order ("@file" kept as given)
     std::optional<std::string> user_agent; ///< -A

@@ -189,6 +189,13 @@ public:
     ~body_streamer() { close(); }
 
     std::size_t fill(std::span<std::byte> buffer) {
+        const auto n = fill_some(buffer);
+        status_->upload_bytes += n;
+        return n;
+    }
+
+private:
+    std::size_t fill_some(std::span<std::byte> buffer) {
         auto* out = reinterpret_cast<char*>(buffer.data());
         std::size_t n = 0;
         while (n < buffer.size() && index_ < segments_->size()) {
@@ -232,7 +239,6 @@ public:
         return n;
     }
 
-private:
     std::size_t fail(const std::string& path, int err) {
         status_->error = (path == "-" ? std::string("stdin") : path) + ": " + std::strerror(err);
         close();
@@ -450,10 +456,15 @@ edgeloop::http::request request_plan::make(std::string url, const std::shared_pt
         break;
     case body_kind::memory:
         req.body = memory_;
+        status->upload_bytes = memory_.size();
         break;
-    case body_kind::file:
+    case body_kind::file: {
         req.body_file = file_;
+        struct stat st {};
+        if (::stat(file_.c_str(), &st) == 0)
+            status->upload_bytes = static_cast<std::uint64_t>(st.st_size);
         break;
+    }
     case body_kind::stream: {
         auto streamer = std::make_shared<body_streamer>(segments_, status);
         req.body_source = [streamer](std::span<std::byte> buffer) { return streamer->fill(buffer); };

@@ -20,6 +20,7 @@ namespace multi_fetch {
 struct body_status {
     std::string error;
     std::function<void()> cancel;
+    std::uint64_t upload_bytes = 0; ///< body bytes: known at once for memory and files, counted when streamed
 };
 
 class request_plan {
