@@ -146,6 +146,7 @@ int run(const multi_fetch::options& opt) {
             return multi_fetch::exit_usage;
         }
         write_out.assign(std::istreambuf_iterator<char>(in), {});
+        std::erase_if(write_out, [](char c) { return c == '\r' || c == '\n'; }); // as curl reads it
     }
     std::optional<multi_fetch::request_plan> plan;
     try {

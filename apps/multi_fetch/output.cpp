@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <sys/stat.h>
+
 namespace multi_fetch {
 
 line_printer::line_printer(std::size_t id)
@@ -86,7 +88,15 @@ std::string name_picker::pick(std::string_view url) {
 file_sink::file_sink(std::string final_path)
     : final_(std::move(final_path))
     , part_(final_ + ".part") {
-    file_ = std::fopen(part_.c_str(), "wbx");
+    // An existing non-regular file (/dev/null, a FIFO) is written as it is: nothing to rename over it.
+    struct stat st {};
+    if (::stat(final_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        direct_ = true;
+        part_ = final_;
+        file_ = std::fopen(final_.c_str(), "wb");
+    } else {
+        file_ = std::fopen(part_.c_str(), "wbx");
+    }
     if (file_ == nullptr)
         error_ = part_ + ": " + std::strerror(errno);
 }
@@ -109,10 +119,11 @@ bool file_sink::commit() {
     file_ = nullptr;
     if (!closed && error_.empty())
         error_ = part_ + ": " + std::strerror(errno);
-    if (error_.empty() && std::rename(part_.c_str(), final_.c_str()) != 0)
+    if (error_.empty() && !direct_ && std::rename(part_.c_str(), final_.c_str()) != 0)
         error_ = final_ + ": " + std::strerror(errno);
     if (!error_.empty()) {
-        std::remove(part_.c_str());
+        if (!direct_)
+            std::remove(part_.c_str());
         return false;
     }
     return true;
@@ -123,7 +134,8 @@ void file_sink::discard() {
         return;
     std::fclose(file_);
     file_ = nullptr;
-    std::remove(part_.c_str());
+    if (!direct_)
+        std::remove(part_.c_str());
 }
 
 } // namespace multi_fetch

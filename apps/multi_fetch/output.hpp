@@ -53,7 +53,8 @@ private:
 };
 
 /// A body written to "<final>.part" and renamed to <final> only when the transfer completed, so that
-/// a failed transfer never leaves a file that looks whole.
+/// a failed transfer never leaves a file that looks whole. An existing <final> that is not a regular
+/// file (/dev/null, a FIFO) is written directly.
 class file_sink {
 public:
     explicit file_sink(std::string final_path);
@@ -76,6 +77,7 @@ private:
     std::string part_;
     std::FILE* file_ = nullptr;
     std::string error_;
+    bool direct_ = false;
 };
 
 } // namespace multi_fetch
