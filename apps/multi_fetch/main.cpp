@@ -25,9 +25,9 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
-#include <iterator>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -224,9 +224,9 @@ int run(const multi_fetch::options& opt) {
     };
     // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
     // A streamed body reports a read error to `body` (the transfer then fails with it).
-    const auto make_transfer = [&](std::size_t n, const std::string& url,
-                                   const std::shared_ptr<multi_fetch::body_status>& body)
-        -> std::optional<http::transfer> {
+    const auto make_transfer =
+        [&](std::size_t n, const std::string& url,
+            const std::shared_ptr<multi_fetch::body_status>& body) -> std::optional<http::transfer> {
         auto printer = std::make_shared<multi_fetch::line_printer>(n);
         std::shared_ptr<multi_fetch::file_sink> file;
         bool raw_stdout = false; // -o -
@@ -248,7 +248,8 @@ int run(const multi_fetch::options& opt) {
                     target = opt.output_dir + "/" + target;
                 const auto parent = std::filesystem::path(target).parent_path();
                 std::error_code ec;
-                if (opt.create_dirs && !parent.empty() && !std::filesystem::create_directories(parent, ec) && ec) {
+                if (opt.create_dirs && !parent.empty() && !std::filesystem::create_directories(parent, ec) &&
+                    ec) {
                     refuse("--create-dirs " + parent.string() + ": " + ec.message());
                     return std::nullopt;
                 }
@@ -284,7 +285,7 @@ int run(const multi_fetch::options& opt) {
         if (!write_out.empty() || opt.json_lines)
             h.on_response = [fields](const http::response_head& head) { *fields = head.headers; };
         auto on_done = [&, n, printer, file, body, fields](const boost::system::error_code& ec,
-                                                   const http::transfer_info& info) {
+                                                           const http::transfer_info& info) {
             body->cancel = nullptr;
             progress.done(n);
             printer->flush();
@@ -306,22 +307,25 @@ int run(const multi_fetch::options& opt) {
             std::string errormsg;
             if (!body->error.empty()) {
                 errormsg = "request body: " + body->error;
-                std::fprintf(prose, "%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
-                            printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
-                            static_cast<long long>(info.elapsed.count()));
+                std::fprintf(
+                    prose,
+                    "%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
+                    printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
+                    static_cast<long long>(info.elapsed.count()));
             } else if (ec) {
                 totals.aborted += ec == boost::asio::error::operation_aborted;
                 errormsg = http::describe(ec, info);
                 std::fprintf(prose, "%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                            printer->prefix().c_str(), core::redact_url(info.url).c_str(),
-                            http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
+                             printer->prefix().c_str(), core::redact_url(info.url).c_str(),
+                             http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
             } else {
                 if (failed)
                     errormsg = file && !file->error().empty()
                                    ? file->error()
                                    : "The requested URL returned error: " + std::to_string(info.status);
                 std::fprintf(
-                    prose, "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                    prose,
+                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
                     static_cast<unsigned long long>(info.body_bytes), where.c_str(),
@@ -423,8 +427,8 @@ int run(const multi_fetch::options& opt) {
     const auto wall =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
     std::fprintf(prose, "Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
-                totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
-                static_cast<long long>(wall.count()));
+                 totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
+                 static_cast<long long>(wall.count()));
     if (opt.verbose > 0)
         std::fprintf(stderr, "%s\n", blinker.report().c_str());
     std::fprintf(prose, "Application exiting.\n");

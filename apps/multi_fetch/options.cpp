@@ -169,7 +169,8 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--get and --upload-file go not together");
     for (const auto& h : o.headers)
         if (h.empty() || (h.front() != '@' && h.find_first_of(":;") == std::string::npos))
-            throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\", \"NAME;\" or @FILE, got '" + h + "'");
+            throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\", \"NAME;\" or @FILE, got '" + h +
+                              "'");
     o.help = vm.count("help") > 0;
     o.now = vm.count("now") > 0;
     o.demo = vm.count("demo") > 0;

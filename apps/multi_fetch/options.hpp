@@ -53,10 +53,10 @@ struct options {
     std::string upload_file;               ///< -T ("-": stdin)
     bool get = false;                      ///< -G: the data goes into the URL's query
     // Authentication.
-    std::optional<std::string> user;    ///< -u USER[:PASSWORD] (no password: asked on the terminal)
-    std::optional<std::string> bearer;  ///< --oauth2-bearer
-    std::string netrc_file;             ///< --netrc-file
-    bool location_trusted = false;      ///< --location-trusted: credentials to every host redirected to
+    std::optional<std::string> user;   ///< -u USER[:PASSWORD] (no password: asked on the terminal)
+    std::optional<std::string> bearer; ///< --oauth2-bearer
+    std::string netrc_file;            ///< --netrc-file
+    bool location_trusted = false;     ///< --location-trusted: credentials to every host redirected to
     bool now = false;
     bool demo = false;
     std::string cacert;

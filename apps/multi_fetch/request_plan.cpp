@@ -227,7 +227,8 @@ private:
                 continue;
             }
             if (s.strip_newlines) {
-                const auto end = std::remove_if(out + n, out + n + r, [](char c) { return c == '\r' || c == '\n'; });
+                const auto end =
+                    std::remove_if(out + n, out + n + r, [](char c) { return c == '\r' || c == '\n'; });
                 n = static_cast<std::size_t>(end - out);
             } else {
                 n += static_cast<std::size_t>(r);
@@ -310,7 +311,8 @@ request_plan::request_plan(const options& o) {
             upload_name_ = slash == std::string::npos ? file_ : file_.substr(slash + 1);
         }
     } else if (!o.data.empty()) {
-        const bool all_literal = std::all_of(segments.begin(), segments.end(), [](const segment& s) { return s.path.empty(); });
+        const bool all_literal =
+            std::all_of(segments.begin(), segments.end(), [](const segment& s) { return s.path.empty(); });
         if (all_literal) {
             body_ = body_kind::memory;
             for (const auto& s : segments)
@@ -337,12 +339,14 @@ request_plan::request_plan(const options& o) {
 
     // Headers: curl's defaults, replaced or removed by -H ones of the same name.
     header_list defaults;
-    defaults.emplace_back("User-Agent", o.user_agent ? *o.user_agent : edgeloop::http::client_options{}.user_agent);
+    defaults.emplace_back("User-Agent",
+                          o.user_agent ? *o.user_agent : edgeloop::http::client_options{}.user_agent);
     defaults.emplace_back("Accept", json ? "application/json" : "*/*");
     if (o.referer)
         defaults.emplace_back("Referer", *o.referer);
     if (!o.data.empty() && !o.get)
-        defaults.emplace_back("Content-Type", json ? "application/json" : "application/x-www-form-urlencoded");
+        defaults.emplace_back("Content-Type",
+                              json ? "application/json" : "application/x-www-form-urlencoded");
 
     // Credentials: an Authorization of our own, unless -H gives one.
     if (o.user) {
@@ -384,7 +388,8 @@ request_plan::request_plan(const options& o) {
         if (colon == std::string::npos) {
             const auto t = trim(line);
             if (t.empty() || t.back() != ';')
-                throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\" or \"NAME;\", got '" + line + "'");
+                throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\" or \"NAME;\", got '" + line +
+                                  "'");
             name = trim(std::string_view(t).substr(0, t.size() - 1)); // "NAME;": sent with an empty value
         } else {
             name = trim(std::string_view(line).substr(0, colon));
@@ -401,13 +406,15 @@ request_plan::request_plan(const options& o) {
             own.emplace_back(std::move(name), std::move(value));
     }
     for (auto& d : defaults)
-        if (std::none_of(replaced.begin(), replaced.end(), [&](const std::string& n) { return iequals(n, d.first); }))
+        if (std::none_of(replaced.begin(), replaced.end(),
+                         [&](const std::string& n) { return iequals(n, d.first); }))
             headers_.push_back(std::move(d));
     for (auto& h : own)
         headers_.push_back(std::move(h));
 }
 
-edgeloop::http::request request_plan::make(std::string url, const std::shared_ptr<body_status>& status) const {
+edgeloop::http::request request_plan::make(std::string url,
+                                           const std::shared_ptr<body_status>& status) const {
     if (!query_.empty()) {
         const auto hash = url.find('#');
         if (hash != std::string::npos)

@@ -53,8 +53,8 @@ public:
 
 private:
     std::string method_;
-    std::string authorization_;        ///< from -u or --oauth2-bearer ("" when none)
-    bool own_authorization_ = false;   ///< -H "Authorization..." given: it wins
+    std::string authorization_;      ///< from -u or --oauth2-bearer ("" when none)
+    bool own_authorization_ = false; ///< -H "Authorization..." given: it wins
     std::vector<netrc_entry> netrc_;
     edgeloop::http::header_list headers_;
     enum class body_kind { none, memory, file, stream } body_ = body_kind::none;

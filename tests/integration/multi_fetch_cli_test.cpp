@@ -79,7 +79,8 @@ std::string normalized(const std::string& answer) {
     std::vector<std::string> fields;
     for (std::string line; std::getline(in, line) && !line.empty();) {
         const auto name = line.substr(0, line.find(':'));
-        if (name != "User-Agent" && name != "Content-Length" && name != "Transfer-Encoding" && name != "Expect")
+        if (name != "User-Agent" && name != "Content-Length" && name != "Transfer-Encoding" &&
+            name != "Expect")
             fields.push_back(line);
     }
     std::stable_sort(fields.begin(), fields.end(), [](const std::string& a, const std::string& b) {
@@ -117,8 +118,9 @@ BOOST_AUTO_TEST_SUITE(multi_fetch_cli)
 BOOST_AUTO_TEST_CASE(headers_are_sent_replaced_removed_and_emptied_as_curl_does) {
     background_devserver dev;
     const auto list = write_temp("headers.txt", "X-From-File: one\r\n\nX-Second: two\n");
-    const auto [ours, curls] = both_send(dev, {"-H", "X-A: 1", "-H", "X-A: 2", "-H", "Accept:", "-H", "X-Empty;",
-                                               "-A", "agent/1", "-e", "https://ref.example/", "-H", "@" + list});
+    const auto [ours, curls] =
+        both_send(dev, {"-H", "X-A: 1", "-H", "X-A: 2", "-H", "Accept:", "-H", "X-Empty;", "-A", "agent/1",
+                        "-e", "https://ref.example/", "-H", "@" + list});
     BOOST_TEST(ours == curls);
     BOOST_TEST(ours.find("X-A: 1\nX-A: 2\n") != std::string::npos, ours);
     BOOST_TEST(ours.find("X-Empty: \n") != std::string::npos, ours);
@@ -128,13 +130,14 @@ BOOST_AUTO_TEST_CASE(headers_are_sent_replaced_removed_and_emptied_as_curl_does)
     // -A, and -H replacing a default: the User-Agent line itself (dropped from the comparison above).
     const auto dir = temp_dir() + "/ua";
     std::filesystem::create_directories(dir);
-    auto r = multi_fetch({"--output-dir", dir, "--cacert", dev.server.ca_file(), "-A", "agent/1",
-                          dev.server.url("/headers")});
+    auto r = multi_fetch(
+        {"--output-dir", dir, "--cacert", dev.server.ca_file(), "-A", "agent/1", dev.server.url("/headers")});
     BOOST_TEST(read_file(dir + "/headers").find("User-Agent: agent/1\n") != std::string::npos, r.output);
-    auto gone = multi_fetch({"--output-dir", dir, "--cacert", dev.server.ca_file(), "-H", "User-Agent:",
-                             dev.server.url("/headers")});
+    auto gone = multi_fetch({"--output-dir", dir, "--cacert", dev.server.ca_file(), "-H",
+                             "User-Agent:", dev.server.url("/headers")});
     BOOST_TEST(gone.status == 0, gone.output);
-    BOOST_TEST(read_file(dir + "/headers.1").find("User-Agent") == std::string::npos, read_file(dir + "/headers.1"));
+    BOOST_TEST(read_file(dir + "/headers.1").find("User-Agent") == std::string::npos,
+               read_file(dir + "/headers.1"));
 }
 
 BOOST_AUTO_TEST_CASE(methods_and_bodies_arrive_as_curl_sends_them) {
@@ -147,9 +150,9 @@ BOOST_AUTO_TEST_CASE(methods_and_bodies_arrive_as_curl_sends_them) {
     const std::vector<std::vector<std::string>> cases{
         {"-d", "x=1"},
         {"-d", "x=1", "-d", "y=2", "--data-raw", "@not-a-file"},
-        {"-d", "@" + text},                       // CR and LF stripped
-        {"--data-binary", "@" + text},            // as it is
-        {"--data-binary", "@" + bin},             // binary, 300 kB
+        {"-d", "@" + text},                                           // CR and LF stripped
+        {"--data-binary", "@" + text},                                // as it is
+        {"--data-binary", "@" + bin},                                 // binary, 300 kB
         {"-d", "head", "--data-binary", "@" + bin, "-d", "@" + text}, // mixed, joined with &
         {"--json", R"({"a":1})", "--json", R"({"b":2})"},
         {"--json", R"({"a":1})", "-H", "Accept: text/plain"},
@@ -160,7 +163,9 @@ BOOST_AUTO_TEST_CASE(methods_and_bodies_arrive_as_curl_sends_them) {
     };
     for (const auto& c : cases) {
         const auto [ours, curls] = both_send(dev, c);
-        BOOST_TEST(ours == curls, "options: " << c.front() << " ...\nours:\n" << ours << "\ncurl's:\n" << curls);
+        BOOST_TEST(ours == curls, "options: " << c.front() << " ...\nours:\n"
+                                              << ours << "\ncurl's:\n"
+                                              << curls);
     }
     const auto [query, curl_query] = both_send(dev, {"-G", "-d", "q=1"}, "/request?a=b#frag");
     BOOST_TEST(query == curl_query);
@@ -200,31 +205,34 @@ BOOST_AUTO_TEST_CASE(large_uploads_from_a_file_and_from_stdin_stream_with_flat_m
     BOOST_TEST(from_file.max_rss_kib < limit_kib);
     // stdin through a pipe (chunked), and --data-binary @- with -X PUT
     auto from_stdin = run({"/bin/sh", "-c",
-                           "cat '" + file + "' | exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca + "' -T - " +
-                               base + "stdin.bin"});
+                           "cat '" + file + "' | exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca +
+                               "' -T - " + base + "stdin.bin"});
     BOOST_TEST(from_stdin.status == 0, from_stdin.output);
     BOOST_TEST(same_as_sent("stdin.bin"));
     BOOST_TEST(from_stdin.max_rss_kib < limit_kib);
     auto data_binary = run({"/bin/sh", "-c",
-                            "exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca + "' -X PUT --data-binary @- " +
-                                base + "data.bin < '" + file + "'"});
+                            "exec " MULTI_FETCH_BIN " --now -q --cacert '" + ca +
+                                "' -X PUT --data-binary @- " + base + "data.bin < '" + file + "'"});
     BOOST_TEST(data_binary.status == 0, data_binary.output);
     BOOST_TEST(same_as_sent("data.bin"));
     BOOST_TEST(data_binary.max_rss_kib < limit_kib);
-    BOOST_TEST_MESSAGE("peak RSS, KiB: -T file " << from_file.max_rss_kib << ", -T - " << from_stdin.max_rss_kib
-                                                  << ", --data-binary @- " << data_binary.max_rss_kib);
+    BOOST_TEST_MESSAGE("peak RSS, KiB: -T file " << from_file.max_rss_kib << ", -T - "
+                                                 << from_stdin.max_rss_kib << ", --data-binary @- "
+                                                 << data_binary.max_rss_kib);
 }
 
 BOOST_AUTO_TEST_CASE(credentials_reach_only_their_origin_across_a_redirect_and_are_never_logged) {
     background_devserver first;
     background_devserver other; // another origin (another port of 127.0.0.1; "localhost" in the URL)
-    const auto ca = write_temp("both-ca.pem", read_file(first.server.ca_file()) + read_file(other.server.ca_file()));
+    const auto ca =
+        write_temp("both-ca.pem", read_file(first.server.ca_file()) + read_file(other.server.ca_file()));
     const auto elsewhere = "https://localhost:" + std::to_string(other.server.port()) + "/headers";
     const auto to_other = first.server.url("/redirect?to=" + elsewhere);
     const auto to_self = first.server.url("/redirect?to=/headers");
     const std::string basic = "Authorization: Basic dXNlcjpzM2NyZXQ="; // user:s3cret
     const std::string bearer = "Authorization: Bearer t0ken-42";
-    const auto netrc = write_temp("netrc", "machine 127.0.0.1 login user password s3cret\ndefault login nobody password none\n");
+    const auto netrc = write_temp(
+        "netrc", "machine 127.0.0.1 login user password s3cret\ndefault login nobody password none\n");
     const auto headers_seen = [&](std::vector<std::string> auth, const std::string& url) {
         static int n = 0;
         const auto dir = temp_dir() + "/auth" + std::to_string(++n);
@@ -242,10 +250,10 @@ BOOST_AUTO_TEST_CASE(credentials_reach_only_their_origin_across_a_redirect_and_a
         const auto name = url.find("/redirect") != std::string::npos ? "/redirect" : "/headers";
         return read_file(dir + name);
     };
-    for (const auto& [auth, expected] :
-         std::vector<std::pair<std::vector<std::string>, std::string>>{{{"-u", "user:s3cret"}, basic},
-                                                                       {{"--oauth2-bearer", "t0ken-42"}, bearer},
-                                                                       {{"--netrc-file", netrc}, basic}}) {
+    for (const auto& [auth, expected] : std::vector<std::pair<std::vector<std::string>, std::string>>{
+             {{"-u", "user:s3cret"}, basic},
+             {{"--oauth2-bearer", "t0ken-42"}, bearer},
+             {{"--netrc-file", netrc}, basic}}) {
         BOOST_TEST(headers_seen(auth, first.server.url("/headers")).find(expected) != std::string::npos);
         BOOST_TEST(headers_seen(auth, to_self).find(expected) != std::string::npos);
         BOOST_TEST(headers_seen(auth, to_other).find("Authorization") == std::string::npos);
@@ -264,24 +272,26 @@ BOOST_AUTO_TEST_CASE(outputs_pair_with_urls_in_order_and_leave_no_partial_file) 
     const auto dir = temp_dir() + "/outputs";
     const auto ca = dev.server.ca_file();
     // The reference bytes, as curl gets them.
-    auto c = run({"curl", "-sS", "--cacert", ca, "-o", temp_dir() + "/ref100", dev.server.url("/bytes/100"), "-o",
-                  temp_dir() + "/ref200", dev.server.url("/bytes/200")});
+    auto c = run({"curl", "-sS", "--cacert", ca, "-o", temp_dir() + "/ref100", dev.server.url("/bytes/100"),
+                  "-o", temp_dir() + "/ref200", dev.server.url("/bytes/200")});
     BOOST_TEST_REQUIRE(c.status == 0, c.output);
     // -o, -O and a third URL without an output of its own, with --output-dir (multi_fetch: every body to a
     // file there, named after the URL and made unique) and --create-dirs.
-    auto r = multi_fetch({"--cacert", ca, "-o", "sub/first.bin", dev.server.url("/bytes/100"), "--output-dir", dir,
-                          "--create-dirs", "-O", dev.server.url("/bytes/200"), dev.server.url("/200")});
+    auto r = multi_fetch({"--cacert", ca, "-o", "sub/first.bin", dev.server.url("/bytes/100"), "--output-dir",
+                          dir, "--create-dirs", "-O", dev.server.url("/bytes/200"), dev.server.url("/200")});
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(read_file(dir + "/sub/first.bin") == read_file(temp_dir() + "/ref100"));
     BOOST_TEST(read_file(dir + "/200") == read_file(temp_dir() + "/ref200"));
     BOOST_TEST(read_file(dir + "/200.1").find("200 OK") == 0, r.output);
     // Without --output-dir, a URL after the paired ones is printed.
-    auto printed = multi_fetch({"--cacert", ca, "-o", dir + "/one", dev.server.url("/bytes/100"), dev.server.url("/200")});
+    auto printed = multi_fetch(
+        {"--cacert", ca, "-o", dir + "/one", dev.server.url("/bytes/100"), dev.server.url("/200")});
     BOOST_TEST(printed.status == 0, printed.output);
     BOOST_TEST(read_file(dir + "/one") == read_file(temp_dir() + "/ref100"));
     BOOST_TEST(printed.output.find("[2] 200 OK") != std::string::npos, printed.output);
     // An existing file is replaced whole; with --no-clobber it stays and the body goes to FILE.1.
-    auto again = multi_fetch({"--cacert", ca, "--output-dir", dir, "-o", "sub/first.bin", dev.server.url("/bytes/200")});
+    auto again = multi_fetch(
+        {"--cacert", ca, "--output-dir", dir, "-o", "sub/first.bin", dev.server.url("/bytes/200")});
     BOOST_TEST(again.status == 0, again.output);
     BOOST_TEST(read_file(dir + "/sub/first.bin") == read_file(temp_dir() + "/ref200"));
     auto keep = multi_fetch({"--cacert", ca, "--output-dir", dir, "--no-clobber", "-o", "sub/first.bin",
@@ -296,24 +306,28 @@ BOOST_AUTO_TEST_CASE(outputs_pair_with_urls_in_order_and_leave_no_partial_file) 
     // Failures leave no file, partial or not: an error status with --fail (--remove-on-error accepted),
     // a body cut by --max-time, a missing directory without --create-dirs, -O of a URL without a name.
     const auto before = std::distance(std::filesystem::recursive_directory_iterator(dir), {});
-    auto failed = multi_fetch({"--cacert", ca, "--output-dir", dir, "--fail", "--remove-on-error", "-o", "notfound",
-                               dev.server.url("/404"), "-m", "0.3", "-o", "cut",
+    auto failed = multi_fetch({"--cacert", ca, "--output-dir", dir, "--fail", "--remove-on-error", "-o",
+                               "notfound", dev.server.url("/404"), "-m", "0.3", "-o", "cut",
                                dev.server.url("/drip?chunks=20&interval_ms=50"), "-o", "missing/x",
                                dev.server.url("/200"), "-O", dev.server.url("/")});
     BOOST_TEST(failed.status == 1, failed.output);
-    BOOST_TEST(std::distance(std::filesystem::recursive_directory_iterator(dir), {}) == before, failed.output);
+    BOOST_TEST(std::distance(std::filesystem::recursive_directory_iterator(dir), {}) == before,
+               failed.output);
     BOOST_TEST(failed.output.find(dir + "/missing/x.part") != std::string::npos, failed.output);
     BOOST_TEST(failed.output.find("has no file name") != std::string::npos, failed.output);
 }
 
 BOOST_AUTO_TEST_CASE(write_out_matches_curls_for_the_same_transfer) {
     background_devserver dev;
-    const std::string fields = "%{http_code}|%{response_code}|%{size_download}|%{size_upload}|%{url_effective}|"
-                               "%{num_redirects}|%{num_connects}|%{remote_ip}|%{remote_port}|%{ssl_verify_result}|"
-                               "%{errormsg}|%{exitcode}";
-    const std::string times = "%{time_namelookup}|%{time_connect}|%{time_appconnect}|%{time_starttransfer}|%{time_total}";
+    const std::string fields =
+        "%{http_code}|%{response_code}|%{size_download}|%{size_upload}|%{url_effective}|"
+        "%{num_redirects}|%{num_connects}|%{remote_ip}|%{remote_port}|%{ssl_verify_result}|"
+        "%{errormsg}|%{exitcode}";
+    const std::string times =
+        "%{time_namelookup}|%{time_connect}|%{time_appconnect}|%{time_starttransfer}|%{time_total}";
     // As curl, a format file's line ends are dropped: "\\n" (backslash, n) makes the newlines.
-    const auto format = write_temp("format.txt", "W:" + fields + "\\n\nT:" + times + "\\nH:%{header_json}\\n\n");
+    const auto format =
+        write_temp("format.txt", "W:" + fields + "\\n\nT:" + times + "\\nH:%{header_json}\\n\n");
     const auto lines = [](const std::string& output, const std::string& tag) {
         std::vector<std::string> found;
         std::istringstream in(output);
@@ -329,11 +343,12 @@ BOOST_AUTO_TEST_CASE(write_out_matches_curls_for_the_same_transfer) {
         {dev.server.url("/404")},
     };
     for (const auto& t : transfers) {
-        std::vector<std::string> ours{"--cacert", dev.server.ca_file(), "-w", "@" + format, "-o", "/dev/null"};
+        std::vector<std::string> ours{"--cacert", dev.server.ca_file(), "-w", "@" + format,
+                                      "-o",       "/dev/null"};
         ours.insert(ours.end(), t.begin(), t.end());
         auto r = multi_fetch(ours);
-        std::vector<std::string> theirs{"curl", "-sS", "-L", "--cacert", dev.server.ca_file(), "-w", "@" + format,
-                                        "-o", "/dev/null"};
+        std::vector<std::string> theirs{"curl", "-sS",        "-L", "--cacert", dev.server.ca_file(),
+                                        "-w",   "@" + format, "-o", "/dev/null"};
         theirs.insert(theirs.end(), t.begin(), t.end());
         auto c = run(theirs);
         BOOST_TEST_REQUIRE(lines(r.output, "W:").size() == 1u, r.output);
@@ -369,13 +384,15 @@ BOOST_AUTO_TEST_CASE(write_out_matches_curls_for_the_same_transfer) {
         const auto curl_h = boost::json::parse(c.output.substr(c.output.find("H:") + 2)).as_object();
         BOOST_TEST(ours_h.size() == curl_h.size(), lines(r.output, "H:").front() << " vs " << c.output);
         for (const auto& [name, values] : curl_h)
-            BOOST_TEST((ours_h.contains(name) && ours_h.at(name).as_array().size() == values.as_array().size()), name);
+            BOOST_TEST(
+                (ours_h.contains(name) && ours_h.at(name).as_array().size() == values.as_array().size()),
+                name);
     }
     // %{stderr} and %{stdout} switch streams: only stdout is kept here.
     auto split = run({"/bin/sh", "-c",
                       "exec " MULTI_FETCH_BIN " --now -q --cacert '" + dev.server.ca_file() +
-                          "' -w 'out:%{http_code}%{stderr}err:%{http_code}%{stdout}:out' " + dev.server.url("/200") +
-                          " 2>/dev/null"});
+                          "' -w 'out:%{http_code}%{stderr}err:%{http_code}%{stdout}:out' " +
+                          dev.server.url("/200") + " 2>/dev/null"});
     BOOST_TEST(split.output.find("out:200:out") != std::string::npos, split.output);
     BOOST_TEST(split.output.find("err:") == std::string::npos, split.output);
 }
@@ -384,8 +401,9 @@ BOOST_AUTO_TEST_CASE(json_lines_is_one_object_per_transfer_and_nothing_else_on_s
     background_devserver dev;
     const auto closed = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
     auto r = run({"/bin/sh", "-c",
-                  "exec " MULTI_FETCH_BIN " --now --json-lines --fail --cacert '" + dev.server.ca_file() + "' " +
-                      dev.server.url("/bytes/300") + " " + dev.server.url("/404") + " " + closed + " 2>/dev/null"});
+                  "exec " MULTI_FETCH_BIN " --now --json-lines --fail --cacert '" + dev.server.ca_file() +
+                      "' " + dev.server.url("/bytes/300") + " " + dev.server.url("/404") + " " + closed +
+                      " 2>/dev/null"});
     BOOST_TEST(r.status == 1, r.output);
     std::istringstream in(r.output);
     std::map<std::string, boost::json::object> by_url;
