@@ -22,7 +22,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -135,8 +137,30 @@ int run(const multi_fetch::options& opt) {
     if (urls.empty() && opt.url_files.empty())
         urls = multi_fetch::default_urls();
     // The human lines: stdout, or stderr when stdout carries --json-lines.
-    std::FILE* const prose = opt.json_lines ? stderr : stdout;
+    // -s: none of them (failures still on stderr with -S).
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> devnull(std::fopen("/dev/null", "w"), &std::fclose);
+    if (opt.silent && !devnull) {
+        std::fprintf(stderr, "multi_fetch: /dev/null: cannot open\n");
+        return multi_fetch::exit_usage;
+    }
+    std::FILE* const prose = opt.silent ? devnull.get() : opt.json_lines ? stderr : stdout;
+    std::FILE* const failures = opt.silent && opt.show_error ? stderr : prose;
     const bool print_bodies = !opt.quiet && !opt.json_lines;
+    const bool fail_status = opt.fail || opt.fail_with_body;
+    // -D: every response head, in the order the transfers get them.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> dump(nullptr, &std::fclose);
+    std::FILE* dump_to = nullptr;
+    if (opt.dump_header == "-") {
+        dump_to = stdout;
+    } else if (!opt.dump_header.empty()) {
+        dump.reset(std::fopen(opt.dump_header.c_str(), "wb"));
+        if (!dump) {
+            std::fprintf(stderr, "multi_fetch: --dump-header %s: %s\n", opt.dump_header.c_str(),
+                         std::strerror(errno));
+            return multi_fetch::exit_usage;
+        }
+        dump_to = dump.get();
+    }
     std::string write_out = opt.write_out;
     if (!write_out.empty() && write_out.front() == '@') {
         const auto path = write_out.substr(1);
@@ -183,7 +207,7 @@ int run(const multi_fetch::options& opt) {
         return multi_fetch::exit_usage;
     }
     http::multi transfers(*client);
-    progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet);
+    progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet && !opt.silent);
     std::unique_ptr<multi_fetch::url_source> source;
     bool bad_url_file = false;
     reactor.on_stop([&] {
@@ -282,8 +306,22 @@ int run(const multi_fetch::options& opt) {
                 printer->feed(bytes);
         };
         auto fields = std::make_shared<http::header_list>(); // the final response's, for -w and --json-lines
-        if (!write_out.empty() || opt.json_lines)
-            h.on_response = [fields](const http::response_head& head) { *fields = head.headers; };
+        const bool show_head = opt.include || opt.head;
+        if (!write_out.empty() || opt.json_lines || show_head || dump_to != nullptr)
+            h.on_response = [&, fields, show_head, body_sink = h.on_body](const http::response_head& head) {
+                *fields = head.headers;
+                std::string text = "HTTP/1." + std::to_string(head.version % 10) + " " +
+                                   std::to_string(head.status) + " " + head.reason + "\r\n";
+                for (const auto& [name, value] : head.headers)
+                    text += name + ": " + value + "\r\n";
+                text += "\r\n";
+                if (dump_to != nullptr) {
+                    std::fwrite(text.data(), 1, text.size(), dump_to);
+                    std::fflush(dump_to);
+                }
+                if (show_head) // -i/-I: where the body goes, before it (not counted as body bytes)
+                    body_sink(std::as_bytes(std::span<const char>(text.data(), text.size())));
+            };
         auto on_done = [&, n, printer, file, body, fields](const boost::system::error_code& ec,
                                                            const http::transfer_info& info) {
             body->cancel = nullptr;
@@ -293,9 +331,11 @@ int run(const multi_fetch::options& opt) {
             totals.bytes += info.body_bytes;
             const bool status_ok = info.status >= 200 && info.status < 300;
             std::string where;
-            bool failed = ec || (opt.fail && !status_ok) || !body->error.empty();
+            const bool status_failed = !ec && fail_status && !status_ok;
+            bool failed = ec || status_failed || !body->error.empty();
+            const bool keep_body = !ec && body->error.empty() && (!status_failed || opt.fail_with_body);
             if (file) {
-                if (failed)
+                if (!keep_body)
                     file->discard();
                 else if (file->commit())
                     where = " -> " + file->path();
@@ -308,14 +348,15 @@ int run(const multi_fetch::options& opt) {
             if (!body->error.empty()) {
                 errormsg = "request body: " + body->error;
                 std::fprintf(
-                    prose,
+                    failures,
                     "%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
                     static_cast<long long>(info.elapsed.count()));
             } else if (ec) {
                 totals.aborted += ec == boost::asio::error::operation_aborted;
                 errormsg = http::describe(ec, info);
-                std::fprintf(prose, "%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                std::fprintf(failures,
+                             "%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
                              printer->prefix().c_str(), core::redact_url(info.url).c_str(),
                              http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
             } else {

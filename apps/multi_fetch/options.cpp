@@ -45,6 +45,12 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("write-out,w", po::value(&o.write_out)->value_name("FORMAT"),
          "after each transfer write FORMAT with curl's %{variables} (%{json}, %{stderr}, ...); @FILE reads it")
         ("json-lines", "one JSON object per finished transfer on stdout (the fields of %{json}); the rest goes to stderr")
+        ("silent,s", "no progress line and no human lines (completions, summary, failures)")
+        ("show-error,S", "with -s, still show failures")
+        ("include,i", "write the response's status line and header fields before its body")
+        ("head,I", "send HEAD and show the response head")
+        ("dump-header,D", po::value(&o.dump_header)->value_name("FILE"), "write every response head to FILE (- for stdout)")
+        ("fail-with-body", "like --fail, but keep the body of an error status (still a failure)")
         ("get,G", "send the data in the URL's query with GET instead of a POST body")
         ("user,u", po::value<std::string>()->value_name("USER[:PASSWORD]"),
          "Basic authentication (the password is asked for on the terminal when missing); never logged")
@@ -143,6 +149,15 @@ options parse_options(int argc, const char* const argv[]) {
     }
     o.get = vm.count("get") > 0;
     o.json_lines = vm.count("json-lines") > 0;
+    o.silent = vm.count("silent") > 0;
+    o.show_error = vm.count("show-error") > 0;
+    o.include = vm.count("include") > 0;
+    o.head = vm.count("head") > 0;
+    o.fail_with_body = vm.count("fail-with-body") > 0;
+    if (vm.count("dump-header") && o.dump_header.empty())
+        throw usage_error("--dump-header: expected a file name");
+    if (o.head && (!o.data.empty() || !o.upload_file.empty()))
+        throw usage_error("--head goes not together with --data or --upload-file");
     o.create_dirs = vm.count("create-dirs") > 0;
     o.no_clobber = vm.count("no-clobber") > 0;
     o.remove_on_error = vm.count("remove-on-error") > 0;

@@ -43,7 +43,14 @@ struct options {
     bool no_clobber = false;         ///< --no-clobber
     bool remove_on_error = false;    ///< --remove-on-error (what multi_fetch always does)
     std::string write_out;           ///< -w FORMAT ("@FILE": read at start-up)
-    bool json_lines = false;         ///< --json-lines: one JSON object per transfer on stdout
+    bool json_lines = false;
+    bool silent = false;         ///< -s: no progress, no human lines
+    bool show_error = false;     ///< -S: with -s, the failure lines still
+    bool include = false;        ///< -i: the response head before the body
+    bool head = false;           ///< -I: HEAD, and the head shown
+    std::string dump_header;     ///< -D FILE ("-": stdout): every response head
+    bool fail_with_body = false; ///< --fail-with-body: --fail, the body kept         ///< --json-lines: one
+                                 ///< JSON object per transfer on stdout
     // The request (curl's names and meanings; read and checked by request_plan).
     std::vector<std::string> headers;      ///< -H values in order ("@file" kept as given)
     std::optional<std::string> user_agent; ///< -A

@@ -330,6 +330,8 @@ request_plan::request_plan(const options& o) {
     // The method.
     if (o.method)
         method_ = *o.method;
+    else if (o.head)
+        method_ = "HEAD";
     else if (!o.upload_file.empty())
         method_ = "PUT";
     else if (!o.data.empty() && !o.get)

@@ -431,6 +431,42 @@ BOOST_AUTO_TEST_CASE(json_lines_is_one_object_per_transfer_and_nothing_else_on_s
     BOOST_TEST(std::string(refused.at("errormsg").as_string()).find("refused") != std::string::npos);
 }
 
+BOOST_AUTO_TEST_CASE(silent_include_head_dump_header_and_fail_with_body) {
+    background_devserver dev;
+    const auto ca = dev.server.ca_file();
+    // -s: nothing but the body; -S: failures still said.
+    auto silent = multi_fetch({"-s", "-o", "-", "--cacert", ca, dev.server.url("/200")});
+    BOOST_TEST(silent.status == 0, silent.output);
+    BOOST_TEST(silent.output == "200 OK\n", silent.output);
+    const auto closed = "https://127.0.0.1:" + std::to_string(free_port()) + "/";
+    auto quiet_failure = multi_fetch({"-s", "--cacert", ca, closed});
+    BOOST_TEST(quiet_failure.status == 1);
+    BOOST_TEST(quiet_failure.output.empty(), quiet_failure.output);
+    auto shown = multi_fetch({"-sS", "--cacert", ca, closed});
+    BOOST_TEST(shown.status == 1);
+    BOOST_TEST(shown.output.find("download failed") != std::string::npos, shown.output);
+    // -i: the head before the body; -I: HEAD, the head only; -D: the head to a file.
+    auto include = multi_fetch({"-s", "-i", "-o", "-", "--cacert", ca, dev.server.url("/200")});
+    BOOST_TEST(include.output.rfind("HTTP/1.1 200 OK\r\n", 0) == 0, include.output);
+    BOOST_TEST(include.output.find("\r\n\r\n200 OK\n") != std::string::npos, include.output);
+    auto head = multi_fetch({"-s", "-I", "-o", "-", "--cacert", ca, dev.server.url("/request")});
+    BOOST_TEST(head.output.rfind("HTTP/1.1 200 OK\r\n", 0) == 0, head.output);
+    BOOST_TEST(head.output.find("HEAD /request") == std::string::npos, head.output); // no body
+    const auto dumped = temp_dir() + "/dumped";
+    auto dump = multi_fetch({"-s", "-D", dumped, "-o", "-", "--cacert", ca, dev.server.url("/200")});
+    BOOST_TEST(dump.output == "200 OK\n", dump.output);
+    BOOST_TEST(read_file(dumped).rfind("HTTP/1.1 200 OK\r\n", 0) == 0, read_file(dumped));
+    // --fail-with-body: a failure (exit 1) whose body is kept; --fail keeps none.
+    const auto dir = temp_dir() + "/fwb";
+    auto kept = multi_fetch(
+        {"--fail-with-body", "--create-dirs", "--cacert", ca, "-o", dir + "/kept", dev.server.url("/404")});
+    BOOST_TEST(kept.status == 1, kept.output);
+    BOOST_TEST(read_file(dir + "/kept").find("404") != std::string::npos, kept.output);
+    auto dropped = multi_fetch({"--fail", "--cacert", ca, "-o", dir + "/dropped", dev.server.url("/404")});
+    BOOST_TEST(dropped.status == 1, dropped.output);
+    BOOST_TEST(!std::filesystem::exists(dir + "/dropped"));
+}
+
 BOOST_AUTO_TEST_CASE(bad_request_options_are_usage_errors_naming_the_file) {
     auto missing = multi_fetch({"-d", "@/nonexistent/body", "https://localhost/"});
     BOOST_TEST(missing.status == 2, missing.output);
