@@ -4,7 +4,9 @@
 
 #include "options.hpp"
 #include "output.hpp"
+#include "request_plan.hpp"
 #include "url_source.hpp"
+#include "write_out.hpp"
 
 #include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
@@ -15,14 +17,19 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/json/serialize.hpp>
 
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <iostream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
@@ -101,7 +108,9 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.pool.tls_session_cache = opt.session_cache;
     o.redirects.follow = opt.follow;
     o.redirects.max_redirects = opt.max_redirs;
+    o.redirects.credentials_to_other_origins = opt.location_trusted;
     o.allowed_hosts = opt.allow;
+    o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;
 }
 
@@ -130,6 +139,57 @@ int run(const multi_fetch::options& opt) {
     }
     if (urls.empty() && opt.url_files.empty())
         urls = multi_fetch::default_urls();
+    // The human lines: stdout, or stderr when stdout carries --json-lines.
+    // -s: none of them (failures still on stderr with -S).
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> devnull(std::fopen("/dev/null", "w"), &std::fclose);
+    if (opt.silent && !devnull) {
+        std::fprintf(stderr, "multi_fetch: /dev/null: cannot open\n");
+        return multi_fetch::exit_usage;
+    }
+    std::FILE* const prose = opt.silent ? devnull.get() : opt.json_lines ? stderr : stdout;
+    std::FILE* const failures = opt.silent && opt.show_error ? stderr : prose;
+    const bool print_bodies = !opt.quiet && !opt.json_lines;
+    const bool fail_status = opt.fail || opt.fail_with_body;
+    // -D: every response head, in the order the transfers get them.
+    std::unique_ptr<std::FILE, int (*)(std::FILE*)> dump(nullptr, &std::fclose);
+    std::FILE* dump_to = nullptr;
+    if (opt.dump_header == "-") {
+        dump_to = stdout;
+    } else if (!opt.dump_header.empty()) {
+        dump.reset(std::fopen(opt.dump_header.c_str(), "wb"));
+        if (!dump) {
+            std::fprintf(stderr, "multi_fetch: --dump-header %s: %s\n", opt.dump_header.c_str(),
+                         std::strerror(errno));
+            return multi_fetch::exit_usage;
+        }
+        dump_to = dump.get();
+    }
+    std::string write_out = opt.write_out;
+    if (!write_out.empty() && write_out.front() == '@') {
+        const auto path = write_out.substr(1);
+        std::ifstream in(path == "-" ? "/dev/stdin" : path, std::ios::binary);
+        if (!in) {
+            std::fprintf(stderr, "multi_fetch: --write-out @%s: cannot open\n", path.c_str());
+            return multi_fetch::exit_usage;
+        }
+        write_out.assign(std::istreambuf_iterator<char>(in), {});
+        std::erase_if(write_out, [](char c) { return c == '\r' || c == '\n'; }); // as curl reads it
+    }
+    std::optional<multi_fetch::request_plan> plan;
+    try {
+        plan.emplace(opt);
+    } catch (const multi_fetch::usage_error& e) {
+        std::fprintf(stderr, "multi_fetch: %s\n", e.what());
+        return multi_fetch::exit_usage;
+    }
+    if (plan->reads_stdin() && std::count(opt.url_files.begin(), opt.url_files.end(), "-") > 0) {
+        std::fprintf(stderr, "multi_fetch: stdin cannot hold both URLs (-K -) and request data (@-, -T -)\n");
+        return multi_fetch::exit_usage;
+    }
+    if (!opt.output_dir.empty() && opt.create_dirs) {
+        std::error_code ec;
+        std::filesystem::create_directories(opt.output_dir, ec);
+    }
     if (!opt.output_dir.empty() && !std::filesystem::is_directory(opt.output_dir)) {
         std::fprintf(stderr, "multi_fetch: --output-dir %s: not a directory\n", opt.output_dir.c_str());
         return multi_fetch::exit_usage;
@@ -150,7 +210,7 @@ int run(const multi_fetch::options& opt) {
         return multi_fetch::exit_usage;
     }
     http::multi transfers(*client);
-    progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet);
+    progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet && !opt.silent);
     std::unique_ptr<multi_fetch::url_source> source;
     bool bad_url_file = false;
     bool batch_running = false;
@@ -192,42 +252,99 @@ int run(const multi_fetch::options& opt) {
     gpio::subscription presses;
 
     const auto prompt = [&] {
-        std::printf(" -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
-        std::fflush(stdout);
+        std::fprintf(prose, " -==- Press %s to start the downloads -==-\n", opt.board.button.c_str());
+        std::fflush(prose);
     };
     // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
-    const auto make_transfer = [&](std::size_t n, const std::string& url) -> std::optional<http::transfer> {
+    // A streamed body reports a read error to `body` (the transfer then fails with it).
+    const auto make_transfer =
+        [&](std::size_t n, const std::string& url,
+            const std::shared_ptr<multi_fetch::body_status>& body) -> std::optional<http::transfer> {
         auto printer = std::make_shared<multi_fetch::line_printer>(n);
         std::shared_ptr<multi_fetch::file_sink> file;
-        if (!opt.output_dir.empty()) {
-            file = std::make_shared<multi_fetch::file_sink>(names.pick(url));
+        bool raw_stdout = false; // -o -
+        std::string target;
+        const auto refuse = [&](const std::string& why) {
+            std::fprintf(stderr, "multi_fetch: %s\n", why.c_str());
+            ++totals.failed;
+        };
+        if (n <= opt.outputs.size()) { // -o/-O, paired with the URLs in order
+            const auto& spec = opt.outputs[n - 1];
+            raw_stdout = !spec.remote_name && spec.path == "-";
+            if (!raw_stdout) {
+                target = spec.remote_name ? multi_fetch::url_file_name(url) : spec.path;
+                if (target.empty()) {
+                    refuse("--remote-name: " + core::redact_url(url) + " has no file name");
+                    return std::nullopt;
+                }
+                if (!opt.output_dir.empty() && target.front() != '/')
+                    target = opt.output_dir + "/" + target;
+                const auto parent = std::filesystem::path(target).parent_path();
+                std::error_code ec;
+                if (opt.create_dirs && !parent.empty() && !std::filesystem::create_directories(parent, ec) &&
+                    ec) {
+                    refuse("--create-dirs " + parent.string() + ": " + ec.message());
+                    return std::nullopt;
+                }
+                const auto wanted = target;
+                if (opt.no_clobber && (target = multi_fetch::unclobbered(wanted)).empty()) {
+                    refuse("--no-clobber: " + wanted + " and " + wanted + ".1 ... .100 all exist");
+                    return std::nullopt;
+                }
+            }
+        } else if (!opt.output_dir.empty()) {
+            target = names.pick(url);
+        }
+        if (!target.empty()) {
+            file = std::make_shared<multi_fetch::file_sink>(target);
             if (!file->ok()) {
-                std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
-                ++totals.failed;
+                refuse(file->error());
                 return std::nullopt;
             }
         }
         auto received = std::make_shared<std::uint64_t>(0);
         http::handlers h;
-        h.on_body = [&, n, printer, file, received](std::span<const std::byte> bytes) {
+        h.on_body = [&, n, printer, file, received, raw_stdout](std::span<const std::byte> bytes) {
             *received += bytes.size();
             progress.set(n, *received);
             if (file)
                 file->write(bytes);
-            else if (!opt.quiet)
+            else if (raw_stdout)
+                std::fwrite(bytes.data(), 1, bytes.size(), stdout);
+            else if (print_bodies)
                 printer->feed(bytes);
         };
-        auto on_done = [&, n, printer, file](const boost::system::error_code& ec,
-                                             const http::transfer_info& info) {
+        auto fields = std::make_shared<http::header_list>(); // the final response's, for -w and --json-lines
+        const bool show_head = opt.include || opt.head;
+        if (!write_out.empty() || opt.json_lines || show_head || dump_to != nullptr)
+            h.on_response = [&, fields, show_head, body_sink = h.on_body](const http::response_head& head) {
+                *fields = head.headers;
+                std::string text = "HTTP/1." + std::to_string(head.version % 10) + " " +
+                                   std::to_string(head.status) + " " + head.reason + "\r\n";
+                for (const auto& [name, value] : head.headers)
+                    text += name + ": " + value + "\r\n";
+                text += "\r\n";
+                if (dump_to != nullptr) {
+                    std::fwrite(text.data(), 1, text.size(), dump_to);
+                    std::fflush(dump_to);
+                }
+                if (show_head) // -i/-I: where the body goes, before it (not counted as body bytes)
+                    body_sink(std::as_bytes(std::span<const char>(text.data(), text.size())));
+            };
+        auto on_done = [&, n, printer, file, body, fields](const boost::system::error_code& ec,
+                                                           const http::transfer_info& info) {
+            body->cancel = nullptr;
             progress.done(n);
             printer->flush();
             ++totals.transfers;
             totals.bytes += info.body_bytes;
             const bool status_ok = info.status >= 200 && info.status < 300;
             std::string where;
-            bool failed = ec || (opt.fail && !status_ok);
+            const bool status_failed = !ec && fail_status && !status_ok;
+            bool failed = ec || status_failed || !body->error.empty();
+            const bool keep_body = !ec && body->error.empty() && (!status_failed || opt.fail_with_body);
             if (file) {
-                if (failed)
+                if (!keep_body)
                     file->discard();
                 else if (file->commit())
                     where = " -> " + file->path();
@@ -236,13 +353,28 @@ int run(const multi_fetch::options& opt) {
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
             }
-            if (ec) {
+            std::string errormsg;
+            if (!body->error.empty()) {
+                errormsg = "request body: " + body->error;
+                std::fprintf(
+                    failures,
+                    "%s-==- %s download failed: request body: %s (elapsed time %lld milliseconds) -==-\n",
+                    printer->prefix().c_str(), core::redact_url(info.url).c_str(), body->error.c_str(),
+                    static_cast<long long>(info.elapsed.count()));
+            } else if (ec) {
                 totals.aborted += ec == boost::asio::error::operation_aborted;
-                std::printf("%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
-                            printer->prefix().c_str(), core::redact_url(info.url).c_str(),
-                            http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
+                errormsg = http::describe(ec, info);
+                std::fprintf(failures,
+                             "%s-==- %s download failed: %s (elapsed time %lld milliseconds) -==-\n",
+                             printer->prefix().c_str(), core::redact_url(info.url).c_str(),
+                             http::describe(ec, info).c_str(), static_cast<long long>(info.elapsed.count()));
             } else {
-                std::printf(
+                if (failed)
+                    errormsg = file && !file->error().empty()
+                                   ? file->error()
+                                   : "The requested URL returned error: " + std::to_string(info.status);
+                std::fprintf(
+                    prose,
                     "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
@@ -250,9 +382,26 @@ int run(const multi_fetch::options& opt) {
                     static_cast<long long>(info.elapsed.count()));
             }
             totals.failed += failed;
-            std::fflush(stdout);
+            std::fflush(prose);
+            if (!write_out.empty() || opt.json_lines) {
+                const multi_fetch::transfer_report report{.info = info,
+                                                          .headers = *fields,
+                                                          .upload_bytes = body->upload_bytes,
+                                                          .exitcode = failed ? multi_fetch::exit_transfer
+                                                                             : multi_fetch::exit_ok,
+                                                          .errormsg = errormsg,
+                                                          .verified = !opt.insecure};
+                if (!write_out.empty())
+                    multi_fetch::write_out(write_out, report);
+                if (opt.json_lines) {
+                    const auto line = boost::json::serialize(multi_fetch::json_of(report)) + "\n";
+                    std::fwrite(line.data(), 1, line.size(), stdout);
+                    std::fflush(stdout);
+                }
+            }
         };
-        return http::transfer{.req = {.url = url}, .callbacks = std::move(h), .on_done = std::move(on_done)};
+        return http::transfer{
+            .req = plan->make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
     std::size_t numbered = 0; // URLs of this batch so far
@@ -279,12 +428,15 @@ int run(const multi_fetch::options& opt) {
         source->async_next([&](std::optional<std::string> url) {
             if (!url)
                 return all_added();
-            auto t = make_transfer(++numbered, *url);
+            auto body = std::make_shared<multi_fetch::body_status>();
+            auto t = make_transfer(++numbered, *url, body);
             if (!t) // posted: a run of failures must not recurse
                 return boost::asio::post(reactor.executor(), feed);
-            transfers.async_add(std::move(*t), [&](boost::system::error_code ec, http::multi::id) {
+            transfers.async_add(std::move(*t), [&, body](boost::system::error_code ec, http::multi::id id) {
                 if (ec) // stopped
                     return all_added();
+                if (body->error.empty()) // still running: a body read error stops it
+                    body->cancel = [&transfers, id] { transfers.cancel(id); };
                 feed();
             });
         });
@@ -294,17 +446,18 @@ int run(const multi_fetch::options& opt) {
         std::vector<std::string> files = opt.url_files;
         if (batch > 0 && reads_stdin) {
             std::erase(files, "-");
-            std::printf(" -==- stdin (-K -) was read to its end by the first press: no URLs from it -==-\n");
+            std::fprintf(prose,
+                         " -==- stdin (-K -) was read to its end by the first press: no URLs from it -==-\n");
             if (urls.empty() && files.empty()) {
-                std::printf(" -==- No URLs to fetch: press ignored -==-\n");
-                std::fflush(stdout);
+                std::fprintf(prose, " -==- No URLs to fetch: press ignored -==-\n");
+                std::fflush(prose);
                 return prompt();
             }
         }
         batch_running = true;
         ++batch;
-        std::printf(" -==- Starting downloads -==-\n");
-        std::fflush(stdout);
+        std::fprintf(prose, " -==- Starting downloads -==-\n");
+        std::fflush(prose);
         source = std::make_unique<multi_fetch::url_source>(reactor.executor(), urls, std::move(files));
         numbered = 0;
         progress.start();
@@ -322,8 +475,8 @@ int run(const multi_fetch::options& opt) {
             *button,
             [&](const gpio::edge_event&) {
                 if (batch_running) {
-                    std::printf(" -==- Transfers still running: press ignored -==-\n");
-                    std::fflush(stdout);
+                    std::fprintf(prose, " -==- Transfers still running: press ignored -==-\n");
+                    std::fflush(prose);
                     return;
                 }
                 start_batch();
@@ -336,12 +489,12 @@ int run(const multi_fetch::options& opt) {
 
     const auto wall =
         std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started);
-    std::printf("Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
-                totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
-                static_cast<long long>(wall.count()));
+    std::fprintf(prose, "Summary: %zu transfers, %zu failed, %llu bytes, wall time %lld milliseconds\n",
+                 totals.transfers, totals.failed, static_cast<unsigned long long>(totals.bytes),
+                 static_cast<long long>(wall.count()));
     if (opt.verbose > 0)
         std::fprintf(stderr, "%s\n", blinker.report().c_str());
-    std::printf("Application exiting.\n");
+    std::fprintf(prose, "Application exiting.\n");
     if (reactor.stop_signal() != 0 && (interrupted || totals.aborted > 0 || batch == 0))
         return multi_fetch::exit_interrupted;
     if (bad_url_file)

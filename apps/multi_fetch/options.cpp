@@ -19,6 +19,45 @@ po::options_description describe_options(options& o, double& connect_timeout, do
     // clang-format off
     d.add_options()
         ("help,h", "show this help and exit")
+        ("header,H", po::value<std::vector<std::string>>()->composing()->value_name("\"NAME: VALUE\""),
+         "send this header (repeatable); \"NAME:\" removes a default one, \"NAME;\" sends it empty; @FILE: one per line")
+        ("user-agent,A", po::value<std::string>()->value_name("NAME"), "User-Agent to send")
+        ("referer,e", po::value<std::string>()->value_name("URL"), "Referer to send")
+        ("request,X", po::value<std::string>()->value_name("METHOD"), "request method (default GET, POST with data, PUT with -T)")
+        ("data,d", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "POST DATA (form-encoded); @FILE or @- streams a file or stdin without CR and LF; repeated: joined with &")
+        ("data-ascii", po::value<std::vector<std::string>>()->composing()->value_name("DATA"), "same as --data")
+        ("data-binary", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data, but @FILE is sent as it is")
+        ("data-raw", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data, without the @FILE meaning of @")
+        ("json", po::value<std::vector<std::string>>()->composing()->value_name("DATA"),
+         "like --data-binary, with Content-Type and Accept application/json; repeated: concatenated")
+        ("upload-file,T", po::value(&o.upload_file)->value_name("FILE"),
+         "PUT FILE (- for stdin), streamed; a URL ending in / gets the file's name appended")
+        ("output,o", po::value<std::vector<std::string>>()->composing()->value_name("FILE"),
+         "write the body of the next URL to FILE (- for stdout); written as FILE.part, renamed when complete")
+        ("remote-name,O", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
+         "write the body of the next URL to a file named after the URL's last path segment")
+        ("create-dirs", "create the directories -o names")
+        ("no-clobber", "never overwrite: FILE exists, FILE.1 ... FILE.100 are tried")
+        ("remove-on-error", "leave no file of a failed transfer (always so: bodies are renamed into place when complete)")
+        ("write-out,w", po::value(&o.write_out)->value_name("FORMAT"),
+         "after each transfer write FORMAT with curl's %{variables} (%{json}, %{stderr}, ...); @FILE reads it")
+        ("json-lines", "one JSON object per finished transfer on stdout (the fields of %{json}); the rest goes to stderr")
+        ("silent,s", "no progress line and no human lines (completions, summary, failures)")
+        ("show-error,S", "with -s, still show failures")
+        ("include,i", "write the response's status line and header fields before its body")
+        ("head,I", "send HEAD and show the response head")
+        ("dump-header,D", po::value(&o.dump_header)->value_name("FILE"), "write every response head to FILE (- for stdout)")
+        ("fail-with-body", "like --fail, but keep the body of an error status (still a failure)")
+        ("get,G", "send the data in the URL's query with GET instead of a POST body")
+        ("user,u", po::value<std::string>()->value_name("USER[:PASSWORD]"),
+         "Basic authentication (the password is asked for on the terminal when missing); never logged")
+        ("oauth2-bearer", po::value<std::string>()->value_name("TOKEN"), "send Authorization: Bearer TOKEN; never logged")
+        ("netrc-file", po::value(&o.netrc_file)->value_name("FILE"),
+         "Basic authentication from the FILE's entry (machine, login, password) for each URL's host")
+        ("location-trusted", "send the credentials to other hosts redirected to as well (default: only to the URL's own)")
         ("now", "start the transfers at once and exit when they are done, instead of waiting for the button")
         ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
@@ -70,7 +109,83 @@ options parse_options(int argc, const char* const argv[]) {
     po::variables_map vm;
     po::command_line_parser parser(argc, argv);
     parser.options(all).positional(positional).style(po::command_line_style::unix_style);
-    o.verbose = app_common::parse_command_line(parser, vm, argc, argv);
+    po::parsed_options parsed(&all);
+    try {
+        parsed = parser.run();
+        po::store(parsed, vm);
+        po::notify(vm);
+    } catch (const po::error& e) {
+        throw usage_error(app_common::error_message(e, argc, argv));
+    }
+    // In command-line order: -v counts, and the data arguments keep their order across their names.
+    for (const auto& opt : parsed.options) {
+        const auto& key = opt.string_key;
+        o.verbose += key == "verbose";
+        if (key == "header" && !opt.value.empty())
+            o.headers.push_back(opt.value.back());
+        const auto kind = key == "data" || key == "data-ascii" ? std::optional(data_arg::kind::ascii)
+                          : key == "data-binary"               ? std::optional(data_arg::kind::binary)
+                          : key == "data-raw"                  ? std::optional(data_arg::kind::raw)
+                          : key == "json"                      ? std::optional(data_arg::kind::json)
+                                                               : std::nullopt;
+        if (kind && !opt.value.empty())
+            o.data.push_back({*kind, opt.value.back()});
+        if (key == "output" && !opt.value.empty()) {
+            if (opt.value.back().empty())
+                throw usage_error("--output: expected a file name");
+            o.outputs.push_back({false, opt.value.back()});
+        }
+        if (key == "remote-name")
+            o.outputs.push_back({true, ""});
+    }
+    if (vm.count("user-agent"))
+        o.user_agent = vm["user-agent"].as<std::string>();
+    if (vm.count("referer"))
+        o.referer = vm["referer"].as<std::string>();
+    if (vm.count("request")) {
+        o.method = vm["request"].as<std::string>();
+        if (o.method->empty() || o.method->find_first_of(" \t\r\n") != std::string::npos)
+            throw usage_error("--request: expected a method name, got '" + *o.method + "'");
+    }
+    o.get = vm.count("get") > 0;
+    o.json_lines = vm.count("json-lines") > 0;
+    o.silent = vm.count("silent") > 0;
+    o.show_error = vm.count("show-error") > 0;
+    o.include = vm.count("include") > 0;
+    o.head = vm.count("head") > 0;
+    o.fail_with_body = vm.count("fail-with-body") > 0;
+    if (vm.count("dump-header") && o.dump_header.empty())
+        throw usage_error("--dump-header: expected a file name");
+    if (o.head && (!o.data.empty() || !o.upload_file.empty()))
+        throw usage_error("--head goes not together with --data or --upload-file");
+    o.create_dirs = vm.count("create-dirs") > 0;
+    o.no_clobber = vm.count("no-clobber") > 0;
+    o.remove_on_error = vm.count("remove-on-error") > 0;
+    if (vm.count("user")) {
+        o.user = vm["user"].as<std::string>();
+        if (o.user->empty() || o.user->front() == ':')
+            throw usage_error("--user: expected USER[:PASSWORD]");
+    }
+    if (vm.count("oauth2-bearer")) {
+        o.bearer = vm["oauth2-bearer"].as<std::string>();
+        if (o.bearer->empty() || o.bearer->find_first_of("\r\n") != std::string::npos)
+            throw usage_error("--oauth2-bearer: expected a token on one line");
+    }
+    if (o.user && o.bearer)
+        throw usage_error("--user and --oauth2-bearer go not together: a request has one Authorization");
+    if (vm.count("netrc-file") && o.netrc_file.empty())
+        throw usage_error("--netrc-file: expected a file name");
+    o.location_trusted = vm.count("location-trusted") > 0;
+    if (vm.count("upload-file") && o.upload_file.empty())
+        throw usage_error("--upload-file: expected a file name");
+    if (!o.upload_file.empty() && !o.data.empty())
+        throw usage_error("--upload-file and --data go not together: a request has one body");
+    if (o.get && !o.upload_file.empty())
+        throw usage_error("--get and --upload-file go not together");
+    for (const auto& h : o.headers)
+        if (h.empty() || (h.front() != '@' && h.find_first_of(":;") == std::string::npos))
+            throw usage_error("--header: expected \"NAME: VALUE\", \"NAME:\", \"NAME;\" or @FILE, got '" + h +
+                              "'");
     o.help = vm.count("help") > 0;
     o.now = vm.count("now") > 0;
     o.demo = vm.count("demo") > 0;

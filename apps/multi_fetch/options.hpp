@@ -23,8 +23,47 @@ enum exit_status : int {
     exit_board = 5        ///< bad --board, --button or --led, or the GPIO device cannot be used
 };
 
+/// One -d/--data, --data-ascii, --data-binary, --data-raw or --json argument, in command-line order.
+struct data_arg {
+    enum class kind { ascii, binary, raw, json };
+    kind how = kind::ascii;
+    std::string value; ///< as given: "@file" and "@-" are read when the request is sent
+};
+
+/// Where one URL's body goes: -o FILE or -O (the URL's file name); paired with the URLs in order.
+struct output_arg {
+    bool remote_name = false; ///< -O
+    std::string path;         ///< -o FILE ("-": stdout)
+};
+
 struct options {
     std::vector<std::string> urls;
+    std::vector<output_arg> outputs; ///< the nth for the nth URL (command line, then -K files)
+    bool create_dirs = false;        ///< --create-dirs
+    bool no_clobber = false;         ///< --no-clobber
+    bool remove_on_error = false;    ///< --remove-on-error (what multi_fetch always does)
+    std::string write_out;           ///< -w FORMAT ("@FILE": read at start-up)
+    bool json_lines = false;
+    bool silent = false;         ///< -s: no progress, no human lines
+    bool show_error = false;     ///< -S: with -s, the failure lines still
+    bool include = false;        ///< -i: the response head before the body
+    bool head = false;           ///< -I: HEAD, and the head shown
+    std::string dump_header;     ///< -D FILE ("-": stdout): every response head
+    bool fail_with_body = false; ///< --fail-with-body: --fail, the body kept         ///< --json-lines: one
+                                 ///< JSON object per transfer on stdout
+    // The request (curl's names and meanings; read and checked by request_plan).
+    std::vector<std::string> headers;      ///< -H values in order ("@file" kept as given)
+    std::optional<std::string> user_agent; ///< -A
+    std::optional<std::string> referer;    ///< -e
+    std::optional<std::string> method;     ///< -X
+    std::vector<data_arg> data;            ///< -d, --data-*, --json
+    std::string upload_file;               ///< -T ("-": stdin)
+    bool get = false;                      ///< -G: the data goes into the URL's query
+    // Authentication.
+    std::optional<std::string> user;   ///< -u USER[:PASSWORD] (no password: asked on the terminal)
+    std::optional<std::string> bearer; ///< --oauth2-bearer
+    std::string netrc_file;            ///< --netrc-file
+    bool location_trusted = false;     ///< --location-trusted: credentials to every host redirected to
     bool now = false;
     bool demo = false;
     std::string cacert;

@@ -7,6 +7,8 @@
 #include <cstring>
 #include <filesystem>
 
+#include <sys/stat.h>
+
 namespace multi_fetch {
 
 line_printer::line_printer(std::size_t id)
@@ -40,7 +42,7 @@ void line_printer::emit(std::string_view line) {
     std::fwrite(line.data(), 1, line.size(), stdout);
 }
 
-std::string name_picker::pick(std::string_view url) {
+std::string url_file_name(std::string_view url) {
     std::string base;
     if (auto u = boost::urls::parse_uri(url)) {
         const auto segs = u->segments();
@@ -50,12 +52,34 @@ std::string name_picker::pick(std::string_view url) {
     for (char& c : base)
         if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_'))
             c = '_';
-    if (base.empty() || base == "." || base == "..")
-        base = "index.html";
-    if (base.front() == '.')
+    if (base == "." || base == "..")
+        return {};
+    if (!base.empty() && base.front() == '.')
         base.insert(0, "_"); // never a hidden file, never clashes with our ".part" names
+    return base;
+}
+
+std::string unclobbered(const std::string& path) {
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec) && !ec)
+        return path;
+    for (int n = 1; n <= 100; ++n) {
+        auto candidate = path + "." + std::to_string(n);
+        if (!std::filesystem::exists(candidate, ec) && !ec)
+            return candidate;
+    }
+    return {};
+}
+
+std::string name_picker::pick(std::string_view url) {
+    std::string base = url_file_name(url);
+    if (base.empty())
+        base = "index.html";
     std::string name = base;
-    for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name); ++n)
+    // A ".part" file is a body being written (for -o/-O, say) under that name.
+    for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name) ||
+                    std::filesystem::exists(dir_ + "/" + name + ".part");
+         ++n)
         name = base + "." + std::to_string(n);
     used_.insert(name);
     return dir_ + "/" + name;
@@ -64,7 +88,15 @@ std::string name_picker::pick(std::string_view url) {
 file_sink::file_sink(std::string final_path)
     : final_(std::move(final_path))
     , part_(final_ + ".part") {
-    file_ = std::fopen(part_.c_str(), "wbx");
+    // An existing non-regular file (/dev/null, a FIFO) is written as it is: nothing to rename over it.
+    struct stat st {};
+    if (::stat(final_.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+        direct_ = true;
+        part_ = final_;
+        file_ = std::fopen(final_.c_str(), "wb");
+    } else {
+        file_ = std::fopen(part_.c_str(), "wbx");
+    }
     if (file_ == nullptr)
         error_ = part_ + ": " + std::strerror(errno);
 }
@@ -87,10 +119,11 @@ bool file_sink::commit() {
     file_ = nullptr;
     if (!closed && error_.empty())
         error_ = part_ + ": " + std::strerror(errno);
-    if (error_.empty() && std::rename(part_.c_str(), final_.c_str()) != 0)
+    if (error_.empty() && !direct_ && std::rename(part_.c_str(), final_.c_str()) != 0)
         error_ = final_ + ": " + std::strerror(errno);
     if (!error_.empty()) {
-        std::remove(part_.c_str());
+        if (!direct_)
+            std::remove(part_.c_str());
         return false;
     }
     return true;
@@ -101,7 +134,8 @@ void file_sink::discard() {
         return;
     std::fclose(file_);
     file_ = nullptr;
-    std::remove(part_.c_str());
+    if (!direct_)
+        std::remove(part_.c_str());
 }
 
 } // namespace multi_fetch

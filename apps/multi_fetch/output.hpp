@@ -30,6 +30,14 @@ private:
     std::string pending_;
 };
 
+/// The URL's last path segment made of safe characters only (others become '_'; never hidden, never
+/// "." or ".."), or "" when the URL has no file name (-O).
+std::string url_file_name(std::string_view url);
+
+/// `path` when no such file exists, else the first free of path.1 ... path.100 (curl --no-clobber);
+/// "" when all are taken.
+std::string unclobbered(const std::string& path);
+
 /// Picks unique file names in one directory for one run.
 class name_picker {
 public:
@@ -45,7 +53,8 @@ private:
 };
 
 /// A body written to "<final>.part" and renamed to <final> only when the transfer completed, so that
-/// a failed transfer never leaves a file that looks whole.
+/// a failed transfer never leaves a file that looks whole. An existing <final> that is not a regular
+/// file (/dev/null, a FIFO) is written directly.
 class file_sink {
 public:
     explicit file_sink(std::string final_path);
@@ -68,6 +77,7 @@ private:
     std::string part_;
     std::FILE* file_ = nullptr;
     std::string error_;
+    bool direct_ = false;
 };
 
 } // namespace multi_fetch

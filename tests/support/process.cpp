@@ -8,6 +8,7 @@
 #include <signal.h>
 #include <sys/inotify.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -202,13 +203,15 @@ child_process::child_process(std::vector<std::string> argv, const std::string& l
 
 child_process::child_process(child_process&& other) noexcept
     : pid_(std::exchange(other.pid_, -1))
-    , status_(std::exchange(other.status_, std::nullopt)) {}
+    , status_(std::exchange(other.status_, std::nullopt))
+    , max_rss_kib_(std::exchange(other.max_rss_kib_, 0)) {}
 
 child_process& child_process::operator=(child_process&& other) noexcept {
     if (this != &other) {
         stop();
         pid_ = std::exchange(other.pid_, -1);
         status_ = std::exchange(other.status_, std::nullopt);
+        max_rss_kib_ = std::exchange(other.max_rss_kib_, 0);
     }
     return *this;
 }
@@ -223,9 +226,12 @@ bool child_process::running() {
     }
     int status = 0;
     pid_t r;
+    struct rusage usage {};
     do {
-        r = ::waitpid(pid_, &status, WNOHANG);
+        r = ::wait4(pid_, &status, WNOHANG, &usage);
     } while (r < 0 && errno == EINTR);
+    if (r == pid_)
+        max_rss_kib_ = usage.ru_maxrss;
     if (r == 0) {
         return true;
     }
@@ -267,9 +273,12 @@ void child_process::stop() {
         }
         int status = 0;
         pid_t r;
+        struct rusage usage {};
         do {
-            r = ::waitpid(pid_, &status, 0);
+            r = ::wait4(pid_, &status, 0, &usage);
         } while (r < 0 && errno == EINTR);
+        if (r == pid_)
+            max_rss_kib_ = usage.ru_maxrss;
         status_ = r == pid_ ? decode_status(status) : -1;
     }
     // Whatever is left of the group (children of the child that outlived it) goes too. The group id

@@ -31,10 +31,14 @@ public:
     std::optional<int> wait_for_exit(std::chrono::milliseconds timeout);
     /// SIGTERM, grace period, SIGKILL, reap.
     void stop();
+    /// Peak resident set of the child (and of the children it waited for), in KiB, once it has been
+    /// reaped; 0 before.
+    long max_rss_kib() const noexcept { return max_rss_kib_; }
 
 private:
     int pid_ = -1;
     std::optional<int> status_;
+    long max_rss_kib_ = 0;
 };
 
 /// A TCP port on 127.0.0.1 that was free a moment ago.

@@ -74,6 +74,10 @@ std::string nginx_conf(const std::string& dir, const std::string& docroot, std::
             default_type application/json;
             return 200 '{"message":"OK","traceId":"00000000-0000-4000-8000-000000000000"}';
         }
+        location /uploads/ {
+            dav_methods PUT;
+            client_max_body_size 0;
+        }
 )";
     const std::string tls = "        ssl_certificate " + quoted(pki::path("server.crt")) +
                             ";\n"
@@ -178,6 +182,9 @@ nginx_server::nginx_server() {
         fs::create_directory(docroot_);
         make_world_readable(docroot_, true);
         write_file(docroot_ + "/hello.txt", "hello from nginx\n");
+        // PUT /uploads/NAME stores the body there (the worker, nobody, writes it).
+        fs::create_directory(docroot_ + "/uploads");
+        fs::permissions(docroot_ + "/uploads", fs::perms::all);
         write_file(docroot_ + "/1k.bin", test_bytes(1024));
         write_file(docroot_ + "/100k.bin", test_bytes(102400));
         for (const char* file : {"hello.txt", "1k.bin", "100k.bin"}) {

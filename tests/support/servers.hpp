@@ -33,6 +33,7 @@ std::string test_bytes(std::size_t n);
 ///   https_port(): TLS with pki server.crt
 ///   mtls_port():  TLS with ssl_verify_client on (client certs signed by ca.crt)
 /// Docroot files: /hello.txt ("hello from nginx\n"), /1k.bin, /100k.bin (deterministic bytes).
+/// PUT /uploads/NAME (any size, Content-Length or chunked) stores the body as docroot()/uploads/NAME.
 /// The access log records "$status $ssl_session_reused $connection $request" per line, written by nginx
 /// after the response has been sent: a client may see the response before its line is in the log (use
 /// wait_for_access_log() to wait for it).

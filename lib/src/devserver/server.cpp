@@ -621,6 +621,15 @@ reply route(const request& req, const publish_sink& on_publish) {
         res.set(http::field::location, location);
         return text_reply(std::move(res), r.sleep);
     }
+    // The whole request as received: "METHOD TARGET", one "name: value" line per field, a blank line, the
+    // body (any method; a chunked body arrives decoded).
+    if (path.size() == 1 && path[0] == "request") {
+        std::string text = std::string(req.method_string()) + " " + std::string(req.target()) + "\n";
+        for (const auto& f : req)
+            text += std::string(f.name_string()) + ": " + std::string(f.value()) + "\n";
+        text += "\n" + req.body();
+        return text_reply(make_response(req, 200, std::move(text), "application/octet-stream"), r.sleep);
+    }
     if (path.size() == 1 && path[0] == "echo") {
         if (req.method() != http::verb::post)
             return not_allowed("POST");

@@ -176,6 +176,10 @@ fetch_op::~fetch_op() {
 /// Takes the only reference to the transfer along to the client's executor: whatever thread initiated
 /// it, the transfer runs, completes and is destroyed there (a transfer that fails at once would
 /// otherwise be destroyed by the initiating thread, off the executor, when its temporary goes).
+std::chrono::microseconds fetch_op::since_start() const {
+    return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - started_);
+}
+
 void fetch_op::start(std::shared_ptr<fetch_op> created) {
     created->cancel_epoch_ = created->state_->cancel_epoch.load();
     // The slot belongs to the caller's signal: connect it now, so that an emit before the transfer has
@@ -380,6 +384,7 @@ void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type resu
         info_.cause = ec;
         return abort(error::resolve_failed);
     }
+    info_.time_namelookup = since_start();
     arm(timeouts().connect, error::connect_timeout);
     net::async_connect(
         conn_->socket, results,
@@ -397,6 +402,12 @@ void fetch_op::on_connect(const error_code& ec) {
     }
     error_code ignored;
     conn_->socket.set_option(tcp::no_delay(true), ignored);
+    info_.time_connect = since_start();
+    ++info_.connects;
+    if (const auto peer = conn_->socket.remote_endpoint(ignored); !ignored) {
+        info_.remote_ip = peer.address().to_string();
+        info_.remote_port = peer.port();
+    }
     if (!url_.tls)
         return write_request();
 
@@ -624,6 +635,8 @@ void fetch_op::release_session_source() {
 }
 
 void fetch_op::write_request() {
+    if (url_.tls && !reused_)
+        info_.time_appconnect = since_start();
     const auto& method = req_.method;
     is_head_ = method == "HEAD";
     // The framing follows from the body, whatever the caller's headers said.
@@ -651,7 +664,7 @@ void fetch_op::write_request() {
         conn_->head.append("Host: ").append(url_.host_header()).append("\r\n");
     for (const auto& [name, value] : req_.headers) {
         // Credentials go only to the origin they were given for.
-        if (anonymous_ && core::is_secret_header(name))
+        if (anonymous_ && core::is_secret_header(name) && !opts().redirects.credentials_to_other_origins)
             continue;
         if (foreign_origin_ && beast::iequals(name, "host"))
             continue;
@@ -930,6 +943,7 @@ void fetch_op::on_header(const error_code& ec) {
     // (a long body must not hold up the connections waiting for one).
     if (session_source_)
         release_tls_waits();
+    info_.time_starttransfer = since_start();
     // A 3xx without Location is the final response, delivered with its body (as curl does).
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
@@ -1201,8 +1215,8 @@ void fetch_op::complete(const error_code& ec) {
     timer_at_ = std::chrono::steady_clock::time_point::max();
     phase_timer_.cancel();
     total_timer_.cancel();
-    info_.elapsed =
-        std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started_);
+    info_.time_total = since_start();
+    info_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(info_.time_total);
     if (ec && core::log::enabled(core::log_level::debug))
         core::log::write(core::log_level::debug, core::redact_url(req_.url) + ": " + describe(ec, info_));
     auto slot = net::get_associated_cancellation_slot(handler_);

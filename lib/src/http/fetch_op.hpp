@@ -47,6 +47,7 @@ private:
     const http::limits& limits() const { return req_.limits ? *req_.limits : state_->opts.limits; }
     bool check_request();
     bool open_body_file();
+    std::chrono::microseconds since_start() const;
     void close_body_file() noexcept;
     void begin_hop();
     void enqueue();

@@ -73,6 +73,8 @@ struct options {
 ///   GET /api/things/shadow/ListNamedShadowsForThing/<thing>?nextToken=&pageSize=
 ///                                 the thing's named shadows, paged
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
+///   /request                      "METHOD TARGET", the header fields as "name: value" lines, a blank line,
+///                                 the body (any method; at most 8 MiB), to compare what two clients send
 /// Request bodies (Content-Length or chunked) up to 8 MiB are read. Keep-alive is supported. Unknown
 /// paths answer 404.
 class server {

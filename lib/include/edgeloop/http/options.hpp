@@ -84,6 +84,10 @@ struct redirect_options {
     unsigned max_redirects = 10;
     /// Follow an https URL's redirect to plain http. Off: such a redirect fails with insecure_redirect.
     bool allow_downgrade = false;
+    /// Send the request's credential headers (Authorization, Cookie, API keys: core::is_secret_header)
+    /// to the other origins redirected to as well (curl --location-trusted). Off: they go only to the
+    /// first hop's origin. The client certificate is withheld from other origins either way.
+    bool credentials_to_other_origins = false;
 };
 
 struct client_options {

@@ -38,6 +38,16 @@ struct transfer_info {
     unsigned redirects = 0;         ///< redirects followed
     bool reused_connection = false; ///< the last hop ran on a kept-alive connection
     bool tls_resumed = false;       ///< the last hop's TLS session was resumed (abbreviated handshake)
+    /// When each step of the last hop ended, from the transfer's start (curl's -w times); zero for a
+    /// step that did not happen (a kept-alive connection is neither resolved, connected nor handshaken).
+    std::chrono::microseconds time_namelookup{0};    ///< name resolved
+    std::chrono::microseconds time_connect{0};       ///< TCP connected
+    std::chrono::microseconds time_appconnect{0};    ///< TLS handshake done
+    std::chrono::microseconds time_starttransfer{0}; ///< response head received
+    std::chrono::microseconds time_total{0};         ///< completed (elapsed, finer)
+    unsigned connects = 0;                           ///< new connections made, all hops
+    std::string remote_ip;                           ///< address of the last hop's connection
+    std::uint16_t remote_port = 0;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
