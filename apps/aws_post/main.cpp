@@ -37,27 +37,6 @@ using namespace edgeloop;
 using aws_post::exit_status;
 using std::chrono::milliseconds;
 
-/// A private directory (mode 0700) for the demo's client certificate and key, removed at exit.
-class private_temp_dir {
-public:
-    private_temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "aws_post.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-        path_ = pattern;
-    }
-    private_temp_dir(const private_temp_dir&) = delete;
-    private_temp_dir& operator=(const private_temp_dir&) = delete;
-    ~private_temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
 /// Which exit status a publish that failed for good deserves.
 exit_status status_for(const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted)
@@ -279,12 +258,11 @@ int run(const aws_post::options& opt) {
         payload = std::move(*content);
     }
 
-    aws::credentials creds{.ca_file = opt.cacert,
-                           .cert_file = opt.cert,
-                           .key_file = opt.key,
-                           .key_passphrase = opt.pass,
-                           .sni = !opt.no_sni,
-                           .sni_name = opt.sni};
+    aws::credentials creds{
+        .ca_file = opt.cacert,
+        .identity = tls::identity::from_arguments(opt.cert, opt.key, opt.pass, {.file = opt.pin_file}),
+        .sni = !opt.no_sni,
+        .sni_name = opt.sni};
     aws::publish_request publish{.endpoint = opt.endpoint,
                                  .port = opt.port,
                                  .topic = opt.topic,
@@ -296,7 +274,6 @@ int run(const aws_post::options& opt) {
     // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
     // ALPN follows the logical --port.
     std::unique_ptr<devserver::server> demo_server;
-    std::optional<private_temp_dir> demo_dir;
     if (opt.demo) {
         devserver::options dopts{.require_client_certificate = true};
         if (opt.port == 443)
@@ -304,19 +281,23 @@ int run(const aws_post::options& opt) {
         demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
-        if (creds.cert_file.empty()) {
-            demo_dir.emplace();
-            std::tie(creds.cert_file, creds.key_file) =
-                demo_server->issue_client_certificate(demo_dir->path());
+        bool issued = false;
+        if (creds.identity.empty()) {
+            // In memory only: the demo's key is never written to disk.
+            auto [cert_pem, key_pem] = demo_server->issue_client_certificate_pem();
+            creds.identity = tls::identity::pem(std::move(cert_pem), std::move(key_pem));
+            issued = true;
         }
         publish.endpoint = "127.0.0.1";
         publish.port = demo_server->port();
         std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
                     publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
-        std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(), creds.ca_file.c_str());
+        std::printf("Demo client certificate %s, CA %s\n",
+                    issued ? "issued in memory (not written to disk)" : creds.identity.describe().c_str(),
+                    creds.ca_file.c_str());
     }
 
-    if (creds.cert_file.empty())
+    if (creds.identity.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
 
     auto req = aws::make_publish_request(publish);

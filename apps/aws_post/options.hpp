@@ -28,6 +28,7 @@ struct options {
     std::string cert;
     std::string key;
     std::string pass;
+    std::string pin_file; ///< PIN of a pkcs11: --key
     std::string topic = "topic";
     std::string message = R"({ "message": "Hello, world" })";
     std::string message_file;
