@@ -74,7 +74,10 @@ private:
     void publish(std::uint32_t n) {
         number_ = n;
         retry::retry_options ro;
-        ro.retryable = [](const boost::system::error_code& ec) { return aws::is_retryable(ec); };
+        // --wait-for-clock: a board that boots in 1970 retries (with the backoff) until NTP sets the clock.
+        ro.retryable = [wait = opt_.wait_for_clock](const boost::system::error_code& ec) {
+            return aws::is_retryable(ec) || (wait && ec == tls::error::clock_not_set);
+        };
         ro.on_retry = [this](std::uint32_t attempt, milliseconds delay, const boost::system::error_code& ec) {
             // A delay shorter than the server's Retry-After means async_retry capped it (max_retry_after,
             // by default the policy's maximum: --backoff-max-ms).

@@ -58,6 +58,8 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "limit for each publish attempt, connection included (default: none)")
         ("sni", po::value(&o.sni)->value_name("NAME"), "send NAME as SNI instead of the endpoint")
         ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
+        ("wait-for-clock", "when the system clock is not set (before the build date or the certificate's\n"
+         "notBefore), retry with the backoff until it is, instead of failing at once")
         ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
@@ -81,6 +83,7 @@ options parse_options(int argc, const char* const argv[]) {
     o.demo = vm.count("demo") > 0;
     o.retain = vm.count("retain") > 0;
     o.no_sni = vm.count("no-sni") > 0;
+    o.wait_for_clock = vm.count("wait-for-clock") > 0;
     if (raw.port == 0 || raw.port > 65535)
         throw usage_error("--port: expected a port number from 1 to 65535");
     o.port = static_cast<std::uint16_t>(raw.port);

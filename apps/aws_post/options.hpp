@@ -43,6 +43,7 @@ struct options {
     std::string sni;
     bool no_sni = false;
     bool demo = false;
+    bool wait_for_clock = false; ///< retry "system clock not set" handshake failures
     int verbose = 0;
     bool help = false;
 };

@@ -271,3 +271,114 @@ BOOST_AUTO_TEST_CASE(multi_fetch_names_a_missing_object) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// Expiry of the client certificate and the system clock (certificates generated at test time).
+BOOST_AUTO_TEST_SUITE(identity_expiry)
+
+namespace {
+
+std::string make_cert(const std::string& name, int days) {
+    static const std::string dir = make_temp_dir("identity_expiry");
+    const std::string base = dir + "/" + name;
+    const std::string command =
+        "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days " + std::to_string(days) +
+        " -subj /CN=" + name + " -keyout " + base + ".key -out " + base + ".crt 2>/dev/null";
+    BOOST_REQUIRE(std::system(command.c_str()) == 0);
+    return base;
+}
+
+/// The environment that makes a child's clock say `when` (libfaketime, Debian faketime).
+std::vector<std::string> fake_clock(const std::string& when) {
+    return {"LD_PRELOAD=/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1", "FAKETIME=@" + when,
+            "ASAN_OPTIONS=verify_asan_link_order=0", "DONT_FAKE_MONOTONIC=1"};
+}
+
+device_identity::app_run run_with_env(const char* bin, std::vector<std::string> args,
+                                      std::vector<std::string> env) {
+    static const std::string dir = make_temp_dir("identity_expiry_app");
+    static int n = 0;
+    const std::string log = dir + "/run" + std::to_string(++n) + ".log";
+    args.insert(args.begin(), bin);
+    child_process p(args, log, std::move(env));
+    auto status = p.wait_for_exit(std::chrono::seconds(30));
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "did not exit in time; output:\n" << read_file(log));
+    return {*status, read_file(log)};
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(expired_client_certificate_is_refused_before_connecting) {
+    auto e = config_error_of({.ca_file = pki::path("ca.crt"),
+                              .cert_file = pki::path("expired.crt"),
+                              .key_file = pki::path("expired.key")});
+    BOOST_TEST(e.code() == make_error_code(tls::error::client_certificate_expired), e.what());
+    BOOST_TEST(std::string(e.what()).find("expired 2020-") != std::string::npos, e.what());
+    BOOST_TEST(std::string(e.what()).find("expired.crt") != std::string::npos, e.what());
+}
+
+BOOST_AUTO_TEST_CASE(expiry_is_exposed) {
+    tls::context none({.ca_file = pki::path("ca.crt")});
+    BOOST_TEST(!none.client_certificate_expiry().has_value());
+    const std::string base = make_cert("year", 365);
+    tls::context ctx({.cert_file = base + ".crt", .key_file = base + ".key"});
+    BOOST_REQUIRE(ctx.client_certificate_expiry().has_value());
+    const auto left = *ctx.client_certificate_expiry() - std::chrono::system_clock::now();
+    BOOST_TEST(left > std::chrono::hours(24 * 364));
+    BOOST_TEST(left <= std::chrono::hours(24 * 365));
+}
+
+BOOST_AUTO_TEST_CASE(a_certificate_expiring_soon_is_warned_about) {
+    const std::string soon = make_cert("soon", 5);
+    auto r =
+        run_with_env(MULTI_FETCH_BIN,
+                     {"--now", "--cert", soon + ".crt", "--key", soon + ".key", "https://127.0.0.1:1/"}, {});
+    BOOST_TEST(r.output.find("client certificate " + soon + ".crt expires ") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find(", in 4 days: renew it") != std::string::npos, r.output);
+    const std::string later = make_cert("later", 90);
+    r = run_with_env(MULTI_FETCH_BIN,
+                     {"--now", "--cert", later + ".crt", "--key", later + ".key", "https://127.0.0.1:1/"},
+                     {});
+    BOOST_TEST(r.output.find("renew it") == std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(a_clock_in_the_past_is_reported_as_not_set) {
+    nginx_server nginx;
+    const std::string url = "https://localhost:" + std::to_string(nginx.https_port()) + "/hello.txt";
+    auto r = run_with_env(MULTI_FETCH_BIN, {"--now", "--cacert", pki::path("ca.crt"), url},
+                          fake_clock("2001-01-01 00:00:00"));
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(r.output.find("system clock not set (it says 2001-01-01") != std::string::npos, r.output);
+    // The same server with the clock right: fetched.
+    r = run_with_env(MULTI_FETCH_BIN, {"--now", "--cacert", pki::path("ca.crt"), url}, {});
+    BOOST_TEST(r.status == 0, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(aws_post_waits_for_the_clock_when_asked) {
+    nginx_server nginx;
+    std::vector<std::string> args = {"--endpoint",
+                                     "localhost",
+                                     "--port",
+                                     std::to_string(nginx.mtls_port()),
+                                     "--cacert",
+                                     pki::path("ca.crt"),
+                                     "--cert",
+                                     pki::path("client.crt"),
+                                     "--key",
+                                     pki::path("client.key"),
+                                     "--attempts",
+                                     "3",
+                                     "--backoff-base-ms",
+                                     "10",
+                                     "--backoff-max-ms",
+                                     "20"};
+    auto r = run_with_env(AWS_POST_BIN, args, fake_clock("2001-01-01 00:00:00"));
+    BOOST_TEST(r.status == 6, r.output);
+    BOOST_TEST(r.output.find("system clock not set") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("retrying in") == std::string::npos, r.output);
+    args.push_back("--wait-for-clock");
+    r = run_with_env(AWS_POST_BIN, args, fake_clock("2001-01-01 00:00:00"));
+    BOOST_TEST(r.output.find("attempt 2 failed: ") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("retrying in") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_SUITE_END()

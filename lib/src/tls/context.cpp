@@ -12,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -241,6 +242,41 @@ void load_client_identity(SSL_CTX* ctx, const identity& id) {
     }
 }
 
+std::string format_time(std::time_t t) {
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+/// notAfter of the installed client certificate; refuses an expired one and warns about one expiring
+/// within o.expiry_warning_days.
+std::optional<std::chrono::system_clock::time_point> check_expiry(SSL_CTX* ctx, const options& o,
+                                                                  const identity& id) {
+    X509* leaf = SSL_CTX_get0_certificate(ctx);
+    if (!leaf)
+        return std::nullopt;
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) != 1)
+        return std::nullopt;
+    const std::time_t not_after = ::timegm(&tm);
+    const std::time_t now = std::time(nullptr);
+    const std::string where =
+        id.type() == identity::kind::files || id.type() == identity::kind::pkcs11
+            ? (id.cert().empty() ? redact_pkcs11_uri(id.key()) : redact_pkcs11_uri(id.cert()))
+            : std::string("(in memory)");
+    if (not_after <= now)
+        fail(error::client_certificate_expired, "client certificate", where,
+             "expired " + format_time(not_after) + "; the system clock says " + format_time(now));
+    const long days_left = static_cast<long>((not_after - now) / 86400);
+    if (o.expiry_warning_days > 0 && days_left < static_cast<long>(o.expiry_warning_days))
+        core::log::write(core::log_level::warn, "client certificate " + where + " expires " +
+                                                    format_time(not_after) + ", in " +
+                                                    std::to_string(days_left) + " days: renew it");
+    return std::chrono::system_clock::from_time_t(not_after);
+}
+
 void set_alpn(SSL_CTX* ctx, const options& o) {
     if (o.alpn.empty())
         return;
@@ -272,7 +308,9 @@ context::context(options opts)
         ctx_->set_verify_mode(ssl::verify_peer);
         load_trust(native, o);
     }
-    load_client_identity(native, effective_identity(o));
+    const identity id = effective_identity(o);
+    load_client_identity(native, id);
+    expiry_ = check_expiry(native, o, id);
     set_alpn(native, o);
 }
 

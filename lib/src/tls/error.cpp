@@ -73,6 +73,8 @@ public:
             return "client identity given twice (client_identity and cert_file/key_file)";
         case error::client_certificate_expired:
             return "client certificate has expired";
+        case error::clock_not_set:
+            return "system clock not set";
         }
         return "unknown edgeloop.tls error";
     }

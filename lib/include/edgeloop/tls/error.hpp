@@ -43,6 +43,9 @@ enum class error {
     pin_unreadable,             ///< the PIN file or environment variable named cannot be read
     identity_conflict,          ///< both options::client_identity and cert_file/key_file are set
     client_certificate_expired, ///< the client certificate's notAfter has passed (by the system clock)
+    // handshake, continued
+    clock_not_set = 200, ///< "not yet valid" while the system clock is before the library's build date or
+                         ///< the client certificate's notBefore: the clock is wrong, not the server
 };
 
 const boost::system::error_category& tls_category() noexcept;
