@@ -25,8 +25,7 @@ struct pin_source {
 /// tls::context loads it once; every failure is a tls::config_error naming the file, URI, token or
 /// object at fault, never the PIN, passphrase or key bytes (describe() is safe to log).
 ///
-/// Copies are cheap enough (a few strings) and there are no references into it: safe as a braced
-/// temporary anywhere, `co_await` expressions included.
+/// A value type (a few strings); it is taken by tls::options, which tls::context reads once.
 class identity {
 public:
     enum class kind { none, files, pem, pkcs11 };
