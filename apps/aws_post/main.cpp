@@ -42,27 +42,6 @@ using namespace edgeloop;
 using aws_post::exit_status;
 using std::chrono::milliseconds;
 
-/// A private directory (mode 0700) for the demo's client certificate and key, removed at exit.
-class private_temp_dir {
-public:
-    private_temp_dir() {
-        std::string pattern = (std::filesystem::temp_directory_path() / "aws_post.XXXXXX").string();
-        if (::mkdtemp(pattern.data()) == nullptr)
-            throw std::system_error(errno, std::generic_category(), "mkdtemp " + pattern);
-        path_ = pattern;
-    }
-    private_temp_dir(const private_temp_dir&) = delete;
-    private_temp_dir& operator=(const private_temp_dir&) = delete;
-    ~private_temp_dir() {
-        std::error_code ignored;
-        std::filesystem::remove_all(path_, ignored);
-    }
-    const std::string& path() const noexcept { return path_; }
-
-private:
-    std::string path_;
-};
-
 /// Which exit status a publish that failed for good deserves.
 exit_status status_for(const boost::system::error_code& ec) {
     if (ec == boost::asio::error::operation_aborted)
@@ -111,7 +90,10 @@ private:
     void publish(std::uint32_t n) {
         number_ = n;
         retry::retry_options ro;
-        ro.retryable = [](const boost::system::error_code& ec) { return aws::is_retryable(ec); };
+        // --wait-for-clock: a board that boots in 1970 retries (with the backoff) until NTP sets the clock.
+        ro.retryable = [wait = opt_.wait_for_clock](const boost::system::error_code& ec) {
+            return aws::is_retryable(ec) || (wait && ec == tls::error::clock_not_set);
+        };
         ro.on_retry = [this](std::uint32_t attempt, milliseconds delay, const boost::system::error_code& ec) {
             // A delay shorter than the server's Retry-After means async_retry capped it (max_retry_after,
             // by default the policy's maximum: --backoff-max-ms).
@@ -362,12 +344,11 @@ int run(const aws_post::options& opt) {
         payload = std::move(*content);
     }
 
-    aws::credentials creds{.ca_file = opt.cacert,
-                           .cert_file = opt.cert,
-                           .key_file = opt.key,
-                           .key_passphrase = opt.pass,
-                           .sni = !opt.no_sni,
-                           .sni_name = opt.sni};
+    aws::credentials creds{
+        .ca_file = opt.cacert,
+        .identity = tls::identity::from_arguments(opt.cert, opt.key, opt.pass, {.file = opt.pin_file}),
+        .sni = !opt.no_sni,
+        .sni_name = opt.sni};
     aws::publish_request publish{.endpoint = opt.endpoint,
                                  .port = opt.port,
                                  .topic = opt.topic,
@@ -415,7 +396,6 @@ int run(const aws_post::options& opt) {
     // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
     // ALPN follows the logical --port.
     std::unique_ptr<devserver::server> demo_server;
-    std::optional<private_temp_dir> demo_dir;
     if (opt.demo) {
         devserver::options dopts{.require_client_certificate = !sigv4};
         if (opt.port == 443 && !sigv4)
@@ -427,10 +407,12 @@ int run(const aws_post::options& opt) {
         demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
-        if (creds.cert_file.empty() && !sigv4) {
-            demo_dir.emplace();
-            std::tie(creds.cert_file, creds.key_file) =
-                demo_server->issue_client_certificate(demo_dir->path());
+        bool issued = false;
+        if (creds.identity.empty() && !sigv4) {
+            // In memory only: the demo's key is never written to disk.
+            auto [cert_pem, key_pem] = demo_server->issue_client_certificate_pem();
+            creds.identity = tls::identity::pem(std::move(cert_pem), std::move(key_pem));
+            issued = true;
         }
         publish.endpoint = "127.0.0.1";
         publish.port = demo_server->port();
@@ -442,7 +424,8 @@ int run(const aws_post::options& opt) {
             std::printf(
                 "Demo endpoint listening on 127.0.0.1:%u for port %u (client certificate required%s)\n",
                 publish.port, opt.port, opt.port == 443 ? ", ALPN x-amzn-http-ca required" : "");
-            std::printf("Demo client certificate %s, CA %s\n", creds.cert_file.c_str(),
+            std::printf("Demo client certificate %s, CA %s\n",
+                        issued ? "issued in memory (not written to disk)" : creds.identity.describe().c_str(),
                         creds.ca_file.c_str());
         }
     }
@@ -452,7 +435,7 @@ int run(const aws_post::options& opt) {
         std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n",
                     keys->access_key_id.c_str(), region.c_str(), std::string(aws::iot_data_service).c_str(),
                     keys->session_token.empty() ? "" : ", with a session token");
-    else if (creds.cert_file.empty())
+    else if (creds.identity.empty())
         std::printf("Warning: no client certificate (--cert/--key); AWS IoT refuses such connections.\n");
 
     boost::system::result<http::request> req = http::request{};

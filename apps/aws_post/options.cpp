@@ -33,9 +33,15 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("port", po::value(&raw.port)->value_name("PORT"),
          "8443 (default, no ALPN) or 443 (ALPN x-amzn-http-ca); any other port is used without ALPN")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "trust anchors, PEM (Amazon Root CA 1/3; default: system store)")
-        ("cert", po::value(&o.cert)->value_name("FILE"), "device certificate, PEM (AWS IoT refuses connections without one)")
-        ("key", po::value(&o.key)->value_name("FILE"), "private key of the device certificate, PEM")
+        ("cert", po::value(&o.cert)->value_name("FILE|URI"),
+         "device certificate, PEM or DER file, or pkcs11: URI (AWS IoT refuses connections without one)")
+        ("key", po::value(&o.key)->value_name("FILE|URI"),
+         "private key of the device certificate: PEM or DER file, or a key in a PKCS#11 token,\n"
+         "'pkcs11:token=T;object=O[?module-path=/path/module.so]' (certificate: --cert, or the\n"
+         "token's object O of type cert)")
         ("pass", po::value(&o.pass)->value_name("PHRASE"), "passphrase of an encrypted --key")
+        ("pin-file", po::value(&o.pin_file)->value_name("FILE"),
+         "PIN of the PKCS#11 token of a pkcs11: --key (first line of FILE; never logged)")
         ("topic", po::value(&o.topic)->value_name("T"), "topic to publish to (default: topic)")
         ("message", po::value(&o.message)->value_name("JSON"),
          "message body (default: { \"message\": \"Hello, world\" })")
@@ -56,6 +62,8 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "limit for each publish attempt, connection included (default: none)")
         ("sni", po::value(&o.sni)->value_name("NAME"), "send NAME as SNI instead of the endpoint")
         ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
+        ("wait-for-clock", "when the system clock is not set (before the build date or the certificate's\n"
+         "notBefore), retry with the backoff until it is, instead of failing at once")
         ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
         ("content-type", po::value(&o.content_type)->value_name("TYPE"),
          "MQTT 5 content type of the message (contentType), e.g. application/json")
@@ -105,6 +113,7 @@ options parse_options(int argc, const char* const argv[]) {
     o.demo = vm.count("demo") > 0;
     o.retain = vm.count("retain") > 0;
     o.no_sni = vm.count("no-sni") > 0;
+    o.wait_for_clock = vm.count("wait-for-clock") > 0;
     if (raw.port == 0 || raw.port > 65535)
         throw usage_error("--port: expected a port number from 1 to 65535");
     o.port = static_cast<std::uint16_t>(raw.port);
@@ -128,8 +137,11 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--message and --message-file exclude each other");
     if (!o.sni.empty() && o.no_sni)
         throw usage_error("--sni and --no-sni exclude each other");
-    if (o.cert.empty() != o.key.empty())
-        throw usage_error("--cert and --key go together");
+    const bool pkcs11_key = o.key.rfind("pkcs11:", 0) == 0;
+    if (o.cert.empty() != o.key.empty() && !(pkcs11_key && o.cert.empty()))
+        throw usage_error("--cert and --key go together (--cert may be left out with a pkcs11: --key)");
+    if (!o.pin_file.empty() && !pkcs11_key)
+        throw usage_error("--pin-file needs a pkcs11: --key");
     if (!o.pass.empty() && o.key.empty())
         throw usage_error("--pass needs --key");
     if (vm.count("message-expiry")) {
@@ -187,6 +199,8 @@ std::string help_text() {
     raw_values raw;
     std::ostringstream out;
     out << "Usage: aws_post --endpoint HOST --cert FILE --key FILE [options]\n"
+           "       aws_post --endpoint HOST --key 'pkcs11:token=T;object=O' [--cert FILE|URI] --pin-file F "
+           "[options]\n"
            "       aws_post --demo [options]\n"
            "       aws_post shadow get|update|delete|list --thing T [--name N] [--message JSON] [--version "
            "V]\n"
@@ -199,7 +213,11 @@ std::string help_text() {
            "certificate.\n"
            "\n"
         << describe_options(o, raw) << "\n"
-        << "Exit status:\n"
+        << "Device key in a PKCS#11 token (HSM, secure element, SoftHSM2), certificate from the token:\n"
+           "  aws_post --endpoint HOST --cacert AmazonRootCA1.pem --pin-file /etc/gw/pin \\\n"
+           "    --key 'pkcs11:token=gw;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so'\n"
+           "\n"
+           "Exit status:\n"
            "  0  every publish was answered 2xx\n"
            "  1  a publish was answered with an HTTP error status (after retries for 429 and 5xx)\n"
            "  2  usage error (bad option or value)\n"

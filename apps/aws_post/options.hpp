@@ -31,6 +31,7 @@ struct options {
     std::string cert;
     std::string key;
     std::string pass;
+    std::string pin_file; ///< PIN of a pkcs11: --key
     std::string topic = "topic";
     std::string message = R"({ "message": "Hello, world" })";
     std::string message_file;
@@ -45,6 +46,7 @@ struct options {
     std::string sni;
     bool no_sni = false;
     bool demo = false;
+    bool wait_for_clock = false; ///< retry "system clock not set" handshake failures
     int verbose = 0;
     bool help = false;
 

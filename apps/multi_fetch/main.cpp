@@ -122,12 +122,11 @@ int run(const multi_fetch::options& opt) {
 
     std::unique_ptr<devserver::server> demo_server;
     std::vector<std::string> urls = opt.urls;
-    tls::options tls_opts{.ca_file = opt.cacert,
-                          .ca_dir = opt.capath,
-                          .cert_file = opt.cert,
-                          .key_file = opt.key,
-                          .key_passphrase = opt.pass,
-                          .insecure = opt.insecure};
+    tls::options tls_opts{
+        .ca_file = opt.cacert,
+        .ca_dir = opt.capath,
+        .client_identity = tls::identity::from_arguments(opt.cert, opt.key, opt.pass, {.file = opt.pin_file}),
+        .insecure = opt.insecure};
     if (opt.demo) {
         demo_server = std::make_unique<devserver::server>(reactor.executor());
         if (urls.empty())

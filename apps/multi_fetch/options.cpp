@@ -62,9 +62,15 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
         ("capath", po::value(&o.capath)->value_name("DIR"), "directory of hashed CA certificates")
-        ("cert", po::value(&o.cert)->value_name("FILE"), "client certificate chain (PEM) for mutual TLS")
-        ("key", po::value(&o.key)->value_name("FILE"), "private key (PEM) of the client certificate")
+        ("cert", po::value(&o.cert)->value_name("FILE|URI"),
+         "client certificate chain (PEM, or DER) for mutual TLS, or a pkcs11: URI")
+        ("key", po::value(&o.key)->value_name("FILE|URI"),
+         "private key (PEM or DER) of the client certificate, or a key in a PKCS#11 token:\n"
+         "'pkcs11:token=T;object=O[?module-path=/path/module.so]' (certificate: --cert, or the\n"
+         "token's object O of type cert)")
         ("pass", po::value(&o.pass)->value_name("PHRASE"), "passphrase of an encrypted --key")
+        ("pin-file", po::value(&o.pin_file)->value_name("FILE"),
+         "PIN of the PKCS#11 token of a pkcs11: --key (first line of FILE; never logged)")
         ("insecure,k", "DO NOT verify the server certificate (a warning is logged for every connection)")
         ("connect-timeout", po::value(&connect_timeout)->value_name("SECONDS"),
          "limit for name resolution, connection and TLS handshake, each (default 10)")
@@ -218,8 +224,11 @@ options parse_options(int argc, const char* const argv[]) {
     for (const auto& file : o.url_files) // read later, lazily; only checked for opening here
         if (file != "-" && !std::ifstream(file))
             throw usage_error("--url-file " + file + ": cannot open (" + std::strerror(errno) + ")");
-    if (o.cert.empty() != o.key.empty())
-        throw usage_error("--cert and --key go together");
+    const bool pkcs11_key = o.key.rfind("pkcs11:", 0) == 0;
+    if (o.cert.empty() != o.key.empty() && !(pkcs11_key && o.cert.empty()))
+        throw usage_error("--cert and --key go together (--cert may be left out with a pkcs11: --key)");
+    if (!o.pin_file.empty() && !pkcs11_key)
+        throw usage_error("--pin-file needs a pkcs11: --key");
     if (!o.pass.empty() && o.key.empty())
         throw usage_error("--pass needs --key");
     for (const auto& u : o.urls)
@@ -243,11 +252,15 @@ std::string help_text() {
     for (const auto& u : default_urls())
         out << "  " << u << "\n";
     out << "\n" << describe_options(o, x, y) << "\n";
+    out << "Client key in a PKCS#11 token (HSM, secure element, SoftHSM2), certificate from the token:\n"
+           "  multi_fetch --pin-file /etc/gw/pin \\\n"
+           "    --key 'pkcs11:token=gw;object=device?module-path=/usr/lib/softhsm/libsofthsm2.so' URL\n"
+           "\n";
     out << "Exit status:\n"
            "  0  every transfer completed (with --fail: and answered 2xx)\n"
            "  1  at least one transfer failed\n"
            "  2  usage error (bad option or value)\n"
-           "  3  TLS configuration error (CA, certificate or key file)\n"
+           "  3  TLS configuration error (CA, certificate or key file; PKCS#11 token, object or PIN)\n"
            "  4  interrupted by SIGINT/SIGTERM while a batch ran (transfers, URLs being read) or before any\n"
            "  5  board error (bad --board definition, unknown --button/--led, GPIO device unusable)\n";
     return out.str();

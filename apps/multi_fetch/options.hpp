@@ -71,6 +71,7 @@ struct options {
     std::string cert;
     std::string key;
     std::string pass;
+    std::string pin_file; ///< PIN of a pkcs11: --key
     bool insecure = false;
     std::optional<std::chrono::milliseconds> connect_timeout;
     std::optional<std::chrono::milliseconds> max_time;

@@ -119,6 +119,39 @@ std::string nginx_conf(const std::string& dir, const std::string& docroot, std::
 
 // --- pki ------------------------------------------------------------------------------------------------
 
+const std::string& softhsm::dir() {
+    static const std::string dir = [] {
+        const std::string d = make_temp_dir("edgeloop-softhsm-");
+        const std::string command = shell_quote(EDGELOOP_SOFTHSM_SCRIPT) + " " + shell_quote(d) + " " +
+                                    shell_quote(pki::dir()) + " 1>&2";
+        const int status = std::system(command.c_str());
+        if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            throw std::runtime_error("softhsm: " + command + " failed");
+        ::setenv("SOFTHSM2_CONF", (d + "/softhsm2.conf").c_str(), 1);
+        static const struct remover {
+            std::string path;
+            ~remover() {
+                if (!std::getenv("EDGELOOP_TEST_KEEP_TMP")) {
+                    std::error_code ec;
+                    fs::remove_all(path, ec);
+                }
+            }
+        } remove_at_exit{d};
+        return d;
+    }();
+    return dir;
+}
+
+std::string softhsm::env() {
+    return "SOFTHSM2_CONF=" + dir() + "/softhsm2.conf";
+}
+
+std::string softhsm::uri(std::string_view object, std::string_view type, std::string_view token) {
+    dir();
+    return "pkcs11:token=" + std::string(token) + ";object=" + std::string(object) +
+           ";type=" + std::string(type) + "?module-path=/usr/lib/softhsm/libsofthsm2.so";
+}
+
 const std::string& pki::dir() {
     // A throwing initializer is retried on the next call.
     static const std::string dir = [] {

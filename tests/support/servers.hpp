@@ -25,6 +25,23 @@ struct pki {
     static std::string path(std::string_view file);
 };
 
+/// A SoftHSM2 token made once per test process by tests/pki/softhsm-token.sh in a private temp dir
+/// (removed at exit unless EDGELOOP_TEST_KEEP_TMP is set), holding pki client.key and client.crt as
+/// object "device" of token "edgeloop", user PIN "1234". The first call sets SOFTHSM2_CONF for this
+/// process (and so for the children it starts).
+struct softhsm {
+    static const std::string& dir();
+    /// SOFTHSM2_CONF=<dir>/softhsm2.conf, for child processes.
+    static std::string env();
+    /// pkcs11:token=<token>;object=<object>;type=<type>?module-path=<libsofthsm2.so>. Tokens: "edgeloop",
+    /// and, with the same objects, "edgeloop-locked" (for PIN errors: never log into it with the right
+    /// PIN, PKCS#11 login being per process) and "edgeloop-uri".
+    static std::string uri(std::string_view object = "device", std::string_view type = "private",
+                           std::string_view token = "edgeloop");
+    /// A file holding the PIN.
+    static std::string pin_file() { return dir() + "/pin"; }
+};
+
 /// The deterministic content of the docroot's /1k.bin and /100k.bin: byte i is i % 251.
 std::string test_bytes(std::size_t n);
 

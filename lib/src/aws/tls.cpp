@@ -14,6 +14,7 @@ tls::options make_tls_options(const credentials& creds, std::uint16_t port) {
     o.cert_file = creds.cert_file;
     o.key_file = creds.key_file;
     o.key_passphrase = creds.key_passphrase;
+    o.client_identity = creds.identity;
     o.alpn = alpn_for_port(port);
     o.sni = creds.sni;
     // Left empty, http::client sends the URL's host, which make_publish_request sets to the endpoint.

@@ -13,6 +13,7 @@ bool is_server_certificate(tls::error e) {
     switch (e) {
     case tls::error::certificate_expired:
     case tls::error::certificate_not_yet_valid:
+    case tls::error::clock_not_set:
     case tls::error::untrusted_issuer:
     case tls::error::self_signed_certificate:
     case tls::error::host_name_mismatch:
@@ -24,7 +25,8 @@ bool is_server_certificate(tls::error e) {
 }
 
 bool is_handshake(tls::error e) {
-    return e >= tls::error::handshake_failed && e <= tls::error::alpn_not_negotiated;
+    return (e >= tls::error::handshake_failed && e <= tls::error::alpn_not_negotiated) ||
+           e == tls::error::clock_not_set;
 }
 
 bool is_timeout(http::error e) {

@@ -1147,6 +1147,8 @@ server::impl::impl(net::any_io_executor ex, options opts)
     if (opts_.require_client_certificate) {
         check(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca_cert_.get()), "X509_STORE_add_cert");
         check(SSL_CTX_add_client_CA(ctx, ca_cert_.get()), "SSL_CTX_add_client_CA");
+        if (!opts_.client_ca_file.empty())
+            check(SSL_CTX_load_verify_file(ctx, opts_.client_ca_file.c_str()), "SSL_CTX_load_verify_file");
         tls_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
     }
     if (!opts_.alpn.empty()) {
@@ -1261,6 +1263,18 @@ std::string server::url(std::string_view path) const {
 
 const std::string& server::ca_file() const noexcept {
     return impl_->ca_file_;
+}
+
+std::pair<std::string, std::string> server::issue_client_certificate_pem() const {
+    auto key = make_key();
+    auto cert = make_certificate(key.get(), "edgeloop devserver client",
+                                 {{NID_basic_constraints, "critical,CA:FALSE"},
+                                  {NID_key_usage, "critical,digitalSignature"},
+                                  {NID_ext_key_usage, "clientAuth"},
+                                  {NID_subject_key_identifier, "hash"},
+                                  {NID_authority_key_identifier, "keyid:always"}},
+                                 impl_->ca_cert_.get(), impl_->ca_key_.get());
+    return {certificate_pem(cert.get()), private_key_pem(key.get())};
 }
 
 std::pair<std::string, std::string> server::issue_client_certificate(const std::string& dir) const {

@@ -28,6 +28,7 @@
 #include <cerrno>
 #include <charconv>
 #include <cstring>
+#include <ctime>
 #include <limits>
 #include <span>
 #include <stdexcept>
@@ -48,6 +49,28 @@ namespace detail {
 
 namespace {
 
+/// True when the system clock is before the library's build date or before the notBefore of the client
+/// certificate: a server certificate that is "not yet valid" then says more about the clock than about
+/// the server. `detail` says what the clock says.
+bool clock_not_set(SSL* ssl, std::string& detail) {
+    std::time_t now = std::time(nullptr);
+    bool wrong = false;
+#ifdef EDGELOOP_BUILD_TIME
+    wrong = now < static_cast<std::time_t>(EDGELOOP_BUILD_TIME);
+#endif
+    if (X509* own = SSL_get_certificate(ssl); own != nullptr && !wrong)
+        wrong = X509_cmp_time(X509_get0_notBefore(own), &now) > 0;
+    if (!wrong)
+        return false;
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    detail = std::string("system clock not set (it says ") + buf +
+             "): the server certificate looks not yet valid; set the clock (NTP) and retry";
+    return true;
+}
+
 /// Maps the reason of a TLS failure: first the certificate verification result, then the alert or
 /// library reason carried by the error code.
 error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) {
@@ -59,6 +82,8 @@ error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) 
             case X509_V_ERR_CERT_HAS_EXPIRED:
                 return tls::error::certificate_expired;
             case X509_V_ERR_CERT_NOT_YET_VALID:
+                if (clock_not_set(ssl, detail))
+                    return tls::error::clock_not_set;
                 return tls::error::certificate_not_yet_valid;
             case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
                 return tls::error::self_signed_certificate;

@@ -1,6 +1,8 @@
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/tls/context.hpp>
 
+#include "pkcs11.hpp"
+
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/ssl.h>
@@ -10,6 +12,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <fstream>
 #include <iterator>
 #include <memory>
@@ -97,39 +100,181 @@ void load_trust(SSL_CTX* ctx, const options& o) {
     }
 }
 
-void load_client_identity(SSL_CTX* ctx, const options& o) {
-    if (o.cert_file.empty() && o.key_file.empty())
-        return;
-    if (o.cert_file.empty() || o.key_file.empty())
-        fail(error::key_without_certificate, "client", o.cert_file.empty() ? o.key_file : o.cert_file);
+struct x509_deleter {
+    void operator()(X509* x) const noexcept { X509_free(x); }
+};
 
-    read_pem("client certificate", o.cert_file);
-    if (SSL_CTX_use_certificate_chain_file(ctx, o.cert_file.c_str()) != 1)
-        fail(error::no_certificate_in_file, "client certificate", o.cert_file, openssl_reason());
-
-    const std::string pem = read_pem("client key", o.key_file);
+/// Reads a whole file (certificate or key), failing with the reason a user can act on.
+std::string read_file(const std::string& what, const std::string& path) {
     struct stat st {};
-    if (::stat(o.key_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
-        char mode[8];
-        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
-        core::log::write(core::log_level::warn, "client key " + o.key_file + " has mode " + mode +
-                                                    ": accessible by group or others (chmod 600 it)");
+    if (::stat(path.c_str(), &st) != 0) {
+        if (errno == ENOENT || errno == ENOTDIR)
+            fail(error::file_not_found, what, path);
+        fail(error::file_unreadable, what, path, std::strerror(errno));
     }
+    if (S_ISDIR(st.st_mode))
+        fail(error::file_unreadable, what, path, "is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        fail(error::file_unreadable, what, path, std::strerror(errno));
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
 
-    std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-    std::unique_ptr<EVP_PKEY, pkey_deleter> key(PEM_read_bio_PrivateKey(
-        bio.get(), nullptr, passphrase_callback, const_cast<std::string*>(&o.key_passphrase)));
+bool is_pem(const std::string& content) {
+    return content.find("-----BEGIN ") != std::string::npos;
+}
+
+/// Installs the certificate chain in `content` (PEM, leaf first, or one DER certificate).
+void use_certificate_chain(SSL_CTX* ctx, const std::string& content, const std::string& where) {
+    std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+    std::unique_ptr<X509, x509_deleter> leaf;
+    if (is_pem(content))
+        leaf.reset(PEM_read_bio_X509_AUX(bio.get(), nullptr, nullptr, nullptr));
+    else
+        leaf.reset(d2i_X509_bio(bio.get(), nullptr));
+    if (!leaf)
+        fail(is_pem(content) ? error::no_certificate_in_file : error::not_pem, "client certificate", where,
+             is_pem(content) ? openssl_reason() : "neither PEM nor a DER certificate");
+    if (SSL_CTX_use_certificate(ctx, leaf.get()) != 1)
+        fail(error::no_certificate_in_file, "client certificate", where, openssl_reason());
+    SSL_CTX_clear_chain_certs(ctx);
+    if (!is_pem(content))
+        return;
+    while (X509* extra = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+        if (SSL_CTX_add0_chain_cert(ctx, extra) != 1) {
+            X509_free(extra);
+            fail(error::no_certificate_in_file, "client certificate", where, openssl_reason());
+        }
+    }
+    ERR_clear_error(); // the end of the PEM data
+}
+
+/// Installs the private key in `content` (PEM, possibly encrypted, or unencrypted DER) and checks that
+/// it matches the certificate.
+void use_private_key(SSL_CTX* ctx, const std::string& content, const std::string& passphrase,
+                     const std::string& where, const std::string& cert_where) {
+    std::unique_ptr<BIO, bio_deleter> bio(BIO_new_mem_buf(content.data(), static_cast<int>(content.size())));
+    std::unique_ptr<EVP_PKEY, pkey_deleter> key;
+    if (is_pem(content))
+        key.reset(PEM_read_bio_PrivateKey(bio.get(), nullptr, passphrase_callback,
+                                          const_cast<std::string*>(&passphrase)));
+    else
+        key.reset(d2i_PrivateKey_bio(bio.get(), nullptr));
     if (!key) {
         ERR_clear_error();
-        if (pem.find("ENCRYPTED") != std::string::npos)
-            fail(o.key_passphrase.empty() ? error::passphrase_required : error::wrong_passphrase,
-                 "client key", o.key_file);
-        fail(error::not_pem, "client key", o.key_file, "no private key in file");
+        if (!is_pem(content))
+            fail(error::not_pem, "client key", where, "neither PEM nor a DER private key");
+        if (content.find("ENCRYPTED") != std::string::npos)
+            fail(passphrase.empty() ? error::passphrase_required : error::wrong_passphrase, "client key",
+                 where);
+        fail(error::not_pem, "client key", where, "no private key in file");
     }
     if (SSL_CTX_use_PrivateKey(ctx, key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
         ERR_clear_error();
-        fail(error::key_mismatch, "client key", o.key_file, "certificate " + o.cert_file);
+        fail(error::key_mismatch, "client key", where, "certificate " + cert_where);
     }
+}
+
+void warn_key_mode(const std::string& key_file) {
+    struct stat st {};
+    if (::stat(key_file.c_str(), &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+        char mode[8];
+        std::snprintf(mode, sizeof mode, "%04o", static_cast<unsigned>(st.st_mode & 07777));
+        core::log::write(core::log_level::warn, "client key " + key_file + " has mode " + mode +
+                                                    ": accessible by group or others (chmod 600 it)");
+    }
+}
+
+/// The identity the options name: client_identity, or cert_file/key_file/key_passphrase.
+identity effective_identity(const options& o) {
+    const bool files_given = !o.cert_file.empty() || !o.key_file.empty();
+    if (!o.client_identity.empty() && files_given)
+        fail(error::identity_conflict, "client", o.client_identity.describe());
+    if (files_given)
+        return identity::files(o.cert_file, o.key_file, o.key_passphrase);
+    return o.client_identity;
+}
+
+void load_client_identity(SSL_CTX* ctx, const identity& id) {
+    switch (id.type()) {
+    case identity::kind::none:
+        return;
+    case identity::kind::files: {
+        if (id.cert().empty() || id.key().empty())
+            fail(error::key_without_certificate, "client", id.cert().empty() ? id.key() : id.cert());
+        use_certificate_chain(ctx, read_file("client certificate", id.cert()), id.cert());
+        const std::string key = read_file("client key", id.key());
+        warn_key_mode(id.key());
+        use_private_key(ctx, key, id.passphrase(), id.key(), id.cert());
+        return;
+    }
+    case identity::kind::pem:
+        if (id.cert().empty() || id.key().empty())
+            fail(error::key_without_certificate, "client", "(in memory)");
+        if (!is_pem(id.cert()))
+            fail(error::not_pem, "client certificate", "(in memory)");
+        if (!is_pem(id.key()))
+            fail(error::not_pem, "client key", "(in memory)");
+        use_certificate_chain(ctx, id.cert(), "(in memory)");
+        use_private_key(ctx, id.key(), id.passphrase(), "(in memory)", "(in memory)");
+        return;
+    case identity::kind::pkcs11: {
+        if (id.key().rfind("pkcs11:", 0) != 0)
+            fail(error::object_not_found, "client key", redact_pkcs11_uri(id.key()), "not a pkcs11: URI");
+        const bool cert_in_token = id.cert().empty() || id.cert().rfind("pkcs11:", 0) == 0;
+        const std::string cert_uri =
+            id.cert().empty() ? detail::pkcs11_uri_with_type(id.key(), "cert") : id.cert();
+        const std::string pin = detail::resolve_pin(id.pin());
+        auto loaded = detail::pkcs11_load(id.key(), cert_in_token ? cert_uri : std::string(), pin);
+        const std::string cert_where = cert_in_token ? redact_pkcs11_uri(cert_uri) : id.cert();
+        if (cert_in_token) {
+            if (SSL_CTX_use_certificate(ctx, loaded.cert.get()) != 1)
+                fail(error::no_certificate_in_file, "client certificate", cert_where, openssl_reason());
+        } else {
+            use_certificate_chain(ctx, read_file("client certificate", id.cert()), id.cert());
+        }
+        if (SSL_CTX_use_PrivateKey(ctx, loaded.key.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+            ERR_clear_error();
+            fail(error::key_mismatch, "client key", redact_pkcs11_uri(id.key()), "certificate " + cert_where);
+        }
+        return;
+    }
+    }
+}
+
+std::string format_time(std::time_t t) {
+    std::tm tm{};
+    ::gmtime_r(&t, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+/// notAfter of the installed client certificate; refuses an expired one and warns about one expiring
+/// within o.expiry_warning_days.
+std::optional<std::chrono::system_clock::time_point> check_expiry(SSL_CTX* ctx, const options& o,
+                                                                  const identity& id) {
+    X509* leaf = SSL_CTX_get0_certificate(ctx);
+    if (!leaf)
+        return std::nullopt;
+    std::tm tm{};
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(leaf), &tm) != 1)
+        return std::nullopt;
+    const std::time_t not_after = ::timegm(&tm);
+    const std::time_t now = std::time(nullptr);
+    const std::string where =
+        id.type() == identity::kind::files || id.type() == identity::kind::pkcs11
+            ? (id.cert().empty() ? redact_pkcs11_uri(id.key()) : redact_pkcs11_uri(id.cert()))
+            : std::string("(in memory)");
+    if (not_after <= now)
+        fail(error::client_certificate_expired, "client certificate", where,
+             "expired " + format_time(not_after) + "; the system clock says " + format_time(now));
+    const long days_left = static_cast<long>((not_after - now) / 86400);
+    if (o.expiry_warning_days > 0 && days_left < static_cast<long>(o.expiry_warning_days))
+        core::log::write(core::log_level::warn, "client certificate " + where + " expires " +
+                                                    format_time(not_after) + ", in " +
+                                                    std::to_string(days_left) + " days: renew it");
+    return std::chrono::system_clock::from_time_t(not_after);
 }
 
 void set_alpn(SSL_CTX* ctx, const options& o) {
@@ -163,7 +308,9 @@ context::context(options opts)
         ctx_->set_verify_mode(ssl::verify_peer);
         load_trust(native, o);
     }
-    load_client_identity(native, o);
+    const identity id = effective_identity(o);
+    load_client_identity(native, id);
+    expiry_ = check_expiry(native, o, id);
     set_alpn(native, o);
 }
 

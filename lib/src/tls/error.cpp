@@ -59,6 +59,22 @@ public:
             return "no TLS protocol version in common (TLS 1.2 minimum)";
         case error::alpn_not_negotiated:
             return "server did not accept the offered ALPN protocols";
+        case error::token_unavailable:
+            return "PKCS#11 engine or module not available";
+        case error::token_not_found:
+            return "no PKCS#11 token matches";
+        case error::object_not_found:
+            return "no such object in the PKCS#11 token";
+        case error::wrong_pin:
+            return "PKCS#11 token refused the PIN";
+        case error::pin_unreadable:
+            return "PIN cannot be read";
+        case error::identity_conflict:
+            return "client identity given twice (client_identity and cert_file/key_file)";
+        case error::client_certificate_expired:
+            return "client certificate has expired";
+        case error::clock_not_set:
+            return "system clock not set";
         }
         return "unknown edgeloop.tls error";
     }

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/tls/identity.hpp>
+
 #include <string>
 
 namespace edgeloop::aws {
@@ -14,6 +16,9 @@ struct credentials {
     std::string key_file;
     /// Passphrase of an encrypted key. Never logged.
     std::string key_passphrase;
+    /// The device identity named any other way (PEM in memory, a PKCS#11 token; see tls::identity), in
+    /// place of cert_file/key_file/key_passphrase.
+    tls::identity identity;
     /// AWS refuses connections without SNI; turn it off only for a test server that cares.
     bool sni = true;
     /// SNI name to send instead of the endpoint (e.g. the real endpoint name while connecting to an IP).

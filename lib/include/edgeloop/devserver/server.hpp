@@ -21,6 +21,9 @@ struct options {
     bool tls = true;
     /// Demand a client certificate signed by the server's own CA (see server::issue_client_certificate).
     bool require_client_certificate = false;
+    /// With require_client_certificate: also accept client certificates signed by the CA(s) in this PEM
+    /// file (a device PKI made outside, e.g. for keys in a PKCS#11 token).
+    std::string client_ca_file;
     /// ALPN protocols the server accepts; when non-empty, a client offering none of them is refused in
     /// the handshake. Empty: ALPN ignored.
     std::vector<std::string> alpn;
@@ -92,6 +95,8 @@ public:
     /// Writes a client certificate and key signed by the server's CA into dir (client.crt, client.key)
     /// and returns their paths, for mutual-TLS demos and tests.
     std::pair<std::string, std::string> issue_client_certificate(const std::string& dir) const;
+    /// The same in memory: {certificate PEM, private key PEM}; nothing is written.
+    std::pair<std::string, std::string> issue_client_certificate_pem() const;
 
     /// Starts accepting on a server made with options::listen = false. Thread-safe (runs on the executor).
     void listen();

@@ -5,7 +5,9 @@
 
 #include <boost/asio/ssl/context.hpp>
 
+#include <chrono>
 #include <memory>
+#include <optional>
 
 namespace edgeloop::tls {
 
@@ -23,12 +25,17 @@ public:
     /// installed through native() (an engine's or provider's key too), or a client certificate callback.
     /// Judged when called, so what was installed after construction counts.
     bool has_client_identity() const noexcept;
+    /// notAfter of the client certificate given in the options (leaf), or nullopt without one.
+    std::optional<std::chrono::system_clock::time_point> client_certificate_expiry() const noexcept {
+        return expiry_;
+    }
     /// Same as has_client_identity().
     bool has_client_certificate() const noexcept { return has_client_identity(); }
 
 private:
     std::shared_ptr<boost::asio::ssl::context> ctx_;
     std::shared_ptr<const options> opts_;
+    std::optional<std::chrono::system_clock::time_point> expiry_;
 };
 
 } // namespace edgeloop::tls

@@ -35,6 +35,17 @@ enum class error {
     client_certificate_rejected,
     protocol_version_rejected,
     alpn_not_negotiated,
+    // configuration of a client identity (tls::identity), reported before any connection is tried
+    token_unavailable = 100,    ///< the PKCS#11 engine or module cannot be loaded
+    token_not_found,            ///< no token matches the URI
+    object_not_found,           ///< the token has no such key or certificate
+    wrong_pin,                  ///< the token refused the PIN (or none was given for a key that needs one)
+    pin_unreadable,             ///< the PIN file or environment variable named cannot be read
+    identity_conflict,          ///< both options::client_identity and cert_file/key_file are set
+    client_certificate_expired, ///< the client certificate's notAfter has passed (by the system clock)
+    // handshake, continued
+    clock_not_set = 200, ///< "not yet valid" while the system clock is before the library's build date or
+                         ///< the client certificate's notBefore: the clock is wrong, not the server
 };
 
 const boost::system::error_category& tls_category() noexcept;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/tls/identity.hpp>
+
 #include <string>
 #include <vector>
 
@@ -21,6 +23,13 @@ struct options {
     std::string key_file;
     /// Passphrase of an encrypted key. Never logged.
     std::string key_passphrase;
+    /// The client identity named any other way: PEM in memory, a PKCS#11 token, files (see
+    /// tls::identity). Excludes cert_file/key_file (config_error identity_conflict when both are set);
+    /// cert_file/key_file/key_passphrase are the same as identity::files(...).
+    identity client_identity;
+    /// A client certificate that expires within this many days is warned about when the context is
+    /// built (one that has expired is refused: config_error client_certificate_expired). 0: no warning.
+    unsigned expiry_warning_days = 30;
 
     /// ALPN protocols offered, in order of preference (e.g. {"x-amzn-http-ca"}). Empty: no ALPN.
     std::vector<std::string> alpn;
