@@ -44,8 +44,8 @@ std::string openssl_reason() {
     return reason;
 }
 
-/// Reads a whole PEM file, failing with the reason a user can act on.
-std::string read_pem(const std::string& what, const std::string& path) {
+/// Reads a whole file (certificate or key), failing with the reason a user can act on.
+std::string read_file(const std::string& what, const std::string& path) {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) {
         if (errno == ENOENT || errno == ENOTDIR)
@@ -57,7 +57,12 @@ std::string read_pem(const std::string& what, const std::string& path) {
     std::ifstream in(path, std::ios::binary);
     if (!in)
         fail(error::file_unreadable, what, path, std::strerror(errno));
-    std::string content{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+/// Reads a whole PEM file, failing with the reason a user can act on.
+std::string read_pem(const std::string& what, const std::string& path) {
+    std::string content = read_file(what, path);
     if (content.find("-----BEGIN ") == std::string::npos)
         fail(error::not_pem, what, path);
     return content;
@@ -103,22 +108,6 @@ void load_trust(SSL_CTX* ctx, const options& o) {
 struct x509_deleter {
     void operator()(X509* x) const noexcept { X509_free(x); }
 };
-
-/// Reads a whole file (certificate or key), failing with the reason a user can act on.
-std::string read_file(const std::string& what, const std::string& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) {
-        if (errno == ENOENT || errno == ENOTDIR)
-            fail(error::file_not_found, what, path);
-        fail(error::file_unreadable, what, path, std::strerror(errno));
-    }
-    if (S_ISDIR(st.st_mode))
-        fail(error::file_unreadable, what, path, "is a directory");
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        fail(error::file_unreadable, what, path, std::strerror(errno));
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
 
 bool is_pem(const std::string& content) {
     return content.find("-----BEGIN ") != std::string::npos;
