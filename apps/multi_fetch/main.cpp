@@ -257,8 +257,9 @@ int run(const multi_fetch::options& opt) {
     // One transfer for URL number n: nullopt when its output file cannot be created (counted failed).
     // A streamed body reports a read error to `body` (the transfer then fails with it).
     const auto make_transfer =
-        [&](std::size_t n, const std::string& url,
+        [&](std::size_t n, const multi_fetch::url_entry& entry, const multi_fetch::request_plan& request,
             const std::shared_ptr<multi_fetch::body_status>& body) -> std::optional<http::transfer> {
+        const std::string& url = entry.url;
         auto printer = std::make_shared<multi_fetch::line_printer>(n);
         std::shared_ptr<multi_fetch::file_sink> file;
         bool raw_stdout = false; // -o -
@@ -267,8 +268,8 @@ int run(const multi_fetch::options& opt) {
             std::fprintf(stderr, "multi_fetch: %s\n", why.c_str());
             ++totals.failed;
         };
-        if (n <= opt.outputs.size()) { // -o/-O, paired with the URLs in order
-            const auto& spec = opt.outputs[n - 1];
+        if (entry.output || n <= opt.outputs.size()) { // the -K file's, else -o/-O paired in order
+            const auto& spec = entry.output ? *entry.output : opt.outputs[n - 1];
             raw_stdout = !spec.remote_name && spec.path == "-";
             if (!raw_stdout) {
                 target = spec.remote_name ? multi_fetch::url_file_name(url) : spec.path;
@@ -400,10 +401,13 @@ int run(const multi_fetch::options& opt) {
             }
         };
         return http::transfer{
-            .req = plan->make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
+            .req = request.make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
     std::size_t numbered = 0; // URLs of this batch so far
+    // The plan of the last -K group seen (most URLs of a group come one after the other).
+    std::optional<multi_fetch::request_plan> group_plan;
+    std::shared_ptr<const multi_fetch::url_group> group_plan_of;
     // Once every URL is read (or reading stopped), wait for the transfers still running.
     const auto all_added = [&] {
         if (!source->error().empty()) {
@@ -424,11 +428,31 @@ int run(const multi_fetch::options& opt) {
     // The feeding loop: the next URL, then async_add, which waits while pool_options::max_queued
     // transfers wait for a connection; then the next URL.
     std::function<void()> feed = [&] {
-        source->async_next([&](std::optional<std::string> url) {
-            if (!url)
+        source->async_next([&](std::optional<multi_fetch::url_entry> entry) {
+            if (!entry)
                 return all_added();
+            const multi_fetch::request_plan* request = &*plan;
+            if (entry->group) { // a -K group's header/data lines: the command line's plan plus them
+                if (entry->group != group_plan_of) {
+                    try {
+                        auto with = opt;
+                        with.headers.insert(with.headers.end(), entry->group->headers.begin(),
+                                            entry->group->headers.end());
+                        with.data.insert(with.data.end(), entry->group->data.begin(),
+                                         entry->group->data.end());
+                        group_plan.emplace(with, &*plan);
+                        group_plan_of = entry->group;
+                    } catch (const multi_fetch::usage_error& e) {
+                        group_plan.reset();
+                        group_plan_of.reset();
+                        source->stop(entry->group->where + ": " + e.what());
+                        return all_added();
+                    }
+                }
+                request = &*group_plan;
+            }
             auto body = std::make_shared<multi_fetch::body_status>();
-            auto t = make_transfer(++numbered, *url, body);
+            auto t = make_transfer(++numbered, *entry, *request, body);
             if (!t) // posted: a run of failures must not recurse
                 return boost::asio::post(reactor.executor(), feed);
             transfers.async_add(std::move(*t), [&, body](boost::system::error_code ec, http::multi::id id) {

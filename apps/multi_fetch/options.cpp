@@ -2,10 +2,12 @@
 
 #include <boost/program_options.hpp>
 
+#include <algorithm>
 #include <cerrno>
 #include <cmath>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <sstream>
 
 namespace multi_fetch {
@@ -266,37 +268,117 @@ std::string help_text() {
     return out.str();
 }
 
-std::optional<std::string> parse_url_line(const std::string& path, std::size_t number,
-                                          std::string_view line) {
-    const auto first = line.find_first_not_of(" \t\r");
-    if (first == std::string::npos || line[first] == '#')
-        return std::nullopt;
-    std::string text(line.substr(first, line.find_last_not_of(" \t\r") + 1 - first));
-    const bool config_line =
-        text.rfind("url", 0) == 0 && text.size() > 3 && (text[3] == ' ' || text[3] == '=' || text[3] == '\t');
-    if (config_line) {
-        text = text.substr(3);
-        text.erase(0, text.find_first_not_of(" \t=:"));
-        if (text.size() >= 2 && text.front() == '"' && text.back() == '"')
-            text = text.substr(1, text.size() - 2);
-    } else if (text.find("://") == std::string::npos) {
-        throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": not a URL: " + text);
-    }
-    if (text.empty())
-        throw usage_error("--url-file " + path + ":" + std::to_string(number) + ": empty URL");
-    return text;
+namespace {
+
+std::string where(const std::string& path, std::size_t number) {
+    return "--url-file " + path + ":" + std::to_string(number);
 }
 
-std::vector<std::string> read_url_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in)
-        throw usage_error("--url-file " + path + ": cannot open (" + std::strerror(errno) + ")");
-    std::vector<std::string> urls;
-    std::string line;
-    for (std::size_t number = 1; std::getline(in, line); ++number)
-        if (auto url = parse_url_line(path, number, line))
-            urls.push_back(std::move(*url));
-    return urls;
+bool blank(char c) {
+    return c == ' ' || c == '\t' || c == '\r';
+}
+
+} // namespace
+
+// curl's config syntax (curl(1), -K): "[-|--]NAME[ =:]VALUE", VALUE in double quotes with \" \\ \t \n
+// \r \v escapes, or unquoted up to the first white space; '#' starts a comment line.
+std::optional<config_line> parse_config_line(const std::string& path, std::size_t number,
+                                             std::string_view line) {
+    std::size_t i = 0;
+    while (i < line.size() && blank(line[i]))
+        ++i;
+    if (i == line.size() || line[i] == '#')
+        return std::nullopt;
+    if (line.substr(i, 2) == "-:" && (i + 2 == line.size() || blank(line[i + 2])))
+        return config_line{"next", "", false}; // curl's short --next
+    // As curl: a dashed name ends at white space only ("--output=x" is an option of its own), others also
+    // at '=' or ':'.
+    const bool dashed = line[i] == '-';
+    const auto name_end = line.find_first_of(dashed ? " \t\r" : " \t\r=:", i);
+    std::string name(line.substr(i, name_end == std::string_view::npos ? line.size() - i : name_end - i));
+    if (name_end != std::string_view::npos && line.substr(name_end, 3) == "://") {
+        // A bare URL: the old one-per-line list.
+        std::string text(line.substr(i));
+        while (!text.empty() && blank(text.back()))
+            text.pop_back();
+        return config_line{"url", std::move(text), true};
+    }
+    const std::string given = name;
+    // Short forms and leading dashes.
+    if (name == "-o")
+        name = "output";
+    else if (name == "-O")
+        name = "remote-name";
+    else if (name == "-H")
+        name = "header";
+    else if (name == "-d")
+        name = "data";
+    else if (name.rfind("--", 0) == 0)
+        name.erase(0, 2);
+    else if (name.rfind('-', 0) == 0)
+        throw usage_error(where(path, number) + ": unknown option '" + given +
+                          "' (not one a -K file can carry)");
+    static const char* const with_value[] = {"url",        "output",      "header",   "data",
+                                             "data-ascii", "data-binary", "data-raw", "json"};
+    const bool takes_value =
+        std::any_of(std::begin(with_value), std::end(with_value), [&](const char* n) { return name == n; });
+    if (!takes_value && name != "remote-name" && name != "next")
+        throw usage_error(where(path, number) + ": unknown option '" + given +
+                          "' (not a URL, nor an option a -K file can carry)");
+    i = name_end == std::string_view::npos ? line.size() : name_end;
+    while (i < line.size() && blank(line[i]))
+        ++i;
+    if (!dashed && i < line.size() && (line[i] == '=' || line[i] == ':'))
+        ++i;
+    while (i < line.size() && blank(line[i]))
+        ++i;
+    if (!takes_value)
+        return config_line{name, "", false};
+    if (i == line.size())
+        throw usage_error(where(path, number) + ": option " + name + " expects a value");
+    std::string value;
+    if (line[i] == '"') {
+        bool closed = false;
+        for (++i; i < line.size(); ++i) {
+            char c = line[i];
+            if (c == '"') {
+                closed = true;
+                break;
+            }
+            if (c == '\\' && i + 1 < line.size()) {
+                c = line[++i];
+                switch (c) {
+                case 't':
+                    c = '\t';
+                    break;
+                case 'n':
+                    c = '\n';
+                    break;
+                case 'r':
+                    c = '\r';
+                    break;
+                case 'v':
+                    c = '\v';
+                    break;
+                default:
+                    break;
+                }
+            }
+            value += c;
+        }
+        if (!closed)
+            throw usage_error(where(path, number) + ": option " + name + ": unterminated quoted value");
+    } else {
+        const auto end = line.find_first_of(" \t\r", i);
+        value = std::string(line.substr(i, end == std::string_view::npos ? line.size() - i : end - i));
+    }
+    if (value.empty() && (name == "url" || name == "output"))
+        throw usage_error(where(path, number) + ": option " + name + ": empty value");
+    if (!value.empty() && value.front() == '@' && value.substr(1) == "-" && name != "url" &&
+        name != "output" && name != "data-raw")
+        throw usage_error(where(path, number) + ": option " + name +
+                          " @-: stdin cannot be read from a -K file");
+    return config_line{name, std::move(value), false};
 }
 
 std::vector<std::string> default_urls() {

@@ -98,13 +98,16 @@ options parse_options(int argc, const char* const argv[]);
 /// The --help text.
 std::string help_text();
 
-/// The URL of one line of a url-file (`path`, line `number`), or nullopt for a blank line or a comment.
-/// Throws usage_error naming the file and line.
-std::optional<std::string> parse_url_line(const std::string& path, std::size_t number, std::string_view line);
-
-/// URLs from a file: one per line, or curl config lines `url = "..."`; blank lines and # comments
-/// are skipped. Throws usage_error naming the file and line.
-std::vector<std::string> read_url_file(const std::string& path);
+/// One line of a -K file: nullopt for a blank or comment line. A bare URL (an old-style list line) has
+/// name "url". Throws usage_error "--url-file FILE:LINE: ..." for a malformed line or an option a -K
+/// file cannot carry.
+struct config_line {
+    std::string name; ///< the long option name: url, output, remote-name, header, data, data-binary, ...
+    std::string value;
+    bool bare = false; ///< a line that is just a URL: it takes no lines after it, so it starts at once
+};
+std::optional<config_line> parse_config_line(const std::string& path, std::size_t number,
+                                             std::string_view line);
 
 /// The two URLs of the Azure Sphere sample.
 std::vector<std::string> default_urls();

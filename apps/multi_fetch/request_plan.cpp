@@ -263,7 +263,7 @@ private:
 
 } // namespace
 
-request_plan::request_plan(const options& o) {
+request_plan::request_plan(const options& o, const request_plan* credentials_from) {
     // The body, or -G's query.
     bool json = false;
     std::vector<segment> segments;
@@ -351,13 +351,16 @@ request_plan::request_plan(const options& o) {
                               json ? "application/json" : "application/x-www-form-urlencoded");
 
     // Credentials: an Authorization of our own, unless -H gives one.
-    if (o.user) {
+    if (credentials_from != nullptr) {
+        authorization_ = credentials_from->authorization_;
+        netrc_ = credentials_from->netrc_;
+    } else if (o.user) {
         const auto colon = o.user->find(':');
         authorization_ = basic(colon == std::string::npos ? *o.user + ":" + ask_password(*o.user) : *o.user);
     } else if (o.bearer) {
         authorization_ = "Bearer " + *o.bearer;
     }
-    if (!o.netrc_file.empty())
+    if (!o.netrc_file.empty() && credentials_from == nullptr)
         netrc_ = read_netrc(o.netrc_file);
 
     std::vector<std::string> lines;

@@ -28,7 +28,9 @@ public:
     /// Reads -H @FILE lists and the --netrc-file, asks for the -u password on the terminal when it is
     /// missing, and checks every file a body will stream (exists, readable, a body file regular).
     /// Throws usage_error naming the option and the file.
-    explicit request_plan(const options& o);
+    /// With `credentials_from`: its -u/--oauth2-bearer and --netrc-file credentials are taken, not asked
+    /// for or read again (a plan for a -K group's options added to the command line's).
+    explicit request_plan(const options& o, const request_plan* credentials_from = nullptr);
 
     /// The request for one URL. A streamed body reports read errors to `status`.
     edgeloop::http::request make(std::string url, const std::shared_ptr<body_status>& status) const;

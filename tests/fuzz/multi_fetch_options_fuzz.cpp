@@ -1,10 +1,15 @@
 // multi_fetch_options_fuzz: multi_fetch::parse_options (-K files are only opened there: read later, as the
 // transfers run) with an argv from the input (see argv_input.hpp). A bad command line must throw usage_error
-// and nothing else; an accepted one must satisfy the rules parse_options promises.
+// and nothing else; an accepted one must satisfy the rules parse_options promises. Each argument is also
+// taken as a -K file line (multi_fetch::parse_config_line): usage_error or a known option, nothing else.
 
 #include "argv_input.hpp"
 
 #include "multi_fetch/options.hpp"
+
+#include <algorithm>
+#include <iterator>
+#include <string_view>
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const fuzz::argv_input in(data, size);
@@ -26,6 +31,20 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         FUZZ_CHECK(o.verbose >= 0);
     } catch (const multi_fetch::usage_error& e) {
         FUZZ_CHECK(e.what() != nullptr);
+    }
+    for (int i = 0; i < in.argc(); ++i) {
+        try {
+            if (const auto line = multi_fetch::parse_config_line("fuzz", 1, in.argv()[i])) {
+                static const char* const known[] = {"url",  "output",     "remote-name", "header",
+                                                    "data", "data-ascii", "data-binary", "data-raw",
+                                                    "json", "next"};
+                FUZZ_CHECK(std::any_of(std::begin(known), std::end(known),
+                                       [&](const char* n) { return line->name == n; }));
+                FUZZ_CHECK(line->name != "url" || !line->value.empty());
+            }
+        } catch (const multi_fetch::usage_error& e) {
+            FUZZ_CHECK(std::string_view(e.what()).starts_with("--url-file fuzz:1: "));
+        }
     }
     return 0;
 }

@@ -271,7 +271,8 @@ BOOST_AUTO_TEST_CASE(a_bad_line_on_stdin_mid_run_names_it_exits_2_and_lets_start
     BOOST_REQUIRE(status.has_value());
     const run_result r{*status, read_file(dir + "/out.log")};
     BOOST_TEST(r.status == 2, r.output);
-    BOOST_TEST(r.output.find("multi_fetch: --url-file - (stdin):3: not a URL: bogus line; no more URLs read, "
+    BOOST_TEST(r.output.find("multi_fetch: --url-file - (stdin):3: unknown option 'bogus' (not a URL, nor an "
+                             "option a -K file can carry); no more URLs read, "
                              "the 1 transfers started run to their end") != std::string::npos,
                r.output);
     // The transfer started before the bad line completes (it is not cancelled); the one after is not read.

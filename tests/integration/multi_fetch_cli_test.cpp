@@ -474,6 +474,85 @@ BOOST_AUTO_TEST_CASE(silent_include_head_dump_header_and_fail_with_body) {
     BOOST_TEST(!std::filesystem::exists(dir + "/dropped"));
 }
 
+/// A -K file in curl's config syntax with three groups of per-URL options (separated by `next` and `-:`),
+/// writing each response to a file in `dir`.
+std::string per_url_config(background_devserver& dev, const std::string& dir) {
+    return "# group 1: a header and a body for both of its URLs, each with its own output\n"
+           "header = \"X-Group: one\"\n"
+           "data = \"a=1\"\n"
+           "  data=b=2\n"
+           "url = \"" +
+           dev.server.url("/request?g=1a") + "\"\n" + "output = \"" + dir + "/g1a\"\n" + "url " +
+           dev.server.url("/request?g=1b") + "\n" + "-o " + dir + "/g1b\n" + "next\n" +
+           "# group 2: escapes in quoted values; a header after its URL\n" + "--output \"" + dir + "/g2\"\n" +
+           "url: \"" + dev.server.url("/request?g=2") + "\"\n" +
+           "-H \"X-Quoted: say \\\"hi\\\" \\\\ done\"\n" + "data-binary = \"line1\\nline2\\tend\"\n" +
+           "-:\n" + "# group 3: nothing of group 2's\n" + "url = \"" + dev.server.url("/request?g=3") +
+           "\"\n" + "output = \"" + dir + "/g3\"\n";
+}
+
+BOOST_AUTO_TEST_CASE(k_file_groups_carry_their_own_outputs_headers_and_bodies_as_curl_sends_them) {
+    background_devserver dev;
+    const auto ours_dir = temp_dir() + "/k_groups_ours";
+    const auto curls_dir = temp_dir() + "/k_groups_curl";
+    std::filesystem::create_directories(ours_dir);
+    std::filesystem::create_directories(curls_dir);
+    const auto ours_k = write_temp("k_groups_ours.conf", per_url_config(dev, ours_dir));
+    auto r = multi_fetch({"--cacert", dev.server.ca_file(), "-K", ours_k});
+    BOOST_TEST_REQUIRE(r.status == 0, r.output);
+    const auto g1a = read_file(ours_dir + "/g1a");
+    const auto g1b = read_file(ours_dir + "/g1b");
+    const auto g2 = read_file(ours_dir + "/g2");
+    const auto g3 = read_file(ours_dir + "/g3");
+    // Each URL got its own group's headers and body, and its own output file.
+    for (const auto* a : {&g1a, &g1b}) {
+        BOOST_TEST(a->find("POST /request?g=1") == 0, *a);
+        BOOST_TEST(a->find("X-Group: one") != std::string::npos, *a);
+        BOOST_TEST(a->find("X-Quoted") == std::string::npos, *a);
+        BOOST_TEST(a->substr(a->size() - 7) == "a=1&b=2", *a);
+    }
+    BOOST_TEST(g1a.find("g=1a") != std::string::npos, g1a);
+    BOOST_TEST(g1b.find("g=1b") != std::string::npos, g1b);
+    BOOST_TEST(g2.find("POST /request?g=2") == 0, g2);
+    BOOST_TEST(g2.find("X-Quoted: say \"hi\" \\ done") != std::string::npos, g2);
+    BOOST_TEST(g2.find("X-Group") == std::string::npos, g2);
+    BOOST_TEST(g2.substr(g2.size() - 15) == "line1\nline2\tend", g2);
+    BOOST_TEST(g3.find("GET /request?g=3") == 0, g3);
+    BOOST_TEST(g3.find("X-Group") == std::string::npos, g3);
+    BOOST_TEST(g3.find("X-Quoted") == std::string::npos, g3);
+    // curl, given the same file (its CA from the environment: `next` resets the command line's options).
+    const auto curls_k = write_temp("k_groups_curl.conf", per_url_config(dev, curls_dir));
+    auto c = run({"env", "CURL_CA_BUNDLE=" + dev.server.ca_file(), "curl", "-sS", "-K", curls_k});
+    BOOST_TEST_REQUIRE(c.status == 0, c.output);
+    for (const auto* name : {"g1a", "g1b", "g2", "g3"})
+        BOOST_TEST(normalized(read_file(ours_dir + "/" + name)) ==
+                       normalized(read_file(curls_dir + "/" + name)),
+                   name);
+}
+
+BOOST_AUTO_TEST_CASE(k_file_unknown_option_stops_the_reading_naming_file_and_line) {
+    background_devserver dev;
+    const auto dir = temp_dir() + "/k_unknown";
+    std::filesystem::create_directories(dir);
+    const auto k = write_temp("k_unknown.conf", "url = \"" + dev.server.url("/request?n=1") + "\"\n" +
+                                                    "output = \"" + dir + "/one\"\n" + "url = \"" +
+                                                    dev.server.url("/request?n=2") + "\"\n" + "compressed\n" +
+                                                    "url = \"" + dev.server.url("/request?n=3") + "\"\n");
+    auto r = multi_fetch({"--cacert", dev.server.ca_file(), "-K", k});
+    BOOST_TEST(r.status == 2, r.output);
+    BOOST_TEST(r.output.find("--url-file " + k + ":4: unknown option 'compressed'") != std::string::npos,
+               r.output);
+    // The URLs before the bad line ran to their end; the one after it was not read.
+    BOOST_TEST(read_file(dir + "/one").find("GET /request?n=1") == 0, r.output);
+    BOOST_TEST(r.output.find("[2] GET /request?n=2") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("n=3") == std::string::npos, r.output);
+    auto dashed = multi_fetch(
+        {"--cacert", dev.server.ca_file(), "-K", write_temp("k_dashed.conf", "# comment\n\n--insecure\n")});
+    BOOST_TEST(dashed.status == 2, dashed.output);
+    BOOST_TEST(dashed.output.find("k_dashed.conf:3: unknown option '--insecure'") != std::string::npos,
+               dashed.output);
+}
+
 BOOST_AUTO_TEST_CASE(bad_request_options_are_usage_errors_naming_the_file) {
     auto missing = multi_fetch({"-d", "@/nonexistent/body", "https://localhost/"});
     BOOST_TEST(missing.status == 2, missing.output);
