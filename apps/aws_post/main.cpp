@@ -128,7 +128,7 @@ private:
             auto shared = std::make_shared<retry::attempt_handler>(std::move(handler));
             prepare_([this, shared](boost::system::error_code ec) {
                 if (ec)
-                    std::move(*shared)(ec);
+                    std::move (*shared)(ec);
                 else
                     send(std::move(*shared));
             });
@@ -474,16 +474,18 @@ int run(const aws_post::options& opt) {
     }
     if (provider) {
         if (auto bad = aws::make_credentials_request(provider_request); !bad) {
-            std::fprintf(stderr, "aws_post: --role-alias/--credentials-endpoint: %s\nTry 'aws_post --help' for more "
-                                 "information.\n",
+            std::fprintf(stderr,
+                         "aws_post: --role-alias/--credentials-endpoint: %s\nTry 'aws_post --help' for more "
+                         "information.\n",
                          bad.error().message().c_str());
             return aws_post::exit_usage;
         }
-        std::printf("Signing with SigV4: temporary credentials from the credentials provider %s:%u, role alias "
-                    "%s%s%s, region %s, service %s\n",
-                    provider_request.endpoint.c_str(), provider_request.port, opt.role_alias.c_str(),
-                    opt.thing.empty() ? "" : ", thing ", opt.thing.c_str(), region.c_str(),
-                    std::string(aws::iot_data_service).c_str());
+        std::printf(
+            "Signing with SigV4: temporary credentials from the credentials provider %s:%u, role alias "
+            "%s%s%s, region %s, service %s\n",
+            provider_request.endpoint.c_str(), provider_request.port, opt.role_alias.c_str(),
+            opt.thing.empty() ? "" : ", thing ", opt.thing.c_str(), region.c_str(),
+            std::string(aws::iot_data_service).c_str());
     } else if (sigv4)
         // The key id identifies, the secret and the token authenticate: only the first is shown.
         std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n",

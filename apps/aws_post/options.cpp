@@ -2,8 +2,8 @@
 
 #include <boost/program_options.hpp>
 
-#include <cmath>
 #include <charconv>
+#include <cmath>
 #include <sstream>
 
 namespace aws_post {
@@ -194,9 +194,9 @@ options parse_options(int argc, const char* const argv[]) {
         // HOST, HOST:PORT or [IPv6]:PORT
         const auto colon = o.credentials_endpoint.rfind(':');
         const auto bracket = o.credentials_endpoint.rfind(']');
-        const bool has_port = colon != std::string::npos &&
-                              (bracket == std::string::npos ? o.credentials_endpoint.find(':') == colon
-                                                            : colon > bracket);
+        const bool has_port =
+            colon != std::string::npos &&
+            (bracket == std::string::npos ? o.credentials_endpoint.find(':') == colon : colon > bracket);
         if (has_port) {
             const std::string digits = o.credentials_endpoint.substr(colon + 1);
             unsigned port = 0;
@@ -218,8 +218,9 @@ options parse_options(int argc, const char* const argv[]) {
     }
     if (o.auth == "sigv4") {
         if (!o.cert.empty() && o.role_alias.empty())
-            throw usage_error("--cert/--key are for --auth mtls or --role-alias; --auth sigv4 signs with access "
-                              "keys");
+            throw usage_error(
+                "--cert/--key are for --auth mtls or --role-alias; --auth sigv4 signs with access "
+                "keys");
         if (!vm.count("port"))
             o.port = 443;
     } else if (!o.region.empty()) {

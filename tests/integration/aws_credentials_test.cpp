@@ -52,7 +52,10 @@ struct provider_fixture {
     }
 
     aws::credentials_request request(std::string alias = "gw-role") const {
-        return {.endpoint = "127.0.0.1", .port = server.port(), .role_alias = std::move(alias), .thing_name = "gw-1"};
+        return {.endpoint = "127.0.0.1",
+                .port = server.port(),
+                .role_alias = std::move(alias),
+                .thing_name = "gw-1"};
     }
 
     struct outcome {
@@ -67,7 +70,9 @@ struct provider_fixture {
         p.async_get([&out](boost::system::error_code ec, aws::signing_credentials c) {
             out = {ec, std::move(c), true};
         });
-        BOOST_REQUIRE_MESSAGE(run_until(ioc, [&] { return out.done; }, 20s), "async_get did not complete");
+        BOOST_REQUIRE_MESSAGE(run_until(
+                                  ioc, [&] { return out.done; }, 20s),
+                              "async_get did not complete");
         return out;
     }
 
@@ -86,13 +91,16 @@ struct provider_fixture {
 };
 
 struct short_lived : provider_fixture {
-    short_lived() : provider_fixture(provider_options(60s)) {}
+    short_lived()
+        : provider_fixture(provider_options(60s)) {}
 };
 struct throttled_once : provider_fixture {
-    throttled_once() : provider_fixture(provider_options(3600s, 1, 429)) {}
+    throttled_once()
+        : provider_fixture(provider_options(3600s, 1, 429)) {}
 };
 struct already_expired : provider_fixture {
-    already_expired() : provider_fixture(provider_options(0s)) {}
+    already_expired()
+        : provider_fixture(provider_options(0s)) {}
 };
 
 } // namespace
@@ -124,7 +132,8 @@ BOOST_FIXTURE_TEST_CASE(credentials_are_cached_and_concurrent_callers_share_one_
     outcome a, b;
     provider.async_get([&a](boost::system::error_code ec, aws::signing_credentials c) { a = {ec, c, true}; });
     provider.async_get([&b](boost::system::error_code ec, aws::signing_credentials c) { b = {ec, c, true}; });
-    BOOST_REQUIRE(run_until(ioc, [&] { return a.done && b.done; }, 20s));
+    BOOST_REQUIRE(run_until(
+        ioc, [&] { return a.done && b.done; }, 20s));
     BOOST_TEST(!a.ec);
     BOOST_TEST(!b.ec);
     BOOST_TEST(a.creds.access_key_id == b.creds.access_key_id);

@@ -65,10 +65,28 @@ provider_run run_against_provider(edgeloop::devserver::options o, std::vector<st
     const auto [cert, key] = dev.issue_client_certificate(temp_dir() + "/device" + std::to_string(++n));
     const std::string port = std::to_string(dev.port());
     std::thread loop([&] { ioc.run(); });
-    std::vector<std::string> args{"--endpoint", "127.0.0.1", "--port", port, "--auth", "sigv4", "--region",
-                                  "us-east-1", "--role-alias", "gw-role", "--credentials-endpoint",
-                                  "127.0.0.1:" + port, "--cacert", dev.ca_file(), "--cert", cert, "--key", key,
-                                  "--backoff-base-ms", "10", "--backoff-max-ms", "20"};
+    std::vector<std::string> args{"--endpoint",
+                                  "127.0.0.1",
+                                  "--port",
+                                  port,
+                                  "--auth",
+                                  "sigv4",
+                                  "--region",
+                                  "us-east-1",
+                                  "--role-alias",
+                                  "gw-role",
+                                  "--credentials-endpoint",
+                                  "127.0.0.1:" + port,
+                                  "--cacert",
+                                  dev.ca_file(),
+                                  "--cert",
+                                  cert,
+                                  "--key",
+                                  key,
+                                  "--backoff-base-ms",
+                                  "10",
+                                  "--backoff-max-ms",
+                                  "20"};
     args.insert(args.end(), extra.begin(), extra.end());
     provider_run out;
     out.result = run_aws_post(args);
@@ -259,13 +277,15 @@ BOOST_AUTO_TEST_SUITE_END()
 BOOST_AUTO_TEST_SUITE(aws_post_credentials_provider)
 
 BOOST_AUTO_TEST_CASE(demo_publishes_with_temporary_credentials_fetched_once) {
-    auto r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "gw-role", "--thing", "gw-1", "--count",
-                           "3", "-v", "-v"});
+    auto r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "gw-role", "--thing", "gw-1",
+                           "--count", "3", "-v", "-v"});
     BOOST_TEST(r.status == exit_ok, r.output);
-    BOOST_TEST(contains(r.output, "credentials provider for role alias gw-role (client certificate required)"),
-               r.output);
-    BOOST_TEST(contains(r.output, "role alias gw-role, thing gw-1, region us-east-1, service iotdevicegateway"),
-               r.output);
+    BOOST_TEST(
+        contains(r.output, "credentials provider for role alias gw-role (client certificate required)"),
+        r.output);
+    BOOST_TEST(
+        contains(r.output, "role alias gw-role, thing gw-1, region us-east-1, service iotdevicegateway"),
+        r.output);
     // One fetch serves the three publishes: the credentials are good for an hour.
     BOOST_TEST(count(r.output, "Fetched temporary credentials: access key id ASIA") == 1u, r.output);
     BOOST_TEST(count(r.output, "Response Status:\n200") == 3u, r.output);
@@ -290,8 +310,9 @@ BOOST_AUTO_TEST_CASE(a_throttled_provider_is_named_and_retried) {
     o.credentials_failure_status = 429;
     const auto r = run_against_provider(o, {});
     BOOST_TEST(r.result.status == exit_ok, r.result.output);
-    BOOST_TEST(contains(r.result.output, "Credentials provider: AWS IoT: request throttled (429) (x-amzn-ErrorType "
-                                         "ThrottlingException): Failure requested by the test"),
+    BOOST_TEST(contains(r.result.output,
+                        "Credentials provider: AWS IoT: request throttled (429) (x-amzn-ErrorType "
+                        "ThrottlingException): Failure requested by the test"),
                r.result.output);
     BOOST_TEST(count(r.result.output, "retrying in") == 1u, r.result.output);
     BOOST_TEST(r.issued == 1u);
@@ -312,8 +333,8 @@ BOOST_AUTO_TEST_CASE(role_alias_options_are_checked_before_connecting) {
     auto r = run_aws_post({"--demo", "--role-alias", "gw-role"});
     BOOST_TEST(r.status == exit_usage, r.output);
     BOOST_TEST(contains(r.output, "--role-alias and --credentials-endpoint go with --auth sigv4"), r.output);
-    r = run_aws_post({"--endpoint", "a1-ats.iot.eu-west-1.amazonaws.com", "--auth", "sigv4", "--role-alias", "r",
-                      "--cert", "c.pem", "--key", "k.pem"});
+    r = run_aws_post({"--endpoint", "a1-ats.iot.eu-west-1.amazonaws.com", "--auth", "sigv4", "--role-alias",
+                      "r", "--cert", "c.pem", "--key", "k.pem"});
     BOOST_TEST(r.status == exit_usage, r.output);
     BOOST_TEST(contains(r.output, "--role-alias needs --credentials-endpoint"), r.output);
     r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "a/b"});

@@ -65,7 +65,8 @@ std::optional<std::chrono::system_clock::time_point> parse_iso8601_utc(std::stri
         return std::nullopt;
     int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
     if (!digits(t.substr(0, 4), year) || !digits(t.substr(5, 2), month) || !digits(t.substr(8, 2), day) ||
-        !digits(t.substr(11, 2), hour) || !digits(t.substr(14, 2), minute) || !digits(t.substr(17, 2), second))
+        !digits(t.substr(11, 2), hour) || !digits(t.substr(14, 2), minute) ||
+        !digits(t.substr(17, 2), second))
         return std::nullopt;
     if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
         return std::nullopt;

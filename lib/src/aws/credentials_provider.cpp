@@ -48,10 +48,11 @@ struct provider_state : std::enable_shared_from_this<provider_state> {
             if (self->body.size() + bytes.size() <= 64 * 1024)
                 self->body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         };
-        client.async_fetch(std::move(*req), std::move(h),
-                           [self = shared_from_this()](boost::system::error_code ec, http::transfer_info info) {
-                               self->on_fetched(ec, info);
-                           });
+        client.async_fetch(
+            std::move(*req), std::move(h),
+            [self = shared_from_this()](boost::system::error_code ec, http::transfer_info info) {
+                self->on_fetched(ec, info);
+            });
     }
 
     void on_fetched(boost::system::error_code ec, const http::transfer_info& info) {
@@ -94,7 +95,9 @@ struct provider_state : std::enable_shared_from_this<provider_state> {
 void start_get_credentials(const std::shared_ptr<provider_state>& state, credentials_handler handler) {
     if (auto creds = state->cache.fresh(std::chrono::system_clock::now())) {
         boost::asio::post(state->client.get_executor(),
-                          [h = std::move(handler), c = std::move(*creds)]() mutable { std::move(h)(boost::system::error_code{}, c); });
+                          [h = std::move(handler), c = std::move(*creds)]() mutable {
+                              std::move(h)(boost::system::error_code{}, c);
+                          });
         return;
     }
     state->waiters.push_back(std::move(handler));

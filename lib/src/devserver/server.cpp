@@ -557,11 +557,12 @@ std::string_view aws_error_type(unsigned status) {
 }
 
 /// An error of the credentials provider as AWS sends it: the name (and a URL) in x-amzn-ErrorType.
-http::response<http::string_body> credentials_error(const request& req, unsigned code, std::string_view message) {
+http::response<http::string_body> credentials_error(const request& req, unsigned code,
+                                                    std::string_view message) {
     boost::json::object body{{"message", message}};
     auto res = make_response(req, code, boost::json::serialize(body), "application/json");
-    res.set("x-amzn-ErrorType",
-            std::string(aws_error_type(code)) + ":http://internal.amazon.com/coral/com.amazon.coral.service/");
+    res.set("x-amzn-ErrorType", std::string(aws_error_type(code)) +
+                                    ":http://internal.amazon.com/coral/com.amazon.coral.service/");
     return res;
 }
 

@@ -50,7 +50,8 @@ public:
     /// client's transfers (client::cancel_all) to abandon a fetch.
     template <typename CompletionToken>
     auto async_get(CompletionToken&& token) {
-        return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, signing_credentials)>(
+        return boost::asio::async_initiate<CompletionToken,
+                                           void(boost::system::error_code, signing_credentials)>(
             [](auto handler, const std::shared_ptr<detail::provider_state>& state) {
                 detail::start_get_credentials(state, std::move(handler));
             },

@@ -29,8 +29,9 @@ struct credentials_response {
 };
 
 /// Interprets a credentials provider response, sans-io. A 2xx body is
-/// `{"credentials":{"accessKeyId":"..","secretAccessKey":"..","sessionToken":"..","expiration":"<ISO 8601>"}}`
-/// (expiration as "2018-01-18T09:18:06Z"; fractional seconds and a "+00:00" offset are accepted too).
+/// `{"credentials":{"accessKeyId":"..","secretAccessKey":"..","sessionToken":"..","expiration":"<ISO
+/// 8601>"}}` (expiration as "2018-01-18T09:18:06Z"; fractional seconds and a "+00:00" offset are accepted
+/// too).
 credentials_response parse_credentials_response(unsigned status, std::string_view error_type_header,
                                                 std::string_view body);
 
