@@ -23,6 +23,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <ctime>
 #include <filesystem>
 #include <fstream>
 #include <functional>
@@ -80,6 +81,11 @@ public:
     /// Signs each attempt afresh (SigV4 dates the signature) before it is sent.
     void sign_with(std::function<boost::system::error_code(http::request&)> sign) { sign_ = std::move(sign); }
 
+    /// Runs before each attempt's signing and may take its time (fetching credentials); an error fails
+    /// the attempt (and is retried as a publish's error would be).
+    using prepare_fn = std::function<void(std::function<void(boost::system::error_code)>)>;
+    void prepare_with(prepare_fn prepare) { prepare_ = std::move(prepare); }
+
     /// Stops at once: the backoff wait or the running attempt is cancelled.
     void cancel() { cancel_.emit(boost::asio::cancellation_type::terminal); }
 
@@ -118,6 +124,20 @@ private:
     void attempt(retry::attempt_handler handler) {
         body_.clear();
         retry_after_.reset();
+        if (prepare_) {
+            auto shared = std::make_shared<retry::attempt_handler>(std::move(handler));
+            prepare_([this, shared](boost::system::error_code ec) {
+                if (ec)
+                    std::move (*shared)(ec);
+                else
+                    send(std::move(*shared));
+            });
+            return;
+        }
+        send(std::move(handler));
+    }
+
+    void send(retry::attempt_handler handler) {
         // Each message's lines are put together and written at once (one stdio lock, no format parsing).
         out_.clear();
         if (client_.idle_connections() == 0)
@@ -261,6 +281,7 @@ private:
     std::string out_; ///< the lines of one message, written at once
     std::optional<milliseconds> retry_after_;
     std::function<boost::system::error_code(http::request&)> sign_;
+    prepare_fn prepare_;
     std::function<boost::system::error_code(unsigned, std::string_view)> judge_ =
         [](unsigned status, std::string_view body) { return aws::parse_response(status, body).error; };
 };
@@ -370,7 +391,8 @@ int run(const aws_post::options& opt) {
     const bool sigv4 = opt.auth == "sigv4";
     std::optional<aws::signing_credentials> keys;
     std::string region = opt.region;
-    if (sigv4) {
+    const bool provider = sigv4 && !opt.role_alias.empty();
+    if (sigv4 && !provider) {
         keys = aws::credentials_from_environment();
         if (!keys && opt.demo)
             keys = demo_keys();
@@ -379,6 +401,8 @@ int run(const aws_post::options& opt) {
                                  "AWS_SECRET_ACCESS_KEY (and AWS_SESSION_TOKEN for temporary ones)\n");
             return aws_post::exit_config;
         }
+    }
+    if (sigv4) {
         if (region.empty())
             region = aws::region_of_endpoint(opt.endpoint);
         if (region.empty() && opt.demo)
@@ -401,14 +425,16 @@ int run(const aws_post::options& opt) {
         if (opt.port == 443 && !sigv4)
             dopts.alpn = {std::string(aws::alpn_protocol)};
         if (sigv4) {
-            dopts.sigv4_credentials = *keys;
+            dopts.sigv4_credentials = keys;
             dopts.sigv4_region = region;
+            // --role-alias: the demo endpoint is the credentials provider too.
+            dopts.credentials_role_alias = opt.role_alias;
         }
         demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
         bool issued = false;
-        if (creds.identity.empty() && !sigv4) {
+        if (creds.identity.empty() && (!sigv4 || provider)) {
             // In memory only: the demo's key is never written to disk.
             auto [cert_pem, key_pem] = demo_server->issue_client_certificate_pem();
             creds.identity = tls::identity::pem(std::move(cert_pem), std::move(key_pem));
@@ -416,7 +442,14 @@ int run(const aws_post::options& opt) {
         }
         publish.endpoint = "127.0.0.1";
         publish.port = demo_server->port();
-        if (sigv4) {
+        if (provider) {
+            std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (SigV4 signature required), "
+                        "credentials provider for role alias %s (client certificate required)\n",
+                        publish.port, opt.port, opt.role_alias.c_str());
+            std::printf("Demo client certificate %s, CA %s\n",
+                        issued ? "issued in memory (not written to disk)" : creds.identity.describe().c_str(),
+                        creds.ca_file.c_str());
+        } else if (sigv4) {
             std::printf("Demo endpoint listening on 127.0.0.1:%u for port %u (SigV4 signature required)\n",
                         publish.port, opt.port);
             std::printf("Demo CA %s\n", creds.ca_file.c_str());
@@ -430,7 +463,30 @@ int run(const aws_post::options& opt) {
         }
     }
 
-    if (sigv4)
+    // --role-alias: the credentials provider's endpoint (the demo's own one with --demo).
+    aws::credentials_request provider_request{.endpoint = opt.credentials_endpoint,
+                                              .port = opt.credentials_port,
+                                              .role_alias = opt.role_alias,
+                                              .thing_name = opt.thing};
+    if (opt.demo && provider) {
+        provider_request.endpoint = "127.0.0.1";
+        provider_request.port = publish.port;
+    }
+    if (provider) {
+        if (auto bad = aws::make_credentials_request(provider_request); !bad) {
+            std::fprintf(stderr,
+                         "aws_post: --role-alias/--credentials-endpoint: %s\nTry 'aws_post --help' for more "
+                         "information.\n",
+                         bad.error().message().c_str());
+            return aws_post::exit_usage;
+        }
+        std::printf(
+            "Signing with SigV4: temporary credentials from the credentials provider %s:%u, role alias "
+            "%s%s%s, region %s, service %s\n",
+            provider_request.endpoint.c_str(), provider_request.port, opt.role_alias.c_str(),
+            opt.thing.empty() ? "" : ", thing ", opt.thing.c_str(), region.c_str(),
+            std::string(aws::iot_data_service).c_str());
+    } else if (sigv4)
         // The key id identifies, the secret and the token authenticate: only the first is shown.
         std::printf("Signing with SigV4: access key id %s, region %s, service %s%s\n",
                     keys->access_key_id.c_str(), region.c_str(), std::string(aws::iot_data_service).c_str(),
@@ -462,7 +518,14 @@ int run(const aws_post::options& opt) {
     req->replayable = true;
 
     std::optional<tls::context> tls_ctx;
+    std::optional<tls::context> provider_tls; // the device certificate, for the credentials provider only
     try {
+        if (provider) {
+            auto device = aws::make_tls_options(creds, provider_request.port);
+            device.alpn.clear(); // the credentials provider speaks plain HTTPS with mutual TLS
+            provider_tls.emplace(std::move(device));
+            creds.identity = {}; // SigV4 requests go without the certificate
+        }
         auto tls_options = aws::make_tls_options(creds, opt.port);
         if (sigv4)
             tls_options.alpn.clear(); // AWS IoT takes SigV4 on 443 without ALPN
@@ -491,6 +554,43 @@ int run(const aws_post::options& opt) {
         pub.judge_with([](unsigned status, std::string_view body) {
             return aws::parse_shadow_response(status, body).error;
         });
+    std::optional<http::client> provider_client;
+    std::optional<aws::credentials_provider> credentials;
+    if (provider) {
+        http::client_options popts = copts;
+        popts.pool.max_per_host = 1;
+        provider_client.emplace(reactor.executor(), std::move(*provider_tls), popts);
+        credentials.emplace(*provider_client, provider_request);
+        // Before each attempt: the cached credentials, or new ones when they are within 5 minutes of
+        // their expiry (fetched on this loop while nothing else waits).
+        pub.prepare_with([&credentials, &keys](std::function<void(boost::system::error_code)> done) {
+            const auto before = credentials->fetches();
+            credentials->async_get([&credentials, &keys, before, done = std::move(done)](
+                                       boost::system::error_code ec, aws::signing_credentials c) {
+                if (ec) {
+                    const auto& r = credentials->last_response();
+                    std::printf("Credentials provider: %s%s%s%s%s\n", ec.message().c_str(),
+                                r.error_type.empty() ? "" : " (x-amzn-ErrorType ", r.error_type.c_str(),
+                                r.error_type.empty() ? "" : ")",
+                                r.message.empty() ? "" : (": " + r.message).c_str());
+                } else {
+                    if (credentials->fetches() != before) {
+                        const auto expiry = std::chrono::system_clock::to_time_t(*c.expiration);
+                        std::tm tm{};
+                        ::gmtime_r(&expiry, &tm);
+                        char when[32];
+                        std::strftime(when, sizeof when, "%Y-%m-%d %H:%M:%S UTC", &tm);
+                        // The key id identifies; the secret and the session token are never shown.
+                        std::printf("Fetched temporary credentials: access key id %s, with a session token, "
+                                    "expiring %s\n",
+                                    c.access_key_id.c_str(), when);
+                    }
+                    keys = std::move(c);
+                }
+                done(ec);
+            });
+        });
+    }
     if (sigv4)
         pub.sign_with([&keys, &region](http::request& r) {
             return aws::sign_request(r, *keys, region, aws::iot_data_service,
@@ -499,6 +599,8 @@ int run(const aws_post::options& opt) {
     reactor.on_stop([&] {
         pub.cancel();
         client.cancel_all();
+        if (provider_client)
+            provider_client->cancel_all();
         if (demo_server)
             demo_server->stop();
     });

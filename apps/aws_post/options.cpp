@@ -2,6 +2,7 @@
 
 #include <boost/program_options.hpp>
 
+#include <charconv>
 #include <cmath>
 #include <sstream>
 
@@ -82,7 +83,13 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "AWS_SESSION_TOKEN from the environment, no client certificate, port 443 by default")
         ("region", po::value(&o.region)->value_name("REGION"),
          "SigV4 region (default: from --endpoint <prefix>-ats.iot.<region>.amazonaws.com)")
-        ("thing", po::value(&o.thing)->value_name("T"), "shadow commands: the thing's name")
+        ("role-alias", po::value(&o.role_alias)->value_name("A"),
+         "--auth sigv4: fetch temporary credentials for role alias A from the AWS IoT credentials provider\n"
+         "(mutual TLS with --cert/--key), cached until 5 minutes before they expire")
+        ("credentials-endpoint", po::value(&o.credentials_endpoint)->value_name("HOST[:PORT]"),
+         "the credentials provider (<prefix>.credentials.iot.<region>.amazonaws.com; port 443)")
+        ("thing", po::value(&o.thing)->value_name("T"),
+         "shadow commands: the thing's name; with --role-alias: sent as x-amzn-iot-thingname")
         ("name", po::value(&o.shadow_name)->value_name("N"), "shadow commands: a named shadow (default: the classic one)")
         ("version", po::value(&raw.version)->value_name("V"),
          "shadow update: apply only if the shadow is at version V (else 409, exit 7)")
@@ -171,8 +178,8 @@ options parse_options(int argc, const char* const argv[]) {
             throw usage_error("shadow list: --name does not apply (it lists the named shadows)");
         if (o.shadow_action == "update" && !vm.count("message") && !vm.count("message-file"))
             throw usage_error("shadow update: give the document with --message or --message-file");
-    } else if (!o.thing.empty() || !o.shadow_name.empty()) {
-        throw usage_error("--thing and --name go with the shadow commands");
+    } else if (!o.shadow_name.empty() || (!o.thing.empty() && o.role_alias.empty())) {
+        throw usage_error("--thing and --name go with the shadow commands (--thing also with --role-alias)");
     }
     if (vm.count("version")) {
         if (o.shadow_action != "update")
@@ -181,9 +188,39 @@ options parse_options(int argc, const char* const argv[]) {
     }
     if (o.auth != "mtls" && o.auth != "sigv4")
         throw usage_error("--auth: expected mtls or sigv4");
+    if ((!o.role_alias.empty() || !o.credentials_endpoint.empty()) && o.auth != "sigv4")
+        throw usage_error("--role-alias and --credentials-endpoint go with --auth sigv4");
+    if (!o.credentials_endpoint.empty()) {
+        // HOST, HOST:PORT or [IPv6]:PORT
+        const auto colon = o.credentials_endpoint.rfind(':');
+        const auto bracket = o.credentials_endpoint.rfind(']');
+        const bool has_port =
+            colon != std::string::npos &&
+            (bracket == std::string::npos ? o.credentials_endpoint.find(':') == colon : colon > bracket);
+        if (has_port) {
+            const std::string digits = o.credentials_endpoint.substr(colon + 1);
+            unsigned port = 0;
+            const auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), port);
+            if (ec != std::errc() || end != digits.data() + digits.size() || port == 0 || port > 65535)
+                throw usage_error("--credentials-endpoint: expected HOST[:PORT] with a port from 1 to 65535");
+            o.credentials_port = static_cast<std::uint16_t>(port);
+            o.credentials_endpoint.resize(colon);
+        }
+        if (o.credentials_endpoint.size() > 2 && o.credentials_endpoint.front() == '[' &&
+            o.credentials_endpoint.back() == ']')
+            o.credentials_endpoint = o.credentials_endpoint.substr(1, o.credentials_endpoint.size() - 2);
+    }
+    if (o.auth == "sigv4" && !o.role_alias.empty() && !o.demo) {
+        if (o.credentials_endpoint.empty())
+            throw usage_error("--role-alias needs --credentials-endpoint (or --demo)");
+        if (o.key.empty())
+            throw usage_error("--role-alias needs the device's --cert/--key for the credentials provider");
+    }
     if (o.auth == "sigv4") {
-        if (!o.cert.empty())
-            throw usage_error("--cert/--key are for --auth mtls; --auth sigv4 signs with access keys");
+        if (!o.cert.empty() && o.role_alias.empty())
+            throw usage_error(
+                "--cert/--key are for --auth mtls or --role-alias; --auth sigv4 signs with access "
+                "keys");
         if (!vm.count("port"))
             o.port = 443;
     } else if (!o.region.empty()) {

@@ -61,6 +61,11 @@ struct options {
     // SigV4 (--auth sigv4): access keys from the environment, no client certificate, port 443 by default
     std::string auth = "mtls"; ///< "mtls" or "sigv4"
     std::string region;        ///< credential scope; default: from the endpoint name
+    /// --role-alias / --credentials-endpoint HOST[:PORT]: temporary credentials from the AWS IoT
+    /// credentials provider (mutual TLS with --cert/--key) instead of the environment's keys.
+    std::string role_alias;
+    std::string credentials_endpoint;
+    std::uint16_t credentials_port = 443;
 
     // Device Shadow: `aws_post shadow get|update|delete|list --thing T [--name N]`
     std::string shadow_action; ///< empty: publish

@@ -1,10 +1,15 @@
 // aws_post's AWS IoT features beyond one plain publish (issue 18), run as a user would against the
 // embedded demo endpoint, which decodes what it receives as AWS IoT does.
+#include <edgeloop/devserver/server.hpp>
+
 #include <support/process.hpp>
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <fstream>
+#include <thread>
 
 using namespace edgeloop::test;
 using namespace std::chrono_literals;
@@ -35,6 +40,61 @@ run_result run_aws_post(std::vector<std::string> args) {
 
 bool contains(const std::string& text, const std::string& what) {
     return text.find(what) != std::string::npos;
+}
+
+std::size_t count(const std::string& text, const std::string& what) {
+    std::size_t n = 0;
+    for (auto pos = text.find(what); pos != std::string::npos; pos = text.find(what, pos + 1))
+        ++n;
+    return n;
+}
+
+/// aws_post --auth sigv4 --role-alias against a devserver (on its own thread) that is both the
+/// credentials provider and the SigV4-checking data endpoint, as a user would run it (no --demo).
+struct provider_run {
+    run_result result;
+    std::size_t issued = 0;
+    std::string thing;
+};
+
+provider_run run_against_provider(edgeloop::devserver::options o, std::vector<std::string> extra) {
+    boost::asio::io_context ioc;
+    o.credentials_role_alias = "gw-role";
+    edgeloop::devserver::server dev(ioc.get_executor(), o);
+    static int n = 0;
+    const auto [cert, key] = dev.issue_client_certificate(temp_dir() + "/device" + std::to_string(++n));
+    const std::string port = std::to_string(dev.port());
+    std::thread loop([&] { ioc.run(); });
+    std::vector<std::string> args{"--endpoint",
+                                  "127.0.0.1",
+                                  "--port",
+                                  port,
+                                  "--auth",
+                                  "sigv4",
+                                  "--region",
+                                  "us-east-1",
+                                  "--role-alias",
+                                  "gw-role",
+                                  "--credentials-endpoint",
+                                  "127.0.0.1:" + port,
+                                  "--cacert",
+                                  dev.ca_file(),
+                                  "--cert",
+                                  cert,
+                                  "--key",
+                                  key,
+                                  "--backoff-base-ms",
+                                  "10",
+                                  "--backoff-max-ms",
+                                  "20"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    provider_run out;
+    out.result = run_aws_post(args);
+    boost::asio::post(ioc, [&] { dev.stop(); });
+    loop.join();
+    out.issued = dev.credentials_issued();
+    out.thing = dev.last_thing_name();
+    return out;
 }
 
 } // namespace
@@ -210,6 +270,79 @@ BOOST_AUTO_TEST_CASE(shadow_command_lines_are_checked) {
         BOOST_TEST(r.status == exit_usage, r.output);
         BOOST_TEST(!contains(r.output, "Establishing"), r.output);
     }
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_credentials_provider)
+
+BOOST_AUTO_TEST_CASE(demo_publishes_with_temporary_credentials_fetched_once) {
+    auto r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "gw-role", "--thing", "gw-1",
+                           "--count", "3", "-v", "-v"});
+    BOOST_TEST(r.status == exit_ok, r.output);
+    BOOST_TEST(
+        contains(r.output, "credentials provider for role alias gw-role (client certificate required)"),
+        r.output);
+    BOOST_TEST(
+        contains(r.output, "role alias gw-role, thing gw-1, region us-east-1, service iotdevicegateway"),
+        r.output);
+    // One fetch serves the three publishes: the credentials are good for an hour.
+    BOOST_TEST(count(r.output, "Fetched temporary credentials: access key id ASIA") == 1u, r.output);
+    BOOST_TEST(count(r.output, "Response Status:\n200") == 3u, r.output);
+    // The secrets never show, even with -vv.
+    BOOST_TEST(!contains(r.output, "secretAccessKey"), r.output);
+    BOOST_TEST(contains(r.output, "X-Amz-Security-Token: <redacted>"), r.output);
+}
+
+BOOST_AUTO_TEST_CASE(credentials_near_their_expiry_are_fetched_again_for_each_publish) {
+    edgeloop::devserver::options o;
+    o.credentials_lifetime = 60s; // inside the 5-minute refresh margin
+    const auto r = run_against_provider(o, {"--count", "3", "--thing", "gw-7"});
+    BOOST_TEST(r.result.status == exit_ok, r.result.output);
+    BOOST_TEST(count(r.result.output, "Fetched temporary credentials") == 3u, r.result.output);
+    BOOST_TEST(r.issued == 3u);
+    BOOST_TEST(r.thing == "gw-7");
+}
+
+BOOST_AUTO_TEST_CASE(a_throttled_provider_is_named_and_retried) {
+    edgeloop::devserver::options o;
+    o.credentials_failures = 1;
+    o.credentials_failure_status = 429;
+    const auto r = run_against_provider(o, {});
+    BOOST_TEST(r.result.status == exit_ok, r.result.output);
+    BOOST_TEST(contains(r.result.output,
+                        "Credentials provider: AWS IoT: request throttled (429) (x-amzn-ErrorType "
+                        "ThrottlingException): Failure requested by the test"),
+               r.result.output);
+    BOOST_TEST(count(r.result.output, "retrying in") == 1u, r.result.output);
+    BOOST_TEST(r.issued == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(a_refusing_provider_fails_the_publish_without_retrying) {
+    edgeloop::devserver::options o;
+    o.credentials_failures = 100;
+    o.credentials_failure_status = 403;
+    const auto r = run_against_provider(o, {});
+    BOOST_TEST(r.result.status == exit_http, r.result.output);
+    BOOST_TEST(contains(r.result.output, "(x-amzn-ErrorType ForbiddenException)"), r.result.output);
+    BOOST_TEST(count(r.result.output, "retrying in") == 0u, r.result.output);
+    BOOST_TEST(!contains(r.result.output, "Sending HTTP POST"), r.result.output);
+}
+
+BOOST_AUTO_TEST_CASE(role_alias_options_are_checked_before_connecting) {
+    auto r = run_aws_post({"--demo", "--role-alias", "gw-role"});
+    BOOST_TEST(r.status == exit_usage, r.output);
+    BOOST_TEST(contains(r.output, "--role-alias and --credentials-endpoint go with --auth sigv4"), r.output);
+    r = run_aws_post({"--endpoint", "a1-ats.iot.eu-west-1.amazonaws.com", "--auth", "sigv4", "--role-alias",
+                      "r", "--cert", "c.pem", "--key", "k.pem"});
+    BOOST_TEST(r.status == exit_usage, r.output);
+    BOOST_TEST(contains(r.output, "--role-alias needs --credentials-endpoint"), r.output);
+    r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "a/b"});
+    BOOST_TEST(r.status == exit_usage, r.output);
+    BOOST_TEST(contains(r.output, "invalid role alias"), r.output);
+    BOOST_TEST(!contains(r.output, "Establishing"), r.output);
+    r = run_aws_post({"--demo", "--auth", "sigv4", "--role-alias", "r", "--credentials-endpoint", "h:99999"});
+    BOOST_TEST(r.status == exit_usage, r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -1,6 +1,10 @@
 #pragma once
 
 #include <edgeloop/aws/credentials.hpp>
+#include <edgeloop/aws/credentials_cache.hpp>
+#include <edgeloop/aws/credentials_provider.hpp>
+#include <edgeloop/aws/credentials_request.hpp>
+#include <edgeloop/aws/credentials_response.hpp>
 #include <edgeloop/aws/error.hpp>
 #include <edgeloop/aws/payload_format.hpp>
 #include <edgeloop/aws/publish.hpp>

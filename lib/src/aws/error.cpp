@@ -78,6 +78,13 @@ public:
             return "AWS IoT: shadow version conflict (409): the shadow changed since that version";
         case error::unsupported_document_encoding:
             return "AWS IoT: unsupported document encoding (415)";
+        case error::invalid_role_alias:
+            return "invalid role alias (1 to 128 of a-z A-Z 0-9 _ = , @ -)";
+        case error::invalid_credentials:
+            return "credentials provider: the response lacks accessKeyId, secretAccessKey, sessionToken or "
+                   "a valid expiration";
+        case error::credentials_expired:
+            return "credentials provider: the credentials had expired when they arrived (is the clock set?)";
         }
         return "unknown edgeloop.aws error";
     }

@@ -66,6 +66,23 @@ boost::system::error_code shadow_status_error(unsigned status) {
     return status_error(status);
 }
 
+/// What both response parsers begin with: the status's error, the body as a JSON object (held by
+/// `holder`) and its "message". Null when the body is not a JSON object, which for a 2xx is
+/// error::invalid_response_json (an error status keeps its own error).
+template <class Out>
+const boost::json::object* parse_preamble(Out& out, unsigned status, std::string_view body,
+                                          boost::json::value& holder) {
+    out.error = shadow_status_error(status);
+    const auto* obj = parse_object(body, holder);
+    if (obj == nullptr) {
+        if (!out.error)
+            out.error = error::invalid_response_json;
+        return nullptr;
+    }
+    out.message = string_field(*obj, "message");
+    return obj;
+}
+
 } // namespace
 
 boost::system::error_code validate_thing_name(std::string_view thing) noexcept {
@@ -153,17 +170,14 @@ boost::system::result<http::request> make_list_named_shadows_request(const shado
 shadow_document parse_shadow_response(unsigned status, std::string_view body) {
     shadow_document out;
     out.status = status;
-    out.error = shadow_status_error(status);
-    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos)
-        return out;
-    boost::json::value doc;
-    const auto* obj = parse_object(body, doc);
-    if (obj == nullptr) {
-        if (!out.error)
-            out.error = error::invalid_response_json;
+    if (body.find_first_not_of(" \t\r\n") == std::string_view::npos) {
+        out.error = shadow_status_error(status);
         return out;
     }
-    out.message = string_field(*obj, "message");
+    boost::json::value doc;
+    const auto* obj = parse_preamble(out, status, body, doc);
+    if (obj == nullptr)
+        return out;
     out.client_token = string_field(*obj, "clientToken");
     if (const auto* state = obj->if_contains("state"); state && state->is_object()) {
         const auto& s = state->get_object();
@@ -187,15 +201,10 @@ shadow_document parse_shadow_response(unsigned status, std::string_view body) {
 
 named_shadow_list parse_named_shadow_list(unsigned status, std::string_view body) {
     named_shadow_list out;
-    out.error = shadow_status_error(status);
     boost::json::value doc;
-    const auto* obj = parse_object(body, doc);
-    if (obj == nullptr) {
-        if (!out.error)
-            out.error = error::invalid_response_json;
+    const auto* obj = parse_preamble(out, status, body, doc);
+    if (obj == nullptr)
         return out;
-    }
-    out.message = string_field(*obj, "message");
     out.next_token = string_field(*obj, "nextToken");
     if (const auto* results = obj->if_contains("results"); results && results->is_array())
         for (const auto& n : results->get_array())

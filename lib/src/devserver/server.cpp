@@ -471,15 +471,24 @@ std::optional<std::time_t> parse_amz_date(std::string_view d) {
     return ::timegm(&tm);
 }
 
+/// The credentials an access key id names: ones the credentials endpoint issued, or the configured ones.
+using credentials_lookup = std::function<std::optional<aws::signing_credentials>(std::string_view key_id)>;
+
 /// Checks a request's SigV4 signature as AWS does; the 403 to answer when it fails.
-std::optional<http::response<http::string_body>> check_sigv4(const request& req, const options& o) {
-    const auto& creds = *o.sigv4_credentials;
+std::optional<http::response<http::string_body>> check_sigv4(const request& req, const options& o,
+                                                             const credentials_lookup& lookup) {
     const std::string_view auth = req[http::field::authorization];
     if (auth.empty())
         return aws_error(req, 403, "Missing Authentication Token");
     if (!auth.starts_with("AWS4-HMAC-SHA256 "))
         return aws_error(req, 403, "Authorization is not AWS4-HMAC-SHA256");
     const std::string scope = std::string(auth_field(auth, "Credential"));
+    const auto found = lookup(scope.substr(0, scope.find('/')));
+    if (!found)
+        return aws_error(req, 403, "The security token included in the request is invalid");
+    const auto& creds = *found;
+    if (creds.expiration && *creds.expiration <= std::chrono::system_clock::now())
+        return aws_error(req, 403, "The security token included in the request is expired");
     const std::string_view date = req["X-Amz-Date"];
     const auto when = parse_amz_date(date);
     if (!when)
@@ -525,6 +534,54 @@ std::optional<http::response<http::string_body>> check_sigv4(const request& req,
         return aws_error(req, 403,
                          "The request signature we calculated does not match the signature you provided.");
     return std::nullopt;
+}
+
+/// The name AWS gives an error status in x-amzn-ErrorType.
+std::string_view aws_error_type(unsigned status) {
+    switch (status) {
+    case 400:
+        return "InvalidRequestException";
+    case 401:
+        return "UnauthorizedException";
+    case 403:
+        return "ForbiddenException";
+    case 404:
+        return "ResourceNotFoundException";
+    case 429:
+        return "ThrottlingException";
+    case 503:
+        return "ServiceUnavailableException";
+    default:
+        return "InternalFailureException";
+    }
+}
+
+/// An error of the credentials provider as AWS sends it: the name (and a URL) in x-amzn-ErrorType.
+http::response<http::string_body> credentials_error(const request& req, unsigned code,
+                                                    std::string_view message) {
+    boost::json::object body{{"message", message}};
+    auto res = make_response(req, code, boost::json::serialize(body), "application/json");
+    res.set("x-amzn-ErrorType", std::string(aws_error_type(code)) +
+                                    ":http://internal.amazon.com/coral/com.amazon.coral.service/");
+    return res;
+}
+
+/// Random bytes as text of `size` characters from `alphabet`.
+std::string random_text(std::size_t size, std::string_view alphabet) {
+    std::string bytes(size, '\0');
+    check(RAND_bytes(reinterpret_cast<unsigned char*>(bytes.data()), static_cast<int>(size)), "RAND_bytes");
+    for (auto& c : bytes)
+        c = alphabet[static_cast<unsigned char>(c) % alphabet.size()];
+    return bytes;
+}
+
+std::string iso8601(std::chrono::system_clock::time_point t) {
+    const std::time_t when = std::chrono::system_clock::to_time_t(t);
+    std::tm tm{};
+    ::gmtime_r(&when, &tm);
+    char text[32];
+    std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    return text;
 }
 
 reply route(const request& req, const publish_sink& on_publish) {
@@ -1000,6 +1057,14 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     std::optional<received_publish> last_publish_;
     std::map<std::string, std::string> retained_;
     shadow_store shadows_;
+    std::map<std::string, aws::signing_credentials, std::less<>> issued_; ///< by access key id
+    std::size_t credentials_failed_ = 0;
+    std::string last_thing_name_;
+
+    /// GET /role-aliases/<alias>/credentials (options::credentials_role_alias).
+    http::response<http::string_body> issue_credentials(const request& req, std::string_view alias,
+                                                        bool client_certificate);
+    std::optional<aws::signing_credentials> find_credentials(std::string_view key_id) const;
     publish_sink on_publish_ = [this](received_publish p) {
         std::lock_guard lock(mutex_);
         if (p.retain && p.payload.empty())
@@ -1015,6 +1080,7 @@ namespace {
 template <class Stream>
 net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<connection_of<Stream>> conn) {
     auto& c = *conn;
+    bool client_certificate = false;
     if constexpr (is_tls<Stream>) {
         beast::error_code ec;
         c.tcp().expires_after(io_timeout);
@@ -1024,6 +1090,8 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
         // A refused or broken handshake concerns that client alone: drop its connection quietly.
         if (ec)
             co_return;
+        // Verified in the handshake (verify_peer): a certificate here is one of a trusted CA.
+        client_certificate = SSL_get0_peer_certificate(c.stream_.native_handle()) != nullptr;
     }
 
     beast::flat_buffer buffer;
@@ -1055,8 +1123,24 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
         }
         ++self->served_;
         const auto& req = parser.get();
-        if (self->opts_.sigv4_credentials) {
-            if (auto refused = check_sigv4(req, self->opts_)) {
+        const bool provider = !self->opts_.credentials_role_alias.empty();
+        if (provider) {
+            const auto target = boost::urls::parse_origin_form(req.target());
+            if (target) {
+                const auto segments = target->segments();
+                const std::vector<std::string> path(segments.begin(), segments.end());
+                if (path.size() == 3 && path[0] == "role-aliases" && path[2] == "credentials") {
+                    auto res = self->issue_credentials(req, path[1], client_certificate);
+                    c.tcp().expires_after(io_timeout);
+                    co_await http::async_write(c.stream_, res, net::use_awaitable);
+                    keep_alive = res.keep_alive();
+                    continue;
+                }
+            }
+        }
+        if (self->opts_.sigv4_credentials || provider) {
+            const auto lookup = [&self](std::string_view id) { return self->find_credentials(id); };
+            if (auto refused = check_sigv4(req, self->opts_, lookup)) {
                 c.tcp().expires_after(io_timeout);
                 co_await http::async_write(c.stream_, *refused, net::use_awaitable);
                 keep_alive = refused->keep_alive();
@@ -1150,6 +1234,13 @@ server::impl::impl(net::any_io_executor ex, options opts)
         if (!opts_.client_ca_file.empty())
             check(SSL_CTX_load_verify_file(ctx, opts_.client_ca_file.c_str()), "SSL_CTX_load_verify_file");
         tls_.set_verify_mode(ssl::verify_peer | ssl::verify_fail_if_no_peer_cert);
+    } else if (!opts_.credentials_role_alias.empty()) {
+        // Asked of every client, required by the credentials endpoint only (SigV4 requests need none).
+        check(X509_STORE_add_cert(SSL_CTX_get_cert_store(ctx), ca_cert_.get()), "X509_STORE_add_cert");
+        check(SSL_CTX_add_client_CA(ctx, ca_cert_.get()), "SSL_CTX_add_client_CA");
+        if (!opts_.client_ca_file.empty())
+            check(SSL_CTX_load_verify_file(ctx, opts_.client_ca_file.c_str()), "SSL_CTX_load_verify_file");
+        tls_.set_verify_mode(ssl::verify_peer);
     }
     if (!opts_.alpn.empty()) {
         for (const auto& protocol : opts_.alpn) {
@@ -1278,20 +1369,65 @@ std::pair<std::string, std::string> server::issue_client_certificate_pem() const
 }
 
 std::pair<std::string, std::string> server::issue_client_certificate(const std::string& dir) const {
-    auto key = make_key();
-    auto cert = make_certificate(key.get(), "edgeloop devserver client",
-                                 {{NID_basic_constraints, "critical,CA:FALSE"},
-                                  {NID_key_usage, "critical,digitalSignature"},
-                                  {NID_ext_key_usage, "clientAuth"},
-                                  {NID_subject_key_identifier, "hash"},
-                                  {NID_authority_key_identifier, "keyid:always"}},
-                                 impl_->ca_cert_.get(), impl_->ca_key_.get());
+    const auto [cert_pem, key_pem] = issue_client_certificate_pem();
     std::filesystem::create_directories(dir);
     std::pair<std::string, std::string> paths{(std::filesystem::path(dir) / "client.crt").string(),
                                               (std::filesystem::path(dir) / "client.key").string()};
-    write_file(paths.first, certificate_pem(cert.get()), 0644);
-    write_file(paths.second, private_key_pem(key.get()), 0600);
+    write_file(paths.first, cert_pem, 0644);
+    write_file(paths.second, key_pem, 0600);
     return paths;
+}
+
+http::response<http::string_body> server::impl::issue_credentials(const request& req, std::string_view alias,
+                                                                  bool client_certificate) {
+    if (req.method() != http::verb::get)
+        return credentials_error(req, 405, "Only GET is allowed");
+    if (!client_certificate)
+        return credentials_error(req, 403, "A client certificate is required");
+    const std::string thing(req["x-amzn-iot-thingname"]);
+    std::lock_guard lock(mutex_);
+    last_thing_name_ = thing;
+    if (credentials_failed_ < opts_.credentials_failures) {
+        ++credentials_failed_;
+        return credentials_error(req, opts_.credentials_failure_status, "Failure requested by the test");
+    }
+    if (alias != opts_.credentials_role_alias)
+        return credentials_error(req, 404, "Role alias does not exist");
+    if (!thing.empty() && aws::validate_thing_name(thing))
+        return credentials_error(req, 400, "Invalid thing name");
+    constexpr std::string_view upper = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    constexpr std::string_view any = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    aws::signing_credentials creds{.access_key_id = "ASIA" + random_text(16, upper),
+                                   .secret_access_key = random_text(40, any),
+                                   .session_token = random_text(200, any),
+                                   .expiration = std::chrono::time_point_cast<std::chrono::seconds>(
+                                       std::chrono::system_clock::now() + opts_.credentials_lifetime)};
+    boost::json::object body{{"credentials",
+                              {{"accessKeyId", creds.access_key_id},
+                               {"secretAccessKey", creds.secret_access_key},
+                               {"sessionToken", creds.session_token},
+                               {"expiration", iso8601(*creds.expiration)}}}};
+    issued_.emplace(creds.access_key_id, std::move(creds));
+    return make_response(req, 200, boost::json::serialize(body), "application/json");
+}
+
+std::optional<aws::signing_credentials> server::impl::find_credentials(std::string_view key_id) const {
+    std::lock_guard lock(mutex_);
+    if (const auto it = issued_.find(key_id); it != issued_.end())
+        return it->second;
+    if (opts_.sigv4_credentials && opts_.sigv4_credentials->access_key_id == key_id)
+        return opts_.sigv4_credentials;
+    return std::nullopt;
+}
+
+std::size_t server::credentials_issued() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->issued_.size();
+}
+
+std::string server::last_thing_name() const {
+    std::lock_guard lock(impl_->mutex_);
+    return impl_->last_thing_name_;
 }
 
 void server::stop() {

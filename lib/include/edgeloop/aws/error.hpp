@@ -41,11 +41,16 @@ enum class error {
     missing_credentials, ///< no access key id or secret access key to sign with
     unsignable_body,     ///< a request body from a file or a callback, which SigV4 cannot hash up front
     // Device Shadow
-    invalid_thing_name,           ///< empty, over 128 bytes, or not [a-zA-Z0-9:_-]
-    invalid_shadow_name,          ///< over 64 bytes, or not [$a-zA-Z0-9:_-] (empty: the classic shadow)
-    invalid_shadow_document,      ///< an update that is not a JSON object with a "state" object
-    version_conflict,             ///< 409: the shadow's version is not the one the update named
-    unsupported_document_encoding ///< 415 UnsupportedDocumentEncodingException
+    invalid_thing_name,            ///< empty, over 128 bytes, or not [a-zA-Z0-9:_-]
+    invalid_shadow_name,           ///< over 64 bytes, or not [$a-zA-Z0-9:_-] (empty: the classic shadow)
+    invalid_shadow_document,       ///< an update that is not a JSON object with a "state" object
+    version_conflict,              ///< 409: the shadow's version is not the one the update named
+    unsupported_document_encoding, ///< 415 UnsupportedDocumentEncodingException
+    // credentials provider
+    invalid_role_alias,  ///< empty, over 128 bytes, or not [a-zA-Z0-9_=,@-]
+    invalid_credentials, ///< a 2xx whose body lacks accessKeyId, secretAccessKey, sessionToken or a
+                         ///< valid expiration (ISO 8601, UTC)
+    credentials_expired  ///< temporary credentials that had expired already when they arrived
 };
 
 const boost::system::error_category& aws_category() noexcept;

@@ -5,6 +5,7 @@
 
 #include <boost/asio/any_io_executor.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
@@ -43,6 +44,21 @@ struct options {
     std::optional<aws::signing_credentials> sigv4_credentials;
     std::string sigv4_region = "us-east-1";
     std::string sigv4_service = "iotdevicegateway";
+    /// The AWS IoT credentials provider for this role alias (empty: none): `GET /role-aliases/<alias>/
+    /// credentials` from a client that presented a certificate signed by the server's CA (or
+    /// client_ca_file; the server asks every client for one, and requires it here only) answers
+    /// {"credentials":{"accessKeyId","secretAccessKey","sessionToken","expiration"}} with fresh random
+    /// credentials valid for credentials_lifetime. Every other request must then be SigV4-signed (as
+    /// with sigv4_credentials) with credentials this server issued and that have not expired (403
+    /// "The security token included in the request is expired" otherwise), or with sigv4_credentials.
+    /// An x-amzn-iot-thingname header must be a valid thing name (400 otherwise); see last_thing_name.
+    std::string credentials_role_alias;
+    std::chrono::seconds credentials_lifetime{3600};
+    /// Answer the first N credentials requests with credentials_failure_status, its AWS error name in
+    /// x-amzn-ErrorType ("ThrottlingException:<url>" for 429, "ForbiddenException:<url>" for 403, ...)
+    /// and {"message":"..."}.
+    std::size_t credentials_failures = 0;
+    unsigned credentials_failure_status = 429;
 };
 
 /// An HTTPS (or HTTP) test and demo server on Beast, bound to 127.0.0.1, running on the caller's
@@ -75,6 +91,8 @@ struct options {
 ///                                 version; get returns state.desired/reported/delta, metadata, version
 ///   GET /api/things/shadow/ListNamedShadowsForThing/<thing>?nextToken=&pageSize=
 ///                                 the thing's named shadows, paged
+///   GET /role-aliases/<alias>/credentials
+///                                 AWS IoT credentials provider (options::credentials_role_alias)
 ///   POST /echo                    the request body back (application/octet-stream), for upload tests
 ///   /request                      "METHOD TARGET", the header fields as "name: value" lines, a blank line,
 ///                                 the body (any method; at most 8 MiB), to compare what two clients send
@@ -114,6 +132,10 @@ public:
     std::optional<received_publish> last_publish() const;
     /// The retained message of a topic (its payload), none when there is none or it was cleared.
     std::optional<std::string> retained_message(const std::string& topic) const;
+    /// Credentials issued by the credentials provider endpoint so far.
+    std::size_t credentials_issued() const;
+    /// The x-amzn-iot-thingname of the most recent credentials request, empty when it had none.
+    std::string last_thing_name() const;
 
     struct impl;
 
