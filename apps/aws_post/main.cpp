@@ -3,6 +3,7 @@
 // endpoint, publish with retries on the reactor, map the outcome to an exit status.
 
 #include "options.hpp"
+#include "spool_mode.hpp"
 
 #include <edgeloop/aws.hpp>
 #include <edgeloop/core.hpp>
@@ -545,6 +546,16 @@ int run(const aws_post::options& opt) {
     copts.pool.max_per_host = 1;
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
+    if (!opt.spool.empty()) { // store and forward (spool_mode.cpp)
+        if (demo_server)
+            reactor.on_stop([&] { demo_server->stop(); });
+        std::function<boost::system::error_code(http::request&)> sign;
+        if (sigv4)
+            sign = [&keys, &region](http::request& r) {
+                return aws::sign_request(r, *keys, region, aws::iot_data_service, std::chrono::system_clock::now());
+            };
+        return aws_post::run_spool(opt, reactor, client, publish, std::move(sign));
+    }
     publisher pub(reactor, client, std::move(*req), opt);
     if (opt.shadow_action == "list")
         pub.judge_with([](unsigned status, std::string_view body) {
@@ -634,6 +645,8 @@ int main(int argc, char* argv[]) {
         std::cout << aws_post::help_text();
         return aws_post::exit_ok;
     }
+    if (opt.spool_status || opt.spool_dead_letters)
+        return aws_post::show_spool(opt);
     try {
         return run(opt);
     } catch (const std::exception& e) {

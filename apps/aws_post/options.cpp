@@ -22,6 +22,8 @@ struct raw_values {
     std::vector<std::string> user_properties;
     std::vector<std::string> command;
     unsigned long long version = 0;
+    double spool_max_mb = 0;
+    double ttl = 0;
 };
 
 po::options_description describe_options(options& o, raw_values& raw) {
@@ -93,6 +95,22 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("name", po::value(&o.shadow_name)->value_name("N"), "shadow commands: a named shadow (default: the classic one)")
         ("version", po::value(&raw.version)->value_name("V"),
          "shadow update: apply only if the shadow is at version V (else 409, exit 7)")
+        ("spool", po::value(&o.spool)->value_name("PATH"),
+         "store and forward: queue messages in the SQLite file PATH and publish them continuously,\n"
+         "leftovers of an earlier run first (with --stdin, or --message/--count)")
+        ("stdin", "with --spool: read messages from stdin, one JSON line each:\n"
+         "{\"message\": ..., \"topic\": \"t\", \"qos\": 0|1, \"retain\": true|false}; exit once input ended and\n"
+         "the spool is empty")
+        ("spool-max-mb", po::value(&raw.spool_max_mb)->value_name("MB"), "spool quota in MiB (default: none)")
+        ("spool-policy", po::value(&o.spool_policy)->value_name("refuse|drop-oldest"),
+         "when the quota is reached: refuse the new message (default) or drop the oldest")
+        ("spool-sync", po::value(&o.spool_sync)->value_name("full|normal"),
+         "full (default): each message fsync'ed before it is acknowledged; normal: survives a crash of the\n"
+         "process, not always a power loss")
+        ("max-rate", po::value(&o.max_rate)->value_name("N"), "publish at most N messages per second from the spool")
+        ("ttl", po::value(&raw.ttl)->value_name("SECONDS"), "spooled messages older than this become dead letters")
+        ("status", "with --spool: print depth, oldest age, dead letters and exit")
+        ("dead-letters", "with --spool: list the dead letters (one JSON line each) and exit")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
@@ -226,6 +244,37 @@ options parse_options(int argc, const char* const argv[]) {
     } else if (!o.region.empty()) {
         throw usage_error("--region is for --auth sigv4");
     }
+    o.from_stdin = vm.count("stdin") > 0;
+    o.spool_status = vm.count("status") > 0;
+    o.spool_dead_letters = vm.count("dead-letters") > 0;
+    if (o.spool.empty() && (o.from_stdin || o.spool_status || o.spool_dead_letters || vm.count("spool-max-mb") ||
+                            vm.count("spool-policy") || vm.count("spool-sync") || vm.count("max-rate") ||
+                            vm.count("ttl")))
+        throw usage_error("--stdin, --status, --dead-letters, --spool-*, --max-rate and --ttl need --spool PATH");
+    if (!o.spool.empty()) {
+        if (!o.shadow_action.empty())
+            throw usage_error("--spool publishes; it does not go with the shadow commands");
+        if (o.from_stdin && (vm.count("message") || vm.count("message-file") || vm.count("count")))
+            throw usage_error("--stdin excludes --message, --message-file and --count");
+        if (o.spool_policy != "refuse" && o.spool_policy != "drop-oldest")
+            throw usage_error("--spool-policy: expected refuse or drop-oldest");
+        if (o.spool_sync != "full" && o.spool_sync != "normal")
+            throw usage_error("--spool-sync: expected full or normal");
+        if (vm.count("spool-max-mb")) {
+            if (!std::isfinite(raw.spool_max_mb) || raw.spool_max_mb <= 0 || raw.spool_max_mb > 1024 * 1024)
+                throw usage_error("--spool-max-mb: expected a positive size in MiB");
+            o.spool_max_bytes = static_cast<std::uint64_t>(raw.spool_max_mb * 1024 * 1024);
+        }
+        if (vm.count("max-rate") && (!std::isfinite(o.max_rate) || o.max_rate <= 0))
+            throw usage_error("--max-rate: expected a positive number of messages per second");
+        if (vm.count("ttl")) {
+            if (!std::isfinite(raw.ttl) || raw.ttl < 1 || raw.ttl > 86400.0 * 3650)
+                throw usage_error("--ttl: expected a number of seconds from 1");
+            o.ttl = std::chrono::seconds(static_cast<long long>(raw.ttl));
+        }
+        if (o.spool_status || o.spool_dead_letters)
+            return o; // no endpoint needed to look at the spool
+    }
     if (!o.demo && o.endpoint.empty())
         throw usage_error("--endpoint is required (or --demo)");
     return o;
@@ -263,7 +312,8 @@ std::string help_text() {
            "  5  connection retries exhausted (or a transfer error not worth retrying)\n"
            "  6  TLS failure (server certificate not trusted, client certificate rejected, ...; not "
            "retried)\n"
-           "  7  shadow version conflict (an update with --version the shadow no longer has)\n";
+           "  7  shadow version conflict (an update with --version the shadow no longer has)\n"
+           "  8  --spool: input lines were refused (bad JSON or topic, spool full, disk full; each named)\n";
     return out.str();
 }
 

@@ -21,7 +21,8 @@ enum exit_status : int {
     exit_interrupted = 4,     ///< stopped by SIGINT/SIGTERM before every publish was answered
     exit_connection = 5,      ///< connection retries exhausted, or a transfer error not worth retrying
     exit_tls = 6,             ///< TLS handshake failed for a certificate reason (never retried)
-    exit_version_conflict = 7 ///< a shadow update named a version the shadow no longer has (409)
+    exit_version_conflict = 7, ///< a shadow update named a version the shadow no longer has (409)
+    exit_spool_input = 8 ///< --spool: input lines were refused (bad JSON or topic, spool full, disk full)
 };
 
 struct options {
@@ -72,6 +73,17 @@ struct options {
     std::string thing;
     std::string shadow_name;
     std::optional<std::uint64_t> version; ///< --version: optimistic update
+
+    // Store and forward (spool_mode.cpp): --spool PATH with --stdin JSON lines or --message/--count
+    std::string spool;
+    bool from_stdin = false;
+    std::uint64_t spool_max_bytes = 0; ///< --spool-max-mb; 0: no quota
+    std::string spool_policy = "refuse";
+    std::string spool_sync = "full";
+    double max_rate = 0;                      ///< messages per second; 0: no limit
+    std::optional<std::chrono::seconds> ttl;  ///< --ttl
+    bool spool_status = false;                ///< --status
+    bool spool_dead_letters = false;          ///< --dead-letters
 };
 
 using app_common::usage_error;

@@ -363,6 +363,7 @@ struct reply {
     std::uint64_t size = 0; ///< bytes: the whole body; drip: one chunk
     std::uint64_t chunks = 0;
     std::chrono::milliseconds interval{0};
+    bool drop = false; ///< close the connection without answering
 };
 
 reply text_reply(http::response<http::string_body> res, std::chrono::milliseconds sleep = {}) {
@@ -372,7 +373,9 @@ reply text_reply(http::response<http::string_body> res, std::chrono::millisecond
     return r;
 }
 
-using publish_sink = std::function<void(received_publish)>;
+/// Takes a decoded publish; returns 0 to answer 200, another status to answer instead, or
+/// publish_dropped to close the connection without an answer.
+using publish_sink = std::function<unsigned(received_publish)>;
 
 http::response<http::string_body> aws_error(const request& req, unsigned code, std::string_view message) {
     boost::json::object body{{"message", message}, {"traceId", uuid_v4()}};
@@ -698,7 +701,14 @@ reply route(const request& req, const publish_sink& on_publish) {
         auto decoded = decode_publish(req, path[1], params);
         if (auto* error = std::get_if<http::response<http::string_body>>(&decoded))
             return text_reply(std::move(*error), r.sleep);
-        on_publish(std::get<received_publish>(std::move(decoded)));
+        const unsigned verdict = on_publish(std::get<received_publish>(std::move(decoded)));
+        if (verdict == publish_dropped) {
+            reply drop;
+            drop.drop = true;
+            return drop;
+        }
+        if (verdict != 0 && verdict != 200)
+            return text_reply(aws_error(req, verdict, "scripted by publish_hook"), r.sleep);
         return text_reply(
             make_response(req, 200, R"({"message":"OK","traceId":")" + uuid_v4() + "\"}", "application/json"),
             r.sleep);
@@ -780,6 +790,8 @@ net::awaitable<bool> send_drip(connection_of<Stream>& c, const request& req, con
 template <class Stream>
 net::awaitable<bool> respond(connection_of<Stream>& c, const request& req, const publish_sink& on_publish) {
     reply r = route(req, on_publish);
+    if (r.drop)
+        co_return false;
     if (r.sleep.count() > 0)
         co_await wait_on_timer(c, r.sleep);
     switch (r.what) {
@@ -1065,13 +1077,17 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
     http::response<http::string_body> issue_credentials(const request& req, std::string_view alias,
                                                         bool client_certificate);
     std::optional<aws::signing_credentials> find_credentials(std::string_view key_id) const;
-    publish_sink on_publish_ = [this](received_publish p) {
+    publish_sink on_publish_ = [this](received_publish p) -> unsigned {
+        const unsigned verdict = opts_.publish_hook ? opts_.publish_hook(p) : 0;
+        if (verdict != 0 && verdict != 200 && verdict != publish_dropped)
+            return verdict;
         std::lock_guard lock(mutex_);
         if (p.retain && p.payload.empty())
             retained_.erase(p.topic);
         else if (p.retain)
             retained_[p.topic] = p.payload;
         last_publish_ = std::move(p);
+        return verdict;
     };
 };
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,6 +16,9 @@
 #include <vector>
 
 namespace edgeloop::devserver {
+
+/// publish_hook's verdict: the publish arrived, its answer is lost (the connection is closed).
+inline constexpr unsigned publish_dropped = 1;
 
 struct options {
     std::string address = "127.0.0.1";
@@ -30,6 +34,11 @@ struct options {
     std::vector<std::string> alpn;
     /// Answer the first N POST /topics/... requests with 429 and "Retry-After: 1" (AWS throttling).
     std::size_t throttle_publishes = 0;
+    /// Called (on the server's executor) with each valid publish before it is answered, to script faults:
+    /// return 0 (or 200) to accept it as usual, an HTTP status to answer that instead (the publish is not
+    /// recorded), or publish_dropped to record it and close the connection without answering (an answer
+    /// lost on the way: the client cannot tell whether it arrived).
+    std::function<unsigned(const received_publish&)> publish_hook;
     /// Close each connection after this many requests, without announcing it (as AWS IoT may). 0: never.
     std::size_t close_after_requests = 0;
     /// Listen at once. False: the port is bound (so it is known and reserved) but connections are refused
