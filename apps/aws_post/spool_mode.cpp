@@ -1,4 +1,5 @@
 #include "spool_mode.hpp"
+#include "systemd_notify.hpp"
 
 #include <edgeloop/aws.hpp>
 #include <edgeloop/outbox.hpp>
@@ -341,6 +342,7 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
     bool input_ended = false;
     bool finished = false;
     std::uint64_t pending = 0, refused = 0, published = 0, dead = 0;
+    std::string last_error = "none";
     std::unique_ptr<line_reader> reader;
 
     const auto maybe_finish = [&] {
@@ -357,9 +359,11 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
     };
     q.on_dead_letter = [&](const outbox::message& m, const outbox::outcome& o) {
         ++dead;
+        last_error = o.reason;
         std::printf("Dead letter %s (topic %s): %s\n", m.id.c_str(), m.publish.topic.c_str(), o.reason.c_str());
     };
     q.on_retry = [&](const outbox::message& m, const outbox::outcome& o, milliseconds delay) {
+        last_error = o.reason;
         std::printf("Message %s: attempt %u failed: %s; retrying in %lld ms\n", m.id.c_str(), m.attempts + 1,
                     o.reason.c_str(), static_cast<long long>(delay.count()));
         std::fflush(stdout);
@@ -391,7 +395,18 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
         });
     };
 
+    // systemd (Type=notify): READY=1 once the spool is open and draining, STATUS= every second when it
+    // changed, WATCHDOG=1 from this loop's timers.
+    systemd_notifier notifier(reactor.executor(), [&](std::function<void(std::string)> send) {
+        q.async_stats([&, send = std::move(send)](boost::system::error_code ec, outbox::stats st) {
+            send(ec ? "spool unreadable: " + ec.message()
+                    : "spool depth " + std::to_string(st.depth) + ", published " + std::to_string(published) +
+                          ", dead letters " + std::to_string(st.dead_letters) + ", last error: " + last_error);
+        });
+    });
+
     reactor.on_stop([&] {
+        notifier.stopping();
         q.stop();
         client.cancel_all();
         if (reader)
@@ -400,6 +415,11 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
 
     spool_sender sender(client, base, std::move(sign));
     q.start(std::ref(sender));
+    if (notifier.enabled())
+        q.async_stats([&](boost::system::error_code, outbox::stats st) {
+            notifier.ready("spool depth " + std::to_string(st.depth) + ", published 0, dead letters " +
+                           std::to_string(st.dead_letters) + ", last error: none");
+        });
 
     if (opt.from_stdin) {
         reader = std::make_unique<line_reader>(

@@ -11,7 +11,10 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -414,6 +417,139 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
     BOOST_TEST(duplicates <= 2 * killed + 2 * drops);
     BOOST_TEST(errors > 0u);
     BOOST_TEST(drops > 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_spool_faults)
+
+// A full disk: the spool on a 512 KiB tmpfs the test mounts (root only) and fills to ~200 KiB free with a
+// ballast file (another program's logs, say), the service down so nothing drains, lines of 20 KB until the
+// file system is full. Each refused line is an error naming it, the program goes on, and once the ballast
+// is gone and the service back, every line acknowledged before is published, in order.
+BOOST_AUTO_TEST_CASE(disk_full_refuses_new_lines_and_keeps_the_earlier_ones) {
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    recording_server srv;
+    srv.set_verdict([](const auto&, std::size_t) { return 503u; });
+    const auto mnt = srv.dir + "/small";
+    std::filesystem::create_directory(mnt);
+    BOOST_REQUIRE(std::system(("mount -t tmpfs -o size=512k tmpfs '" + mnt + "'").c_str()) == 0);
+    struct unmount {
+        std::string path;
+        ~unmount() { [[maybe_unused]] int rc = std::system(("umount -l '" + path + "'").c_str()); }
+    } guard{mnt};
+    const auto spool = mnt + "/s.db";
+    {
+        std::ofstream ballast(mnt + "/ballast");
+        ballast << std::string(312 * 1024, 'b');
+    }
+    const auto fifo = srv.dir + "/in.fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string log = srv.dir + "/full.log";
+    auto p = start_aws_post(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), fifo, log);
+    std::string text;
+    for (int i = 0; i < 20; ++i)
+        text += line("t", std::to_string(i) + ":" + std::string(20000, 'x')) + "\n";
+    std::thread feed([&] { [[maybe_unused]] auto n = ::write(writer, text.data(), text.size()); });
+    const bool full = wait_for_text(log, "not spooled: disk full", 20s);
+    const bool last = wait_for_text(log, "stdin line 20: not spooled", 20s);
+    feed.join();
+    p.signal(SIGTERM);
+    const auto status = p.wait_for_exit(5s);
+    ::close(writer);
+    BOOST_REQUIRE_MESSAGE(full && last, read_file(log));
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == exit_interrupted, read_file(log));
+    const auto acked = last_acknowledged(read_file(log));
+    BOOST_TEST(acked >= 3u);
+    BOOST_TEST(acked < 20u);
+
+    auto st = run_to_end({"--spool", spool, "--status"}, "/dev/null", srv.dir + "/status.log");
+    BOOST_TEST(contains(st.output, "depth: " + std::to_string(acked) + " messages"), st.output);
+
+    std::filesystem::remove(mnt + "/ballast");
+    srv.set_verdict({});
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), "/dev/null", srv.dir + "/after.log");
+    BOOST_TEST(r.status == exit_ok, r.output);
+    std::vector<std::string> got;
+    for (const auto& pub : srv.publishes())
+        got.push_back(pub.payload.substr(0, pub.payload.find(':')));
+    std::vector<std::string> expected;
+    for (std::size_t i = 0; i < acked; ++i)
+        expected.push_back(std::to_string(i));
+    BOOST_TEST(got == expected);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_systemd)
+
+// Type=notify: the test is systemd's side of the protocol, a datagram socket named by NOTIFY_SOCKET.
+BOOST_AUTO_TEST_CASE(ready_status_and_watchdog_reach_the_notify_socket) {
+    recording_server srv;
+    srv.set_verdict([](const auto&, std::size_t) { return 503u; });
+    const auto sock_path = srv.dir + "/notify.sock";
+    const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(sock >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+    BOOST_REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const auto fifo = srv.dir + "/in.fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string text = line("t", "a") + "\n" + line("t", "b") + "\n";
+    BOOST_REQUIRE(::write(writer, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"", AWS_POST_BIN};
+    for (const auto& a : with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}))
+        argv.push_back(a);
+    const std::string log = srv.dir + "/notify.log";
+    child_process p(argv, log, {"EDGELOOP_SPOOL_INPUT=" + fifo, "NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=200000"});
+
+    std::vector<std::string> messages;
+    bool ready = false, status_with_depth = false;
+    int watchdogs = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline && !(ready && status_with_depth && watchdogs >= 3)) {
+        pollfd pfd{sock, POLLIN, 0};
+        if (::poll(&pfd, 1, 200) <= 0)
+            continue;
+        char buf[4096];
+        const auto n = ::recv(sock, buf, sizeof buf, 0);
+        if (n <= 0)
+            continue;
+        const std::string m(buf, static_cast<std::size_t>(n));
+        messages.push_back(m);
+        ready = ready || contains(m, "READY=1");
+        status_with_depth =
+            status_with_depth || (contains(m, "STATUS=spool depth 2") && contains(m, "last error: 503"));
+        watchdogs += contains(m, "WATCHDOG=1") ? 1 : 0;
+    }
+    p.signal(SIGTERM);
+    BOOST_REQUIRE(p.wait_for_exit(5s).has_value());
+    bool stopping = false;
+    for (pollfd pfd{sock, POLLIN, 0}; ::poll(&pfd, 1, 500) > 0;) {
+        char buf[4096];
+        const auto n = ::recv(sock, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        const std::string m(buf, static_cast<std::size_t>(n));
+        messages.push_back(m);
+        stopping = stopping || contains(m, "STOPPING=1");
+    }
+    ::close(writer);
+    ::close(sock);
+    std::string all;
+    for (const auto& m : messages)
+        all += "[" + m + "] ";
+    BOOST_TEST(ready, all);
+    BOOST_TEST(status_with_depth, all);
+    BOOST_TEST(watchdogs >= 3, all);
+    BOOST_TEST(stopping, all);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -345,6 +345,7 @@ BOOST_FIXTURE_TEST_CASE(retryable_failures_keep_the_order_and_dead_letters_move_
     BOOST_TEST(delivered == (std::vector<std::string>{"a", "b", "d"}));
     BOOST_TEST(dead == (std::vector<std::string>{"c:400"}));
     BOOST_TEST(retries == 3);
+    BOOST_REQUIRE(ids.size() == 7u);
     BOOST_TEST(ids[1] == ids[4]); // the same id on every try
     outbox::store s;
     BOOST_REQUIRE(!s.open_existing({.path = t.path}));

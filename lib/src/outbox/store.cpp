@@ -115,6 +115,7 @@ struct store::impl {
     std::uint64_t bytes = 0;
     std::uint64_t dropped = 0;
     std::string last_error;
+    int version = 0; ///< the file's schema version, as check() found it
     std::unordered_map<const char*, sqlite3_stmt*> cache;
 
     ~impl() { close(); }
@@ -200,11 +201,11 @@ struct store::impl {
     boost::system::error_code check(std::string& detail) {
         sqlite3_stmt* st = nullptr;
         int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
-        int version = 0;
+        int found = 0;
         if (rc == SQLITE_OK) {
             rc = sqlite3_step(st);
             if (rc == SQLITE_ROW) {
-                version = sqlite3_column_int(st, 0);
+                found = sqlite3_column_int(st, 0);
                 rc = SQLITE_OK;
             }
         }
@@ -213,6 +214,7 @@ struct store::impl {
             detail = sqlite3_errmsg(db);
             return fail(rc, "PRAGMA user_version");
         }
+        version = found;
         if (version > schema_version) {
             detail = "schema version " + std::to_string(version) + ", this build knows up to " +
                      std::to_string(schema_version);
@@ -278,6 +280,14 @@ struct store::impl {
             return ec;
         if (auto ec = exec(opts.sync == durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"))
             return ec;
+        // A database made before needs no write to be opened (it may be on a full disk).
+        if (version == 0)
+            if (auto ec = create_schema())
+                return ec;
+        return load();
+    }
+
+    boost::system::error_code create_schema() {
         if (auto ec = begin())
             return ec;
         if (auto ec = exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -300,8 +310,11 @@ struct store::impl {
         sqlite3_bind_text(ins, 1, fresh.c_str(), -1, SQLITE_TRANSIENT);
         if ((ec = run(ins, "insert meta")))
             return rollback(ec);
-        if ((ec = commit()))
-            return ec;
+        return commit();
+    }
+
+    boost::system::error_code load() {
+        boost::system::error_code ec;
         auto* get = stmt("SELECT (SELECT value FROM meta WHERE key='instance'),"
                          " (SELECT value FROM meta WHERE key='dropped'),"
                          " (SELECT count(*) FROM messages),"
@@ -396,6 +409,10 @@ boost::system::error_code store::open(const options& opts, open_report& report) 
         report.detail = detail;
         if (auto ec = impl_->open_file(true))
             return ec;
+        if (auto ec = impl_->check(detail)) { // the new, empty file
+            impl_->close();
+            return ec;
+        }
     }
     if (auto ec = impl_->setup()) {
         impl_->close();
