@@ -72,6 +72,7 @@ struct options {
     // Store and forward (spool_mode.cpp): --spool PATH with --stdin JSON lines or --message/--count
     std::string spool;
     bool from_stdin = false;
+    std::string listen;                ///< --listen unix:PATH: the socket's path
     std::uint64_t spool_max_bytes = 0; ///< --spool-max-mb; 0: no quota
     std::string spool_policy = "refuse";
     std::string spool_sync = "full";

@@ -5,12 +5,17 @@
 #include <edgeloop/outbox.hpp>
 #include <edgeloop/retry/retry_after.hpp>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -212,6 +217,90 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+/// --listen unix:PATH: clients send the --stdin line format; each line is answered "ok <id>" once
+/// committed, or "error: <reason>", before the next is read.
+class unix_listener {
+public:
+    /// Parses and enqueues one line; calls `answer` with the reply line (without newline).
+    using line_handler = std::function<void(std::string line, std::string what, std::function<void(std::string)> answer)>;
+
+    unix_listener(net::any_io_executor ex, const std::string& path, line_handler handle)
+        : acceptor_(ex)
+        , path_(path)
+        , handle_(std::move(handle)) {
+        struct stat st{};
+        if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+            ::unlink(path.c_str()); // a socket left by an earlier run
+        const net::local::stream_protocol::endpoint ep(path);
+        acceptor_.open(ep.protocol());
+        acceptor_.bind(ep);
+        ::chmod(path.c_str(), 0660);
+        acceptor_.listen();
+        accept();
+    }
+    ~unix_listener() { ::unlink(path_.c_str()); }
+    void stop() {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        for (auto& weak : sessions_)
+            if (auto s = weak.lock())
+                s->socket.close(ec);
+    }
+
+private:
+    struct session {
+        explicit session(net::local::stream_protocol::socket s) : socket(std::move(s)), buffer(max_line_bytes) {}
+        net::local::stream_protocol::socket socket;
+        net::streambuf buffer;
+        std::string reply;
+        std::uint64_t lines = 0;
+        std::uint64_t number = 0;
+    };
+
+    void accept() {
+        acceptor_.async_accept([this](boost::system::error_code ec, net::local::stream_protocol::socket s) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open())
+                return;
+            if (!ec) {
+                auto sess = std::make_shared<session>(std::move(s));
+                sess->number = ++clients_;
+                std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+                sessions_.push_back(sess);
+                read(sess);
+            }
+            accept();
+        });
+    }
+
+    void read(std::shared_ptr<session> s) {
+        net::async_read_until(s->socket, s->buffer, '\n', [this, s](boost::system::error_code ec, std::size_t n) {
+            if (ec == net::error::not_found) { // over max_line_bytes without a newline
+                s->reply = "error: line longer than " + std::to_string(max_line_bytes) + " bytes\n";
+                net::async_write(s->socket, net::buffer(s->reply), [s](boost::system::error_code, std::size_t) {});
+                return;
+            }
+            if (ec)
+                return;
+            std::string line(net::buffers_begin(s->buffer.data()), net::buffers_begin(s->buffer.data()) + static_cast<long>(n) - 1);
+            s->buffer.consume(n);
+            const std::string what = "client " + std::to_string(s->number) + " line " + std::to_string(++s->lines);
+            handle_(std::move(line), what, [this, s](std::string answer) {
+                s->reply = std::move(answer) + "\n";
+                net::async_write(s->socket, net::buffer(s->reply), [this, s](boost::system::error_code wec, std::size_t) {
+                    if (!wec)
+                        read(s);
+                });
+            });
+        });
+    }
+
+    net::local::stream_protocol::acceptor acceptor_;
+    std::string path_;
+    line_handler handle_;
+    std::uint64_t clients_ = 0;
+    std::vector<std::weak_ptr<session>> sessions_;
+};
+
 /// The drain's sender: one publish over the client, its outcome judged as aws_post judges a publish.
 class spool_sender {
 public:
@@ -377,7 +466,9 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
                      detail.c_str());
     };
 
-    const auto enqueue = [&](outbox::message m, std::string what, std::function<void()> then) {
+    // `then` gets the id, or empty with the reason after a refusal.
+    const auto enqueue = [&](outbox::message m, std::string what,
+                             std::function<void(const std::string& id, const std::string& error)> then) {
         ++pending;
         q.async_enqueue(m, [&, what = std::move(what), then = std::move(then)](boost::system::error_code ec,
                                                                                 std::string id) {
@@ -390,10 +481,11 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
             }
             std::fflush(stdout);
             if (then)
-                then();
+                then(ec ? std::string() : id, ec ? ec.message() : std::string());
             maybe_finish();
         });
     };
+    std::unique_ptr<unix_listener> listener;
 
     // systemd (Type=notify): READY=1 once the spool is open and draining, STATUS= every second when it
     // changed, WATCHDOG=1 from this loop's timers.
@@ -411,6 +503,8 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
         client.cancel_all();
         if (reader)
             reader->stop();
+        if (listener)
+            listener->stop();
     });
 
     spool_sender sender(client, base, std::move(sign));
@@ -438,12 +532,34 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
                     reader->next();
                     return;
                 }
-                enqueue(std::move(m), what, [&] { reader->next(); });
+                enqueue(std::move(m), what, [&](const std::string&, const std::string&) { reader->next(); });
             },
             [&] {
                 input_ended = true;
                 maybe_finish();
             });
+    } else if (!opt.listen.empty()) {
+        try {
+            listener = std::make_unique<unix_listener>(
+                reactor.executor(), opt.listen,
+                [&](std::string line, std::string what, std::function<void(std::string)> answer) {
+                    outbox::message m;
+                    if (auto bad = parse_line(line, opt, m)) {
+                        ++refused;
+                        std::fprintf(stderr, "aws_post: %s: not spooled: %s\n", what.c_str(), bad->c_str());
+                        answer("error: " + *bad);
+                        return;
+                    }
+                    enqueue(std::move(m), what, [answer](const std::string& id, const std::string& error) {
+                        answer(id.empty() ? "error: " + error : "ok " + id);
+                    });
+                });
+        } catch (const boost::system::system_error& e) {
+            std::fprintf(stderr, "aws_post: --listen unix:%s: %s\n", opt.listen.c_str(), e.code().message().c_str());
+            return exit_config;
+        }
+        std::printf("Listening on unix:%s\n", opt.listen.c_str());
+        std::fflush(stdout);
     } else {
         for (std::uint32_t i = 1; i <= opt.count; ++i) {
             outbox::message m;

@@ -17,6 +17,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -295,12 +296,60 @@ BOOST_AUTO_TEST_CASE(a_corrupt_spool_is_moved_aside_and_reported) {
     BOOST_REQUIRE(srv.publishes().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(listen_socket_lines_are_answered_after_their_commit) {
+    recording_server srv;
+    const auto sock_path = srv.dir + "/in.sock";
+    const std::string log = srv.dir + "/listen.log";
+    child_process p(with({AWS_POST_BIN}, with(srv.connection_args(),
+                                              {"--spool", srv.dir + "/s.db", "--listen", "unix:" + sock_path})),
+                    log);
+    BOOST_REQUIRE_MESSAGE(wait_for_text(log, "Listening on unix:", 10s), read_file(log));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+    BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string text = line("t", "one") + "\n" + "{bad\n" + line("u", "two") + "\n";
+    BOOST_REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    std::string replies;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::count(replies.begin(), replies.end(), '\n') < 3 && std::chrono::steady_clock::now() < deadline) {
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 200) <= 0)
+            continue;
+        char buf[512];
+        const auto n = ::read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        replies.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto first = replies.find('\n');
+    BOOST_TEST(replies.starts_with("ok "), replies);
+    BOOST_TEST(replies.substr(first + 1).starts_with("error: not JSON"), replies);
+    BOOST_TEST(replies.find("\nok ", first + 1) != std::string::npos, replies);
+    for (int i = 0; i < 100 && srv.publishes().size() < 2; ++i)
+        std::this_thread::sleep_for(50ms); // the drain runs on after the answers
+    p.signal(SIGTERM);
+    const auto status = p.wait_for_exit(5s);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == exit_interrupted, read_file(log));
+    const auto got = srv.publishes();
+    BOOST_REQUIRE(got.size() == 2u);
+    BOOST_TEST(got[0].payload == "one");
+    BOOST_TEST(got[1].payload == "two");
+    BOOST_TEST(user_property(got[0], "edgeloop-message-id") == replies.substr(3, first - 3));
+    BOOST_TEST(!std::filesystem::exists(sock_path));
+}
+
 BOOST_AUTO_TEST_CASE(spool_options_without_spool_are_usage_errors) {
     const std::string dir = make_temp_dir("aws_post_spool_usage");
     for (const auto& args : std::vector<std::vector<std::string>>{
              {"--demo", "--stdin"}, {"--demo", "--status"}, {"--demo", "--spool", dir + "/s.db", "--spool-policy", "x"},
              {"--demo", "--spool", dir + "/s.db", "--stdin", "--message", "m"},
-             {"--demo", "--spool", dir + "/s.db", "--max-rate", "0"}}) {
+             {"--demo", "--spool", dir + "/s.db", "--max-rate", "0"},
+             {"--demo", "--spool", dir + "/s.db", "--listen", "tcp:1"},
+             {"--demo", "--spool", dir + "/s.db", "--listen", "unix:x", "--stdin"}}) {
         auto r = run_to_end(args, "/dev/null", dir + "/usage.log");
         BOOST_TEST(r.status == exit_usage, r.output);
     }
