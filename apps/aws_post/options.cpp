@@ -222,14 +222,16 @@ options parse_options(int argc, const char* const argv[]) {
         if (o.from_stdin)
             throw usage_error("--listen and --stdin exclude each other");
     }
-    if (o.spool.empty() && (o.from_stdin || vm.count("listen") || o.spool_status || o.spool_dead_letters || vm.count("spool-max-mb") ||
-                            vm.count("spool-policy") || vm.count("spool-sync") || vm.count("max-rate") ||
-                            vm.count("ttl")))
-        throw usage_error("--stdin, --status, --dead-letters, --spool-*, --max-rate and --ttl need --spool PATH");
+    if (o.spool.empty() && (o.from_stdin || vm.count("listen") || o.spool_status || o.spool_dead_letters ||
+                            vm.count("spool-max-mb") || vm.count("spool-policy") || vm.count("spool-sync") ||
+                            vm.count("max-rate") || vm.count("ttl")))
+        throw usage_error(
+            "--stdin, --status, --dead-letters, --spool-*, --max-rate and --ttl need --spool PATH");
     if (!o.spool.empty()) {
         if (!o.shadow_action.empty())
             throw usage_error("--spool publishes; it does not go with the shadow commands");
-        if ((o.from_stdin || !o.listen.empty()) && (vm.count("message") || vm.count("message-file") || vm.count("count")))
+        if ((o.from_stdin || !o.listen.empty()) &&
+            (vm.count("message") || vm.count("message-file") || vm.count("count")))
             throw usage_error("--stdin and --listen exclude --message, --message-file and --count");
         if (o.spool_policy != "refuse" && o.spool_policy != "drop-oldest")
             throw usage_error("--spool-policy: expected refuse or drop-oldest");

@@ -17,7 +17,8 @@ namespace aws_post {
 /// every second and sent when it changed.
 class systemd_notifier {
 public:
-    systemd_notifier(boost::asio::any_io_executor ex, std::function<void(std::function<void(std::string)>)> status);
+    systemd_notifier(boost::asio::any_io_executor ex,
+                     std::function<void(std::function<void(std::string)>)> status);
     bool enabled() const noexcept { return enabled_; }
     /// READY=1 with the first status line.
     void ready(const std::string& status);

@@ -16,7 +16,7 @@ int main(int argc, char** argv) {
     edgeloop::outbox::options o;
     o.path = argv[1];
     o.sync = std::string(argv[3]) == "normal" ? edgeloop::outbox::durability::normal
-                                               : edgeloop::outbox::durability::full;
+                                              : edgeloop::outbox::durability::full;
     const long n = std::atol(argv[2]);
     edgeloop::outbox::store s;
     edgeloop::outbox::open_report report;
@@ -30,7 +30,8 @@ int main(int argc, char** argv) {
         m.publish.topic = "bench/enqueue";
         m.publish.payload = std::string(90, 'x') + std::to_string(1000000000 + i);
         if (auto r = s.enqueue(m, std::chrono::system_clock::now()); !r) {
-            std::fprintf(stderr, "outbox_bench: %s: %s\n", r.error().message().c_str(), s.last_error().c_str());
+            std::fprintf(stderr, "outbox_bench: %s: %s\n", r.error().message().c_str(),
+                         s.last_error().c_str());
             return 1;
         }
     }

@@ -10,8 +10,8 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -33,7 +33,9 @@ namespace {
 
 enum : int { exit_ok = 0, exit_usage = 2, exit_interrupted = 4, exit_spool_input = 8 };
 
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool contains(const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+}
 
 /// The devserver on a thread of its own, recording every publish that arrived (accepted or answer lost).
 struct recording_server {
@@ -74,8 +76,20 @@ struct recording_server {
         return received;
     }
     std::vector<std::string> connection_args() const {
-        return {"--endpoint", "127.0.0.1", "--port", std::to_string(dev->port()), "--cacert", dev->ca_file(),
-                "--cert",     cert,        "--key",  key,  "--backoff-base-ms", "5", "--backoff-max-ms", "50"};
+        return {"--endpoint",
+                "127.0.0.1",
+                "--port",
+                std::to_string(dev->port()),
+                "--cacert",
+                dev->ca_file(),
+                "--cert",
+                cert,
+                "--key",
+                key,
+                "--backoff-base-ms",
+                "5",
+                "--backoff-max-ms",
+                "50"};
     }
 };
 
@@ -87,8 +101,10 @@ std::string user_property(const edgeloop::devserver::received_publish& p, const 
 }
 
 /// aws_post with stdin from `input` (a file or a FIFO), its output in `log`.
-child_process start_aws_post(std::vector<std::string> args, const std::string& input, const std::string& log) {
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"", AWS_POST_BIN};
+child_process start_aws_post(std::vector<std::string> args, const std::string& input,
+                             const std::string& log) {
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"",
+                                     AWS_POST_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     return child_process(argv, log, {"EDGELOOP_SPOOL_INPUT=" + input});
 }
@@ -134,10 +150,13 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_published_in_order_with_a_message_id_and_it
     lines.push_back(R"({"message":{"json":true},"qos":0,"retain":true,"topic":"obj"})");
     const auto in = write_lines(srv.dir + "/in.txt", lines);
     const auto spool = srv.dir + "/spool.db";
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), in, srv.dir + "/run.log");
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), in,
+                        srv.dir + "/run.log");
     BOOST_TEST(r.status == exit_ok, r.output);
-    BOOST_TEST(contains(r.output, "Spool: 31 published, 0 dead letters, 0 input lines refused this run; 0 messages left"),
-               r.output);
+    BOOST_TEST(
+        contains(r.output,
+                 "Spool: 31 published, 0 dead letters, 0 input lines refused this run; 0 messages left"),
+        r.output);
     const auto got = srv.publishes();
     BOOST_REQUIRE(got.size() >= 31u);
     std::vector<std::string> payloads;
@@ -163,9 +182,11 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_published_in_order_with_a_message_id_and_it
 
 BOOST_AUTO_TEST_CASE(bad_lines_are_refused_by_number_and_the_others_published) {
     recording_server srv;
-    const auto in = write_lines(srv.dir + "/in.txt", {line("t", "a"), "not json", R"({"topic":"x"})",
-                                                      line("bad/#", "b"), R"({"message":"q","qos":2})", line("t", "c")});
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}), in, srv.dir + "/run.log");
+    const auto in =
+        write_lines(srv.dir + "/in.txt", {line("t", "a"), "not json", R"({"topic":"x"})", line("bad/#", "b"),
+                                          R"({"message":"q","qos":2})", line("t", "c")});
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}), in,
+                        srv.dir + "/run.log");
     BOOST_TEST(r.status == exit_spool_input, r.output);
     BOOST_TEST(contains(r.output, "stdin line 2: not spooled: not JSON"), r.output);
     BOOST_TEST(contains(r.output, "stdin line 3: not spooled: no \"message\""), r.output);
@@ -207,12 +228,14 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_at_once_keeping_the_rest_and_a_restart_publis
 
     srv.set_verdict({}); // the service is back
     const auto in = write_lines(srv.dir + "/in2.txt", {line("t", "new0"), line("u", "new1")});
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), in, srv.dir + "/second.log");
+    auto r =
+        run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), in, srv.dir + "/second.log");
     BOOST_TEST(r.status == exit_ok, r.output);
     std::vector<std::string> payloads;
     for (const auto& pub : srv.publishes())
         payloads.push_back(pub.payload);
-    BOOST_TEST(payloads == (std::vector<std::string>{"old0", "old1", "old2", "old3", "old4", "new0", "new1"}));
+    BOOST_TEST(payloads ==
+               (std::vector<std::string>{"old0", "old1", "old2", "old3", "old4", "new0", "new1"}));
 }
 
 BOOST_AUTO_TEST_CASE(non_retryable_answers_become_dead_letters_and_the_queue_moves_on) {
@@ -300,8 +323,8 @@ BOOST_AUTO_TEST_CASE(listen_socket_lines_are_answered_after_their_commit) {
     recording_server srv;
     const auto sock_path = srv.dir + "/in.sock";
     const std::string log = srv.dir + "/listen.log";
-    child_process p(with({AWS_POST_BIN}, with(srv.connection_args(),
-                                              {"--spool", srv.dir + "/s.db", "--listen", "unix:" + sock_path})),
+    child_process p(with({AWS_POST_BIN}, with(srv.connection_args(), {"--spool", srv.dir + "/s.db",
+                                                                      "--listen", "unix:" + sock_path})),
                     log);
     BOOST_REQUIRE_MESSAGE(wait_for_text(log, "Listening on unix:", 10s), read_file(log));
     const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
@@ -313,7 +336,8 @@ BOOST_AUTO_TEST_CASE(listen_socket_lines_are_answered_after_their_commit) {
     BOOST_REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
     std::string replies;
     const auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::count(replies.begin(), replies.end(), '\n') < 3 && std::chrono::steady_clock::now() < deadline) {
+    while (std::count(replies.begin(), replies.end(), '\n') < 3 &&
+           std::chrono::steady_clock::now() < deadline) {
         pollfd pfd{fd, POLLIN, 0};
         if (::poll(&pfd, 1, 200) <= 0)
             continue;
@@ -345,7 +369,9 @@ BOOST_AUTO_TEST_CASE(listen_socket_lines_are_answered_after_their_commit) {
 BOOST_AUTO_TEST_CASE(spool_options_without_spool_are_usage_errors) {
     const std::string dir = make_temp_dir("aws_post_spool_usage");
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {"--demo", "--stdin"}, {"--demo", "--status"}, {"--demo", "--spool", dir + "/s.db", "--spool-policy", "x"},
+             {"--demo", "--stdin"},
+             {"--demo", "--status"},
+             {"--demo", "--spool", dir + "/s.db", "--spool-policy", "x"},
              {"--demo", "--spool", dir + "/s.db", "--stdin", "--message", "m"},
              {"--demo", "--spool", dir + "/s.db", "--max-rate", "0"},
              {"--demo", "--spool", dir + "/s.db", "--listen", "tcp:1"},
@@ -420,8 +446,9 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
     std::size_t next = 0; // first input line not yet acknowledged
     std::size_t killed = 0;
     for (std::size_t run = 0; run < kills; ++run) {
-        const auto in = write_lines(srv.dir + "/in" + std::to_string(run) + ".txt",
-                                    std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
+        const auto in =
+            write_lines(srv.dir + "/in" + std::to_string(run) + ".txt",
+                        std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
         const auto log = srv.dir + "/run" + std::to_string(run) + ".log";
         auto p = start_aws_post(args, in, log);
         const auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 400)(random));
@@ -434,8 +461,9 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
         }
         next += last_acknowledged(read_file(log));
     }
-    const auto in = write_lines(srv.dir + "/in-last.txt",
-                                std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
+    const auto in =
+        write_lines(srv.dir + "/in-last.txt",
+                    std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
     auto r = run_to_end(args, in, srv.dir + "/last.log", 60s);
     BOOST_TEST(r.status == exit_ok, r.output.substr(r.output.size() > 2000 ? r.output.size() - 2000 : 0));
     BOOST_TEST(killed >= std::min<std::size_t>(kills, 10));
@@ -522,7 +550,8 @@ BOOST_AUTO_TEST_CASE(disk_full_refuses_new_lines_and_keeps_the_earlier_ones) {
 
     std::filesystem::remove(mnt + "/ballast");
     srv.set_verdict({});
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), "/dev/null", srv.dir + "/after.log");
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), "/dev/null",
+                        srv.dir + "/after.log");
     BOOST_TEST(r.status == exit_ok, r.output);
     std::vector<std::string> got;
     for (const auto& pub : srv.publishes())
@@ -553,11 +582,13 @@ BOOST_AUTO_TEST_CASE(ready_status_and_watchdog_reach_the_notify_socket) {
     const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
     const std::string text = line("t", "a") + "\n" + line("t", "b") + "\n";
     BOOST_REQUIRE(::write(writer, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"", AWS_POST_BIN};
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"",
+                                     AWS_POST_BIN};
     for (const auto& a : with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}))
         argv.push_back(a);
     const std::string log = srv.dir + "/notify.log";
-    child_process p(argv, log, {"EDGELOOP_SPOOL_INPUT=" + fifo, "NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=200000"});
+    child_process p(argv, log,
+                    {"EDGELOOP_SPOOL_INPUT=" + fifo, "NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=200000"});
 
     std::vector<std::string> messages;
     bool ready = false, status_with_depth = false;
