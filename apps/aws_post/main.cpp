@@ -552,7 +552,8 @@ int run(const aws_post::options& opt) {
         std::function<boost::system::error_code(http::request&)> sign;
         if (sigv4)
             sign = [&keys, &region](http::request& r) {
-                return aws::sign_request(r, *keys, region, aws::iot_data_service, std::chrono::system_clock::now());
+                return aws::sign_request(r, *keys, region, aws::iot_data_service,
+                                         std::chrono::system_clock::now());
             };
         return aws_post::run_spool(opt, reactor, client, publish, std::move(sign));
     }

@@ -101,6 +101,9 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("stdin", "with --spool: read messages from stdin, one JSON line each:\n"
          "{\"message\": ..., \"topic\": \"t\", \"qos\": 0|1, \"retain\": true|false}; exit once input ended and\n"
          "the spool is empty")
+        ("listen", po::value(&o.listen)->value_name("unix:PATH"),
+         "with --spool: take the same JSON lines from clients of a local socket, each answered\n"
+         "\"ok <id>\" after its commit (or \"error: <reason>\"); runs until SIGTERM")
         ("spool-max-mb", po::value(&raw.spool_max_mb)->value_name("MB"), "spool quota in MiB (default: none)")
         ("spool-policy", po::value(&o.spool_policy)->value_name("refuse|drop-oldest"),
          "when the quota is reached: refuse the new message (default) or drop the oldest")
@@ -247,15 +250,26 @@ options parse_options(int argc, const char* const argv[]) {
     o.from_stdin = vm.count("stdin") > 0;
     o.spool_status = vm.count("status") > 0;
     o.spool_dead_letters = vm.count("dead-letters") > 0;
-    if (o.spool.empty() && (o.from_stdin || o.spool_status || o.spool_dead_letters || vm.count("spool-max-mb") ||
-                            vm.count("spool-policy") || vm.count("spool-sync") || vm.count("max-rate") ||
-                            vm.count("ttl")))
-        throw usage_error("--stdin, --status, --dead-letters, --spool-*, --max-rate and --ttl need --spool PATH");
+    if (vm.count("listen")) {
+        if (o.listen.rfind("unix:", 0) != 0 || o.listen.size() == 5)
+            throw usage_error("--listen: expected unix:PATH");
+        o.listen.erase(0, 5);
+        if (o.listen.size() > 100)
+            throw usage_error("--listen: the socket path is too long (at most 100 bytes)");
+        if (o.from_stdin)
+            throw usage_error("--listen and --stdin exclude each other");
+    }
+    if (o.spool.empty() && (o.from_stdin || vm.count("listen") || o.spool_status || o.spool_dead_letters ||
+                            vm.count("spool-max-mb") || vm.count("spool-policy") || vm.count("spool-sync") ||
+                            vm.count("max-rate") || vm.count("ttl")))
+        throw usage_error(
+            "--stdin, --status, --dead-letters, --spool-*, --max-rate and --ttl need --spool PATH");
     if (!o.spool.empty()) {
         if (!o.shadow_action.empty())
             throw usage_error("--spool publishes; it does not go with the shadow commands");
-        if (o.from_stdin && (vm.count("message") || vm.count("message-file") || vm.count("count")))
-            throw usage_error("--stdin excludes --message, --message-file and --count");
+        if ((o.from_stdin || !o.listen.empty()) &&
+            (vm.count("message") || vm.count("message-file") || vm.count("count")))
+            throw usage_error("--stdin and --listen exclude --message, --message-file and --count");
         if (o.spool_policy != "refuse" && o.spool_policy != "drop-oldest")
             throw usage_error("--spool-policy: expected refuse or drop-oldest");
         if (o.spool_sync != "full" && o.spool_sync != "normal")

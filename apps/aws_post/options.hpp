@@ -18,9 +18,9 @@ enum exit_status : int {
     exit_http_status = 1, ///< a publish was answered with a status outside 2xx (after retries for 429/5xx)
     exit_usage = 2,       ///< bad command line
     exit_config = 3, ///< bad credentials or configuration (CA, certificate, key, passphrase, message file)
-    exit_interrupted = 4,     ///< stopped by SIGINT/SIGTERM before every publish was answered
-    exit_connection = 5,      ///< connection retries exhausted, or a transfer error not worth retrying
-    exit_tls = 6,             ///< TLS handshake failed for a certificate reason (never retried)
+    exit_interrupted = 4,      ///< stopped by SIGINT/SIGTERM before every publish was answered
+    exit_connection = 5,       ///< connection retries exhausted, or a transfer error not worth retrying
+    exit_tls = 6,              ///< TLS handshake failed for a certificate reason (never retried)
     exit_version_conflict = 7, ///< a shadow update named a version the shadow no longer has (409)
     exit_spool_input = 8 ///< --spool: input lines were refused (bad JSON or topic, spool full, disk full)
 };
@@ -77,13 +77,14 @@ struct options {
     // Store and forward (spool_mode.cpp): --spool PATH with --stdin JSON lines or --message/--count
     std::string spool;
     bool from_stdin = false;
+    std::string listen;                ///< --listen unix:PATH: the socket's path
     std::uint64_t spool_max_bytes = 0; ///< --spool-max-mb; 0: no quota
     std::string spool_policy = "refuse";
     std::string spool_sync = "full";
-    double max_rate = 0;                      ///< messages per second; 0: no limit
-    std::optional<std::chrono::seconds> ttl;  ///< --ttl
-    bool spool_status = false;                ///< --status
-    bool spool_dead_letters = false;          ///< --dead-letters
+    double max_rate = 0;                     ///< messages per second; 0: no limit
+    std::optional<std::chrono::seconds> ttl; ///< --ttl
+    bool spool_status = false;               ///< --status
+    bool spool_dead_letters = false;         ///< --dead-letters
 };
 
 using app_common::usage_error;

@@ -1,15 +1,21 @@
 #include "spool_mode.hpp"
+#include "systemd_notify.hpp"
 
 #include <edgeloop/aws.hpp>
 #include <edgeloop/outbox.hpp>
 #include <edgeloop/retry/retry_after.hpp>
 
+#include <boost/asio/local/stream_protocol.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/streambuf.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/parse.hpp>
 #include <boost/json/serialize.hpp>
 
 #include <poll.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -39,7 +45,8 @@ outbox::options outbox_options(const options& opt) {
     o.path = opt.spool;
     o.sync = opt.spool_sync == "normal" ? outbox::durability::normal : outbox::durability::full;
     o.max_bytes = opt.spool_max_bytes;
-    o.when_full = opt.spool_policy == "drop-oldest" ? outbox::full_policy::drop_oldest : outbox::full_policy::refuse;
+    o.when_full =
+        opt.spool_policy == "drop-oldest" ? outbox::full_policy::drop_oldest : outbox::full_policy::refuse;
     o.ttl = opt.ttl;
     o.max_rate = opt.max_rate;
     o.backoff.base = opt.backoff_base;
@@ -176,7 +183,8 @@ std::optional<std::string> parse_line(std::string_view line, const options& opt,
     const auto* message = o.if_contains("message");
     if (!message)
         return std::string("no \"message\"");
-    m.publish.payload = message->is_string() ? std::string(message->get_string()) : boost::json::serialize(*message);
+    m.publish.payload =
+        message->is_string() ? std::string(message->get_string()) : boost::json::serialize(*message);
     m.publish.topic = opt.topic;
     m.publish.qos = opt.qos;
     m.publish.retain = opt.retain;
@@ -211,6 +219,98 @@ std::string iso_time(std::chrono::system_clock::time_point t) {
     return buf;
 }
 
+/// --listen unix:PATH: clients send the --stdin line format; each line is answered "ok <id>" once
+/// committed, or "error: <reason>", before the next is read.
+class unix_listener {
+public:
+    /// Parses and enqueues one line; calls `answer` with the reply line (without newline).
+    using line_handler =
+        std::function<void(std::string line, std::string what, std::function<void(std::string)> answer)>;
+
+    unix_listener(net::any_io_executor ex, const std::string& path, line_handler handle)
+        : acceptor_(ex)
+        , path_(path)
+        , handle_(std::move(handle)) {
+        struct stat st {};
+        if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode))
+            ::unlink(path.c_str()); // a socket left by an earlier run
+        const net::local::stream_protocol::endpoint ep(path);
+        acceptor_.open(ep.protocol());
+        acceptor_.bind(ep);
+        ::chmod(path.c_str(), 0660);
+        acceptor_.listen();
+        accept();
+    }
+    ~unix_listener() { ::unlink(path_.c_str()); }
+    void stop() {
+        boost::system::error_code ec;
+        acceptor_.close(ec);
+        for (auto& weak : sessions_)
+            if (auto s = weak.lock())
+                s->socket.close(ec);
+    }
+
+private:
+    struct session {
+        explicit session(net::local::stream_protocol::socket s)
+            : socket(std::move(s))
+            , buffer(max_line_bytes) {}
+        net::local::stream_protocol::socket socket;
+        net::streambuf buffer;
+        std::string reply;
+        std::uint64_t lines = 0;
+        std::uint64_t number = 0;
+    };
+
+    void accept() {
+        acceptor_.async_accept([this](boost::system::error_code ec, net::local::stream_protocol::socket s) {
+            if (ec == net::error::operation_aborted || !acceptor_.is_open())
+                return;
+            if (!ec) {
+                auto sess = std::make_shared<session>(std::move(s));
+                sess->number = ++clients_;
+                std::erase_if(sessions_, [](const auto& w) { return w.expired(); });
+                sessions_.push_back(sess);
+                read(sess);
+            }
+            accept();
+        });
+    }
+
+    void read(std::shared_ptr<session> s) {
+        net::async_read_until(
+            s->socket, s->buffer, '\n', [this, s](boost::system::error_code ec, std::size_t n) {
+                if (ec == net::error::not_found) { // over max_line_bytes without a newline
+                    s->reply = "error: line longer than " + std::to_string(max_line_bytes) + " bytes\n";
+                    net::async_write(s->socket, net::buffer(s->reply),
+                                     [s](boost::system::error_code, std::size_t) {});
+                    return;
+                }
+                if (ec)
+                    return;
+                std::string line(net::buffers_begin(s->buffer.data()),
+                                 net::buffers_begin(s->buffer.data()) + static_cast<long>(n) - 1);
+                s->buffer.consume(n);
+                const std::string what =
+                    "client " + std::to_string(s->number) + " line " + std::to_string(++s->lines);
+                handle_(std::move(line), what, [this, s](std::string answer) {
+                    s->reply = std::move(answer) + "\n";
+                    net::async_write(s->socket, net::buffer(s->reply),
+                                     [this, s](boost::system::error_code wec, std::size_t) {
+                                         if (!wec)
+                                             read(s);
+                                     });
+                });
+            });
+    }
+
+    net::local::stream_protocol::acceptor acceptor_;
+    std::string path_;
+    line_handler handle_;
+    std::uint64_t clients_ = 0;
+    std::vector<std::weak_ptr<session>> sessions_;
+};
+
 /// The drain's sender: one publish over the client, its outcome judged as aws_post judges a publish.
 class spool_sender {
 public:
@@ -229,7 +329,10 @@ public:
         p.user_properties.push_back({message_id_property, m.id});
         auto req = aws::make_publish_request(p);
         if (!req) {
-            done({.error = req.error(), .status = 0, .reason = "cannot be sent: " + req.error().message(), .retry_after = {}});
+            done({.error = req.error(),
+                  .status = 0,
+                  .reason = "cannot be sent: " + req.error().message(),
+                  .retry_after = {}});
             return;
         }
         req->replayable = true; // at least once anyway: a resend on a fresh connection is allowed
@@ -252,22 +355,25 @@ public:
         h.on_body = [st](std::span<const std::byte> bytes) {
             st->body.append(reinterpret_cast<const char*>(bytes.data()), bytes.size());
         };
-        client_.async_fetch(std::move(*req), std::move(h),
-                            [st, done = std::move(done)](boost::system::error_code ec, http::transfer_info info) {
-                                if (ec) {
-                                    done({.error = ec, .status = 0, .reason = http::describe(ec, info), .retry_after = {}});
-                                    return;
-                                }
-                                const auto r = aws::parse_response(info.status, st->body);
-                                std::string reason;
-                                if (r.error) {
-                                    reason = std::to_string(info.status) + " " + r.error.message();
-                                    if (!r.message.empty())
-                                        reason += ": " + r.message;
-                                }
-                                done({.error = r.error, .status = info.status, .reason = reason,
-                                      .retry_after = st->retry_after});
-                            });
+        client_.async_fetch(
+            std::move(*req), std::move(h),
+            [st, done = std::move(done)](boost::system::error_code ec, http::transfer_info info) {
+                if (ec) {
+                    done({.error = ec, .status = 0, .reason = http::describe(ec, info), .retry_after = {}});
+                    return;
+                }
+                const auto r = aws::parse_response(info.status, st->body);
+                std::string reason;
+                if (r.error) {
+                    reason = std::to_string(info.status) + " " + r.error.message();
+                    if (!r.message.empty())
+                        reason += ": " + r.message;
+                }
+                done({.error = r.error,
+                      .status = info.status,
+                      .reason = reason,
+                      .retry_after = st->retry_after});
+            });
     }
 
 private:
@@ -325,7 +431,8 @@ int show_spool(const options& opt) {
     return exit_ok;
 }
 
-int run_spool(const options& opt, core::reactor& reactor, http::client& client, const aws::publish_request& base,
+int run_spool(const options& opt, core::reactor& reactor, http::client& client,
+              const aws::publish_request& base,
               std::function<boost::system::error_code(http::request&)> sign) {
     outbox::queue q(reactor.executor(), outbox_options(opt));
     outbox::open_report report;
@@ -341,6 +448,7 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
     bool input_ended = false;
     bool finished = false;
     std::uint64_t pending = 0, refused = 0, published = 0, dead = 0;
+    std::string last_error = "none";
     std::unique_ptr<line_reader> reader;
 
     const auto maybe_finish = [&] {
@@ -357,26 +465,32 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
     };
     q.on_dead_letter = [&](const outbox::message& m, const outbox::outcome& o) {
         ++dead;
-        std::printf("Dead letter %s (topic %s): %s\n", m.id.c_str(), m.publish.topic.c_str(), o.reason.c_str());
+        last_error = o.reason;
+        std::printf("Dead letter %s (topic %s): %s\n", m.id.c_str(), m.publish.topic.c_str(),
+                    o.reason.c_str());
     };
     q.on_retry = [&](const outbox::message& m, const outbox::outcome& o, milliseconds delay) {
+        last_error = o.reason;
         std::printf("Message %s: attempt %u failed: %s; retrying in %lld ms\n", m.id.c_str(), m.attempts + 1,
                     o.reason.c_str(), static_cast<long long>(delay.count()));
         std::fflush(stdout);
     };
     q.on_expired = [&](std::uint64_t n) {
         dead += n;
-        std::printf("%llu messages expired (--ttl) to the dead letters\n", static_cast<unsigned long long>(n));
+        std::printf("%llu messages expired (--ttl) to the dead letters\n",
+                    static_cast<unsigned long long>(n));
     };
     q.on_error = [&](const boost::system::error_code& ec, const std::string& detail) {
-        std::fprintf(stderr, "aws_post: --spool %s: %s (%s); retrying\n", opt.spool.c_str(), ec.message().c_str(),
-                     detail.c_str());
+        std::fprintf(stderr, "aws_post: --spool %s: %s (%s); retrying\n", opt.spool.c_str(),
+                     ec.message().c_str(), detail.c_str());
     };
 
-    const auto enqueue = [&](outbox::message m, std::string what, std::function<void()> then) {
+    // `then` gets the id, or empty with the reason after a refusal.
+    const auto enqueue = [&](outbox::message m, std::string what,
+                             std::function<void(const std::string& id, const std::string& error)> then) {
         ++pending;
         q.async_enqueue(m, [&, what = std::move(what), then = std::move(then)](boost::system::error_code ec,
-                                                                                std::string id) {
+                                                                               std::string id) {
             --pending;
             if (ec) {
                 ++refused;
@@ -386,20 +500,40 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
             }
             std::fflush(stdout);
             if (then)
-                then();
+                then(ec ? std::string() : id, ec ? ec.message() : std::string());
             maybe_finish();
         });
     };
+    std::unique_ptr<unix_listener> listener;
+
+    // systemd (Type=notify): READY=1 once the spool is open and draining, STATUS= every second when it
+    // changed, WATCHDOG=1 from this loop's timers.
+    systemd_notifier notifier(reactor.executor(), [&](std::function<void(std::string)> send) {
+        q.async_stats([&, send = std::move(send)](boost::system::error_code ec, outbox::stats st) {
+            send(ec ? "spool unreadable: " + ec.message()
+                    : "spool depth " + std::to_string(st.depth) + ", published " + std::to_string(published) +
+                          ", dead letters " + std::to_string(st.dead_letters) +
+                          ", last error: " + last_error);
+        });
+    });
 
     reactor.on_stop([&] {
+        notifier.stopping();
         q.stop();
         client.cancel_all();
         if (reader)
             reader->stop();
+        if (listener)
+            listener->stop();
     });
 
     spool_sender sender(client, base, std::move(sign));
     q.start(std::ref(sender));
+    if (notifier.enabled())
+        q.async_stats([&](boost::system::error_code, outbox::stats st) {
+            notifier.ready("spool depth " + std::to_string(st.depth) + ", published 0, dead letters " +
+                           std::to_string(st.dead_letters) + ", last error: none");
+        });
 
     if (opt.from_stdin) {
         reader = std::make_unique<line_reader>(
@@ -418,12 +552,35 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
                     reader->next();
                     return;
                 }
-                enqueue(std::move(m), what, [&] { reader->next(); });
+                enqueue(std::move(m), what, [&](const std::string&, const std::string&) { reader->next(); });
             },
             [&] {
                 input_ended = true;
                 maybe_finish();
             });
+    } else if (!opt.listen.empty()) {
+        try {
+            listener = std::make_unique<unix_listener>(
+                reactor.executor(), opt.listen,
+                [&](std::string line, std::string what, std::function<void(std::string)> answer) {
+                    outbox::message m;
+                    if (auto bad = parse_line(line, opt, m)) {
+                        ++refused;
+                        std::fprintf(stderr, "aws_post: %s: not spooled: %s\n", what.c_str(), bad->c_str());
+                        answer("error: " + *bad);
+                        return;
+                    }
+                    enqueue(std::move(m), what, [answer](const std::string& id, const std::string& error) {
+                        answer(id.empty() ? "error: " + error : "ok " + id);
+                    });
+                });
+        } catch (const boost::system::system_error& e) {
+            std::fprintf(stderr, "aws_post: --listen unix:%s: %s\n", opt.listen.c_str(),
+                         e.code().message().c_str());
+            return exit_config;
+        }
+        std::printf("Listening on unix:%s\n", opt.listen.c_str());
+        std::fflush(stdout);
     } else {
         for (std::uint32_t i = 1; i <= opt.count; ++i) {
             outbox::message m;
@@ -448,7 +605,8 @@ int run_spool(const options& opt, core::reactor& reactor, http::client& client, 
         return st ? std::optional<outbox::stats>(*st) : std::nullopt;
     };
     const auto st = figures();
-    std::printf("Spool: %llu published, %llu dead letters, %llu input lines refused this run; %llu messages left in %s\n",
+    std::printf("Spool: %llu published, %llu dead letters, %llu input lines refused this run; %llu messages "
+                "left in %s\n",
                 static_cast<unsigned long long>(published), static_cast<unsigned long long>(dead),
                 static_cast<unsigned long long>(refused), static_cast<unsigned long long>(st ? st->depth : 0),
                 opt.spool.c_str());

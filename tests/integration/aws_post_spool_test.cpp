@@ -10,10 +10,14 @@
 #include <boost/test/unit_test.hpp>
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -29,7 +33,9 @@ namespace {
 
 enum : int { exit_ok = 0, exit_usage = 2, exit_interrupted = 4, exit_spool_input = 8 };
 
-bool contains(const std::string& text, const std::string& what) { return text.find(what) != std::string::npos; }
+bool contains(const std::string& text, const std::string& what) {
+    return text.find(what) != std::string::npos;
+}
 
 /// The devserver on a thread of its own, recording every publish that arrived (accepted or answer lost).
 struct recording_server {
@@ -70,8 +76,20 @@ struct recording_server {
         return received;
     }
     std::vector<std::string> connection_args() const {
-        return {"--endpoint", "127.0.0.1", "--port", std::to_string(dev->port()), "--cacert", dev->ca_file(),
-                "--cert",     cert,        "--key",  key,  "--backoff-base-ms", "5", "--backoff-max-ms", "50"};
+        return {"--endpoint",
+                "127.0.0.1",
+                "--port",
+                std::to_string(dev->port()),
+                "--cacert",
+                dev->ca_file(),
+                "--cert",
+                cert,
+                "--key",
+                key,
+                "--backoff-base-ms",
+                "5",
+                "--backoff-max-ms",
+                "50"};
     }
 };
 
@@ -83,8 +101,10 @@ std::string user_property(const edgeloop::devserver::received_publish& p, const 
 }
 
 /// aws_post with stdin from `input` (a file or a FIFO), its output in `log`.
-child_process start_aws_post(std::vector<std::string> args, const std::string& input, const std::string& log) {
-    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"", AWS_POST_BIN};
+child_process start_aws_post(std::vector<std::string> args, const std::string& input,
+                             const std::string& log) {
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"",
+                                     AWS_POST_BIN};
     argv.insert(argv.end(), args.begin(), args.end());
     return child_process(argv, log, {"EDGELOOP_SPOOL_INPUT=" + input});
 }
@@ -130,10 +150,13 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_published_in_order_with_a_message_id_and_it
     lines.push_back(R"({"message":{"json":true},"qos":0,"retain":true,"topic":"obj"})");
     const auto in = write_lines(srv.dir + "/in.txt", lines);
     const auto spool = srv.dir + "/spool.db";
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), in, srv.dir + "/run.log");
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), in,
+                        srv.dir + "/run.log");
     BOOST_TEST(r.status == exit_ok, r.output);
-    BOOST_TEST(contains(r.output, "Spool: 31 published, 0 dead letters, 0 input lines refused this run; 0 messages left"),
-               r.output);
+    BOOST_TEST(
+        contains(r.output,
+                 "Spool: 31 published, 0 dead letters, 0 input lines refused this run; 0 messages left"),
+        r.output);
     const auto got = srv.publishes();
     BOOST_REQUIRE(got.size() >= 31u);
     std::vector<std::string> payloads;
@@ -159,9 +182,11 @@ BOOST_AUTO_TEST_CASE(stdin_lines_are_published_in_order_with_a_message_id_and_it
 
 BOOST_AUTO_TEST_CASE(bad_lines_are_refused_by_number_and_the_others_published) {
     recording_server srv;
-    const auto in = write_lines(srv.dir + "/in.txt", {line("t", "a"), "not json", R"({"topic":"x"})",
-                                                      line("bad/#", "b"), R"({"message":"q","qos":2})", line("t", "c")});
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}), in, srv.dir + "/run.log");
+    const auto in =
+        write_lines(srv.dir + "/in.txt", {line("t", "a"), "not json", R"({"topic":"x"})", line("bad/#", "b"),
+                                          R"({"message":"q","qos":2})", line("t", "c")});
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}), in,
+                        srv.dir + "/run.log");
     BOOST_TEST(r.status == exit_spool_input, r.output);
     BOOST_TEST(contains(r.output, "stdin line 2: not spooled: not JSON"), r.output);
     BOOST_TEST(contains(r.output, "stdin line 3: not spooled: no \"message\""), r.output);
@@ -203,12 +228,14 @@ BOOST_AUTO_TEST_CASE(sigterm_stops_at_once_keeping_the_rest_and_a_restart_publis
 
     srv.set_verdict({}); // the service is back
     const auto in = write_lines(srv.dir + "/in2.txt", {line("t", "new0"), line("u", "new1")});
-    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), in, srv.dir + "/second.log");
+    auto r =
+        run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), in, srv.dir + "/second.log");
     BOOST_TEST(r.status == exit_ok, r.output);
     std::vector<std::string> payloads;
     for (const auto& pub : srv.publishes())
         payloads.push_back(pub.payload);
-    BOOST_TEST(payloads == (std::vector<std::string>{"old0", "old1", "old2", "old3", "old4", "new0", "new1"}));
+    BOOST_TEST(payloads ==
+               (std::vector<std::string>{"old0", "old1", "old2", "old3", "old4", "new0", "new1"}));
 }
 
 BOOST_AUTO_TEST_CASE(non_retryable_answers_become_dead_letters_and_the_queue_moves_on) {
@@ -292,12 +319,63 @@ BOOST_AUTO_TEST_CASE(a_corrupt_spool_is_moved_aside_and_reported) {
     BOOST_REQUIRE(srv.publishes().size() == 1u);
 }
 
+BOOST_AUTO_TEST_CASE(listen_socket_lines_are_answered_after_their_commit) {
+    recording_server srv;
+    const auto sock_path = srv.dir + "/in.sock";
+    const std::string log = srv.dir + "/listen.log";
+    child_process p(with({AWS_POST_BIN}, with(srv.connection_args(), {"--spool", srv.dir + "/s.db",
+                                                                      "--listen", "unix:" + sock_path})),
+                    log);
+    BOOST_REQUIRE_MESSAGE(wait_for_text(log, "Listening on unix:", 10s), read_file(log));
+    const int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+    BOOST_REQUIRE(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const std::string text = line("t", "one") + "\n" + "{bad\n" + line("u", "two") + "\n";
+    BOOST_REQUIRE(::write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    std::string replies;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::count(replies.begin(), replies.end(), '\n') < 3 &&
+           std::chrono::steady_clock::now() < deadline) {
+        pollfd pfd{fd, POLLIN, 0};
+        if (::poll(&pfd, 1, 200) <= 0)
+            continue;
+        char buf[512];
+        const auto n = ::read(fd, buf, sizeof buf);
+        if (n <= 0)
+            break;
+        replies.append(buf, static_cast<std::size_t>(n));
+    }
+    ::close(fd);
+    const auto first = replies.find('\n');
+    BOOST_TEST(replies.starts_with("ok "), replies);
+    BOOST_TEST(replies.substr(first + 1).starts_with("error: not JSON"), replies);
+    BOOST_TEST(replies.find("\nok ", first + 1) != std::string::npos, replies);
+    for (int i = 0; i < 100 && srv.publishes().size() < 2; ++i)
+        std::this_thread::sleep_for(50ms); // the drain runs on after the answers
+    p.signal(SIGTERM);
+    const auto status = p.wait_for_exit(5s);
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == exit_interrupted, read_file(log));
+    const auto got = srv.publishes();
+    BOOST_REQUIRE(got.size() == 2u);
+    BOOST_TEST(got[0].payload == "one");
+    BOOST_TEST(got[1].payload == "two");
+    BOOST_TEST(user_property(got[0], "edgeloop-message-id") == replies.substr(3, first - 3));
+    BOOST_TEST(!std::filesystem::exists(sock_path));
+}
+
 BOOST_AUTO_TEST_CASE(spool_options_without_spool_are_usage_errors) {
     const std::string dir = make_temp_dir("aws_post_spool_usage");
     for (const auto& args : std::vector<std::vector<std::string>>{
-             {"--demo", "--stdin"}, {"--demo", "--status"}, {"--demo", "--spool", dir + "/s.db", "--spool-policy", "x"},
+             {"--demo", "--stdin"},
+             {"--demo", "--status"},
+             {"--demo", "--spool", dir + "/s.db", "--spool-policy", "x"},
              {"--demo", "--spool", dir + "/s.db", "--stdin", "--message", "m"},
-             {"--demo", "--spool", dir + "/s.db", "--max-rate", "0"}}) {
+             {"--demo", "--spool", dir + "/s.db", "--max-rate", "0"},
+             {"--demo", "--spool", dir + "/s.db", "--listen", "tcp:1"},
+             {"--demo", "--spool", dir + "/s.db", "--listen", "unix:x", "--stdin"}}) {
         auto r = run_to_end(args, "/dev/null", dir + "/usage.log");
         BOOST_TEST(r.status == exit_usage, r.output);
     }
@@ -368,8 +446,9 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
     std::size_t next = 0; // first input line not yet acknowledged
     std::size_t killed = 0;
     for (std::size_t run = 0; run < kills; ++run) {
-        const auto in = write_lines(srv.dir + "/in" + std::to_string(run) + ".txt",
-                                    std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
+        const auto in =
+            write_lines(srv.dir + "/in" + std::to_string(run) + ".txt",
+                        std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
         const auto log = srv.dir + "/run" + std::to_string(run) + ".log";
         auto p = start_aws_post(args, in, log);
         const auto after = std::chrono::milliseconds(std::uniform_int_distribution<int>(50, 400)(random));
@@ -382,8 +461,9 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
         }
         next += last_acknowledged(read_file(log));
     }
-    const auto in = write_lines(srv.dir + "/in-last.txt",
-                                std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
+    const auto in =
+        write_lines(srv.dir + "/in-last.txt",
+                    std::vector<std::string>(lines.begin() + static_cast<long>(next), lines.end()));
     auto r = run_to_end(args, in, srv.dir + "/last.log", 60s);
     BOOST_TEST(r.status == exit_ok, r.output.substr(r.output.size() > 2000 ? r.output.size() - 2000 : 0));
     BOOST_TEST(killed >= std::min<std::size_t>(kills, 10));
@@ -414,6 +494,142 @@ BOOST_AUTO_TEST_CASE(sigkill_at_random_moments_loses_nothing_and_keeps_the_order
     BOOST_TEST(duplicates <= 2 * killed + 2 * drops);
     BOOST_TEST(errors > 0u);
     BOOST_TEST(drops > 0u);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_spool_faults)
+
+// A full disk: the spool on a 512 KiB tmpfs the test mounts (root only) and fills to ~200 KiB free with a
+// ballast file (another program's logs, say), the service down so nothing drains, lines of 20 KB until the
+// file system is full. Each refused line is an error naming it, the program goes on, and once the ballast
+// is gone and the service back, every line acknowledged before is published, in order.
+BOOST_AUTO_TEST_CASE(disk_full_refuses_new_lines_and_keeps_the_earlier_ones) {
+    if (::geteuid() != 0) {
+        BOOST_TEST_MESSAGE("skipped: mounting a small tmpfs needs root");
+        return;
+    }
+    recording_server srv;
+    srv.set_verdict([](const auto&, std::size_t) { return 503u; });
+    const auto mnt = srv.dir + "/small";
+    std::filesystem::create_directory(mnt);
+    BOOST_REQUIRE(std::system(("mount -t tmpfs -o size=512k tmpfs '" + mnt + "'").c_str()) == 0);
+    struct unmount {
+        std::string path;
+        ~unmount() { [[maybe_unused]] int rc = std::system(("umount -l '" + path + "'").c_str()); }
+    } guard{mnt};
+    const auto spool = mnt + "/s.db";
+    {
+        std::ofstream ballast(mnt + "/ballast");
+        ballast << std::string(312 * 1024, 'b');
+    }
+    const auto fifo = srv.dir + "/in.fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string log = srv.dir + "/full.log";
+    auto p = start_aws_post(with(srv.connection_args(), {"--spool", spool, "--stdin", "-v"}), fifo, log);
+    std::string text;
+    for (int i = 0; i < 20; ++i)
+        text += line("t", std::to_string(i) + ":" + std::string(20000, 'x')) + "\n";
+    std::thread feed([&] { [[maybe_unused]] auto n = ::write(writer, text.data(), text.size()); });
+    const bool full = wait_for_text(log, "not spooled: disk full", 20s);
+    const bool last = wait_for_text(log, "stdin line 20: not spooled", 20s);
+    feed.join();
+    p.signal(SIGTERM);
+    const auto status = p.wait_for_exit(5s);
+    ::close(writer);
+    BOOST_REQUIRE_MESSAGE(full && last, read_file(log));
+    BOOST_REQUIRE(status.has_value());
+    BOOST_TEST(*status == exit_interrupted, read_file(log));
+    const auto acked = last_acknowledged(read_file(log));
+    BOOST_TEST(acked >= 3u);
+    BOOST_TEST(acked < 20u);
+
+    auto st = run_to_end({"--spool", spool, "--status"}, "/dev/null", srv.dir + "/status.log");
+    BOOST_TEST(contains(st.output, "depth: " + std::to_string(acked) + " messages"), st.output);
+
+    std::filesystem::remove(mnt + "/ballast");
+    srv.set_verdict({});
+    auto r = run_to_end(with(srv.connection_args(), {"--spool", spool, "--stdin"}), "/dev/null",
+                        srv.dir + "/after.log");
+    BOOST_TEST(r.status == exit_ok, r.output);
+    std::vector<std::string> got;
+    for (const auto& pub : srv.publishes())
+        got.push_back(pub.payload.substr(0, pub.payload.find(':')));
+    std::vector<std::string> expected;
+    for (std::size_t i = 0; i < acked; ++i)
+        expected.push_back(std::to_string(i));
+    BOOST_TEST(got == expected);
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+BOOST_AUTO_TEST_SUITE(aws_post_systemd)
+
+// Type=notify: the test is systemd's side of the protocol, a datagram socket named by NOTIFY_SOCKET.
+BOOST_AUTO_TEST_CASE(ready_status_and_watchdog_reach_the_notify_socket) {
+    recording_server srv;
+    srv.set_verdict([](const auto&, std::size_t) { return 503u; });
+    const auto sock_path = srv.dir + "/notify.sock";
+    const int sock = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    BOOST_REQUIRE(sock >= 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::snprintf(addr.sun_path, sizeof addr.sun_path, "%s", sock_path.c_str());
+    BOOST_REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    const auto fifo = srv.dir + "/in.fifo";
+    BOOST_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    const int writer = ::open(fifo.c_str(), O_RDWR | O_CLOEXEC);
+    const std::string text = line("t", "a") + "\n" + line("t", "b") + "\n";
+    BOOST_REQUIRE(::write(writer, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+    std::vector<std::string> argv = {"/bin/sh", "-c", "exec \"$0\" \"$@\" < \"$EDGELOOP_SPOOL_INPUT\"",
+                                     AWS_POST_BIN};
+    for (const auto& a : with(srv.connection_args(), {"--spool", srv.dir + "/s.db", "--stdin"}))
+        argv.push_back(a);
+    const std::string log = srv.dir + "/notify.log";
+    child_process p(argv, log,
+                    {"EDGELOOP_SPOOL_INPUT=" + fifo, "NOTIFY_SOCKET=" + sock_path, "WATCHDOG_USEC=200000"});
+
+    std::vector<std::string> messages;
+    bool ready = false, status_with_depth = false;
+    int watchdogs = 0;
+    const auto deadline = std::chrono::steady_clock::now() + 10s;
+    while (std::chrono::steady_clock::now() < deadline && !(ready && status_with_depth && watchdogs >= 3)) {
+        pollfd pfd{sock, POLLIN, 0};
+        if (::poll(&pfd, 1, 200) <= 0)
+            continue;
+        char buf[4096];
+        const auto n = ::recv(sock, buf, sizeof buf, 0);
+        if (n <= 0)
+            continue;
+        const std::string m(buf, static_cast<std::size_t>(n));
+        messages.push_back(m);
+        ready = ready || contains(m, "READY=1");
+        status_with_depth =
+            status_with_depth || (contains(m, "STATUS=spool depth 2") && contains(m, "last error: 503"));
+        watchdogs += contains(m, "WATCHDOG=1") ? 1 : 0;
+    }
+    p.signal(SIGTERM);
+    BOOST_REQUIRE(p.wait_for_exit(5s).has_value());
+    bool stopping = false;
+    for (pollfd pfd{sock, POLLIN, 0}; ::poll(&pfd, 1, 500) > 0;) {
+        char buf[4096];
+        const auto n = ::recv(sock, buf, sizeof buf, 0);
+        if (n <= 0)
+            break;
+        const std::string m(buf, static_cast<std::size_t>(n));
+        messages.push_back(m);
+        stopping = stopping || contains(m, "STOPPING=1");
+    }
+    ::close(writer);
+    ::close(sock);
+    std::string all;
+    for (const auto& m : messages)
+        all += "[" + m + "] ";
+    BOOST_TEST(ready, all);
+    BOOST_TEST(status_with_depth, all);
+    BOOST_TEST(watchdogs >= 3, all);
+    BOOST_TEST(stopping, all);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

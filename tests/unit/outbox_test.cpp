@@ -333,11 +333,15 @@ BOOST_FIXTURE_TEST_CASE(retryable_failures_keep_the_order_and_dead_letters_move_
         add(p[0] == 'c' ? "other" : "t", p);
     std::vector<std::string> delivered, dead;
     int retries = 0;
-    q->on_delivered = [&](const outbox::message& m, const outbox::outcome&) { delivered.push_back(m.publish.payload); };
+    q->on_delivered = [&](const outbox::message& m, const outbox::outcome&) {
+        delivered.push_back(m.publish.payload);
+    };
     q->on_dead_letter = [&](const outbox::message& m, const outbox::outcome& o) {
         dead.push_back(m.publish.payload + ":" + std::to_string(o.status));
     };
-    q->on_retry = [&](const outbox::message&, const outbox::outcome&, std::chrono::milliseconds) { ++retries; };
+    q->on_retry = [&](const outbox::message&, const outbox::outcome&, std::chrono::milliseconds) {
+        ++retries;
+    };
     q->on_idle = [&] { io.stop(); };
     start();
     run();
@@ -345,6 +349,7 @@ BOOST_FIXTURE_TEST_CASE(retryable_failures_keep_the_order_and_dead_letters_move_
     BOOST_TEST(delivered == (std::vector<std::string>{"a", "b", "d"}));
     BOOST_TEST(dead == (std::vector<std::string>{"c:400"}));
     BOOST_TEST(retries == 3);
+    BOOST_REQUIRE(ids.size() == 7u);
     BOOST_TEST(ids[1] == ids[4]); // the same id on every try
     outbox::store s;
     BOOST_REQUIRE(!s.open_existing({.path = t.path}));

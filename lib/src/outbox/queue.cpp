@@ -41,8 +41,8 @@ struct queue::impl : std::enable_shared_from_this<impl> {
     template <class Work, class Then>
     void on_worker(Work work, Then then) {
         // The work guard keeps the loop's run() from returning while the worker holds a result for it.
-        net::post(*worker, [self = shared_from_this(), guard = net::make_work_guard(executor), work = std::move(work),
-                            then = std::move(then)]() mutable {
+        net::post(*worker, [self = shared_from_this(), guard = net::make_work_guard(executor),
+                            work = std::move(work), then = std::move(then)]() mutable {
             auto r = work(self->db);
             net::post(self->executor, [self, r = std::move(r), then = std::move(then)]() mutable {
                 if (self->owner)
@@ -113,11 +113,12 @@ struct queue::impl : std::enable_shared_from_this<impl> {
     void wait_then(std::chrono::steady_clock::duration d, Next next) {
         timer.expires_after(d);
         const auto gen = generation;
-        timer.async_wait([self = shared_from_this(), gen, next = std::move(next)](boost::system::error_code ec) {
-            if (ec || !self->owner || gen != self->generation)
-                return;
-            next();
-        });
+        timer.async_wait(
+            [self = shared_from_this(), gen, next = std::move(next)](boost::system::error_code ec) {
+                if (ec || !self->owner || gen != self->generation)
+                    return;
+                next();
+            });
     }
 
     void send_head(std::shared_ptr<message> m) {
@@ -166,9 +167,10 @@ struct queue::impl : std::enable_shared_from_this<impl> {
         case action::dead_letter:
             on_worker(
                 [seq = m->seq, o](store& s) {
-                    return std::make_pair(s.move_to_dead_letters(seq, o.status, o.reason.empty() ? o.error.message() : o.reason,
-                                                                 clock::now()),
-                                          s.last_error());
+                    return std::make_pair(
+                        s.move_to_dead_letters(seq, o.status, o.reason.empty() ? o.error.message() : o.reason,
+                                               clock::now()),
+                        s.last_error());
                 },
                 [this, m, o](std::pair<boost::system::error_code, std::string> r) {
                     if (r.first) {
@@ -230,7 +232,8 @@ boost::system::error_code queue::open(open_report& report) {
 void queue::enqueue_impl(const message& m,
                          net::any_completion_handler<void(boost::system::error_code, std::string)> handler) {
     if (!impl_->worker) {
-        net::post(impl_->executor, [h = std::move(handler)]() mutable { std::move(h)(error::closed, std::string()); });
+        net::post(impl_->executor,
+                  [h = std::move(handler)]() mutable { std::move(h)(error::closed, std::string()); });
         return;
     }
     auto self = impl_;
@@ -251,19 +254,21 @@ void queue::enqueue_impl(const message& m,
 
 void queue::stats_impl(net::any_completion_handler<void(boost::system::error_code, stats)> handler) {
     if (!impl_->worker) {
-        net::post(impl_->executor, [h = std::move(handler)]() mutable { std::move(h)(error::closed, stats{}); });
+        net::post(impl_->executor,
+                  [h = std::move(handler)]() mutable { std::move(h)(error::closed, stats{}); });
         return;
     }
     auto self = impl_;
-    net::post(*impl_->worker, [self, guard = net::make_work_guard(impl_->executor), h = std::move(handler)]() mutable {
-        auto r = self->db.statistics();
-        net::post(self->executor, [r = std::move(r), h = std::move(h)]() mutable {
-            if (r)
-                std::move(h)(boost::system::error_code(), *r);
-            else
-                std::move(h)(r.error(), stats{});
-        });
-    });
+    net::post(*impl_->worker,
+              [self, guard = net::make_work_guard(impl_->executor), h = std::move(handler)]() mutable {
+                  auto r = self->db.statistics();
+                  net::post(self->executor, [r = std::move(r), h = std::move(h)]() mutable {
+                      if (r)
+                          std::move(h)(boost::system::error_code(), *r);
+                      else
+                          std::move(h)(r.error(), stats{});
+                  });
+              });
 }
 
 void queue::start(sender send) {
@@ -281,6 +286,8 @@ void queue::stop() {
     impl_->timer.cancel();
 }
 
-bool queue::idle() const noexcept { return impl_->is_idle; }
+bool queue::idle() const noexcept {
+    return impl_->is_idle;
+}
 
 } // namespace edgeloop::outbox

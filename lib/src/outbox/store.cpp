@@ -15,8 +15,8 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <ctime>
 #include <filesystem>
 #include <random>
@@ -115,6 +115,7 @@ struct store::impl {
     std::uint64_t bytes = 0;
     std::uint64_t dropped = 0;
     std::string last_error;
+    int version = 0; ///< the file's schema version, as check() found it
     std::unordered_map<const char*, sqlite3_stmt*> cache;
 
     ~impl() { close(); }
@@ -200,11 +201,11 @@ struct store::impl {
     boost::system::error_code check(std::string& detail) {
         sqlite3_stmt* st = nullptr;
         int rc = sqlite3_prepare_v2(db, "PRAGMA user_version", -1, &st, nullptr);
-        int version = 0;
+        int found = 0;
         if (rc == SQLITE_OK) {
             rc = sqlite3_step(st);
             if (rc == SQLITE_ROW) {
-                version = sqlite3_column_int(st, 0);
+                found = sqlite3_column_int(st, 0);
                 rc = SQLITE_OK;
             }
         }
@@ -213,6 +214,7 @@ struct store::impl {
             detail = sqlite3_errmsg(db);
             return fail(rc, "PRAGMA user_version");
         }
+        version = found;
         if (version > schema_version) {
             detail = "schema version " + std::to_string(version) + ", this build knows up to " +
                      std::to_string(schema_version);
@@ -276,8 +278,17 @@ struct store::impl {
     boost::system::error_code setup() {
         if (auto ec = exec("PRAGMA journal_mode=WAL"))
             return ec;
-        if (auto ec = exec(opts.sync == durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"))
+        if (auto ec =
+                exec(opts.sync == durability::full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL"))
             return ec;
+        // A database made before needs no write to be opened (it may be on a full disk).
+        if (version == 0)
+            if (auto ec = create_schema())
+                return ec;
+        return load();
+    }
+
+    boost::system::error_code create_schema() {
         if (auto ec = begin())
             return ec;
         if (auto ec = exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
@@ -293,20 +304,25 @@ struct store::impl {
                            "PRAGMA user_version=1;"))
             return rollback(ec);
         boost::system::error_code ec;
-        auto* ins = stmt("INSERT OR IGNORE INTO meta(key, value) VALUES('instance', ?1), ('dropped', '0')", ec);
+        auto* ins =
+            stmt("INSERT OR IGNORE INTO meta(key, value) VALUES('instance', ?1), ('dropped', '0')", ec);
         if (!ins)
             return rollback(ec);
         const auto fresh = random_id();
         sqlite3_bind_text(ins, 1, fresh.c_str(), -1, SQLITE_TRANSIENT);
         if ((ec = run(ins, "insert meta")))
             return rollback(ec);
-        if ((ec = commit()))
-            return ec;
-        auto* get = stmt("SELECT (SELECT value FROM meta WHERE key='instance'),"
-                         " (SELECT value FROM meta WHERE key='dropped'),"
-                         " (SELECT count(*) FROM messages),"
-                         " (SELECT total(length(topic) + length(payload) + length(properties)) FROM messages)",
-                         ec);
+        return commit();
+    }
+
+    boost::system::error_code load() {
+        boost::system::error_code ec;
+        auto* get =
+            stmt("SELECT (SELECT value FROM meta WHERE key='instance'),"
+                 " (SELECT value FROM meta WHERE key='dropped'),"
+                 " (SELECT count(*) FROM messages),"
+                 " (SELECT total(length(topic) + length(payload) + length(properties)) FROM messages)",
+                 ec);
         if (!get)
             return ec;
         if (sqlite3_step(get) != SQLITE_ROW)
@@ -326,7 +342,8 @@ struct store::impl {
         const auto* topic = sqlite3_column_text(st, 1);
         m.publish.topic = topic ? reinterpret_cast<const char*>(topic) : "";
         const auto* payload = static_cast<const char*>(sqlite3_column_blob(st, 2));
-        m.publish.payload.assign(payload ? payload : "", static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
+        m.publish.payload.assign(payload ? payload : "",
+                                 static_cast<std::size_t>(sqlite3_column_bytes(st, 2)));
         m.publish.qos = sqlite3_column_int(st, 3);
         m.publish.retain = sqlite3_column_int(st, 4) != 0;
         const auto* props = sqlite3_column_text(st, 5);
@@ -361,13 +378,18 @@ struct store::impl {
     }
 };
 
-store::store() : impl_(std::make_unique<impl>()) {}
+store::store()
+    : impl_(std::make_unique<impl>()) {}
 store::~store() = default;
 store::store(store&&) noexcept = default;
 store& store::operator=(store&&) noexcept = default;
 
-bool store::is_open() const noexcept { return impl_ && impl_->db; }
-const std::string& store::last_error() const noexcept { return impl_->last_error; }
+bool store::is_open() const noexcept {
+    return impl_ && impl_->db;
+}
+const std::string& store::last_error() const noexcept {
+    return impl_->last_error;
+}
 
 boost::system::error_code store::open(const options& opts, open_report& report) {
     impl_->close();
@@ -380,8 +402,7 @@ boost::system::error_code store::open(const options& opts, open_report& report) 
             return bad;
         // Never emptied: the file (with its WAL and shared-memory files) is kept beside, under a new name.
         impl_->close();
-        const auto target =
-            opts.path + (bad == error::newer_schema ? ".newer-" : ".corrupt-") + utc_stamp();
+        const auto target = opts.path + (bad == error::newer_schema ? ".newer-" : ".corrupt-") + utc_stamp();
         std::error_code fec;
         std::filesystem::rename(opts.path, target, fec);
         if (fec) {
@@ -396,6 +417,10 @@ boost::system::error_code store::open(const options& opts, open_report& report) 
         report.detail = detail;
         if (auto ec = impl_->open_file(true))
             return ec;
+        if (auto ec = impl_->check(detail)) { // the new, empty file
+            impl_->close();
+            return ec;
+        }
     }
     if (auto ec = impl_->setup()) {
         impl_->close();
@@ -467,7 +492,8 @@ boost::system::result<std::int64_t> store::enqueue(message& m, clock::time_point
                        ec);
     if (!ins)
         return d.rollback(ec);
-    sqlite3_bind_text(ins, 1, m.publish.topic.data(), static_cast<int>(m.publish.topic.size()), SQLITE_STATIC);
+    sqlite3_bind_text(ins, 1, m.publish.topic.data(), static_cast<int>(m.publish.topic.size()),
+                      SQLITE_STATIC);
     sqlite3_bind_blob(ins, 2, m.publish.payload.data(), static_cast<int>(m.publish.payload.size()),
                       SQLITE_STATIC);
     sqlite3_bind_int(ins, 3, m.publish.qos);
@@ -527,7 +553,8 @@ boost::system::result<std::uint64_t> store::expire(clock::time_point now) {
                         ec);
     if (!move)
         return d.rollback(ec);
-    const std::string reason = "expired: not delivered within the TTL of " + std::to_string(d.opts.ttl->count()) + " s";
+    const std::string reason =
+        "expired: not delivered within the TTL of " + std::to_string(d.opts.ttl->count()) + " s";
     sqlite3_bind_int64(move, 1, cutoff);
     sqlite3_bind_text(move, 2, reason.c_str(), -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(move, 3, to_ms(now));
@@ -551,9 +578,10 @@ boost::system::result<std::optional<message>> store::front() {
     if (!d.db)
         return error::closed;
     boost::system::error_code ec;
-    auto* st = d.stmt("SELECT seq, topic, payload, qos, retain, properties, enqueued_at, attempts, last_error "
-                      "FROM messages ORDER BY seq LIMIT 1",
-                      ec);
+    auto* st =
+        d.stmt("SELECT seq, topic, payload, qos, retain, properties, enqueued_at, attempts, last_error "
+               "FROM messages ORDER BY seq LIMIT 1",
+               ec);
     if (!st)
         return ec;
     const int rc = sqlite3_step(st);
@@ -595,8 +623,8 @@ boost::system::error_code store::record_failure(std::int64_t seq, const std::str
     return d.run(st, "record failure");
 }
 
-boost::system::error_code store::move_to_dead_letters(std::int64_t seq, unsigned status, const std::string& reason,
-                                                      clock::time_point now) {
+boost::system::error_code store::move_to_dead_letters(std::int64_t seq, unsigned status,
+                                                      const std::string& reason, clock::time_point now) {
     auto& d = *impl_;
     if (!d.db)
         return error::closed;
@@ -631,7 +659,8 @@ boost::system::result<stats> store::statistics() {
     if (!d.db)
         return error::closed;
     boost::system::error_code ec;
-    auto* st = d.stmt("SELECT (SELECT min(enqueued_at) FROM messages), (SELECT count(*) FROM dead_letters)", ec);
+    auto* st =
+        d.stmt("SELECT (SELECT min(enqueued_at) FROM messages), (SELECT count(*) FROM dead_letters)", ec);
     if (!st)
         return ec;
     if (sqlite3_step(st) != SQLITE_ROW) {
@@ -652,9 +681,10 @@ boost::system::result<std::vector<dead_letter>> store::dead_letters(std::size_t 
     if (!d.db)
         return error::closed;
     boost::system::error_code ec;
-    auto* st = d.stmt("SELECT seq, topic, payload, qos, retain, properties, enqueued_at, attempts, last_error, "
-                      "status, reason, dead_at FROM dead_letters ORDER BY seq LIMIT ?1",
-                      ec);
+    auto* st =
+        d.stmt("SELECT seq, topic, payload, qos, retain, properties, enqueued_at, attempts, last_error, "
+               "status, reason, dead_at FROM dead_letters ORDER BY seq LIMIT ?1",
+               ec);
     if (!st)
         return ec;
     sqlite3_bind_int64(st, 1, static_cast<sqlite3_int64>(limit));

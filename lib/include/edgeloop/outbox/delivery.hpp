@@ -13,8 +13,8 @@ struct outcome {
     /// Empty: delivered (a 2xx). Otherwise the failure (aws::status_error(status) for an HTTP answer,
     /// the transport's error, or a request-building error).
     boost::system::error_code error;
-    unsigned status = 0;  ///< HTTP status when there was an answer
-    std::string reason;   ///< human-readable detail for the dead letter or the log
+    unsigned status = 0; ///< HTTP status when there was an answer
+    std::string reason;  ///< human-readable detail for the dead letter or the log
     /// A Retry-After the server sent, honoured by the backoff when longer than its jitter.
     std::optional<std::chrono::milliseconds> retry_after;
 };

@@ -57,8 +57,9 @@ public:
     auto async_enqueue(const message& m, CompletionToken&& token) {
         return boost::asio::async_initiate<CompletionToken, void(boost::system::error_code, std::string)>(
             [this](auto handler, const message& msg) {
-                enqueue_impl(msg, boost::asio::any_completion_handler<void(boost::system::error_code, std::string)>(
-                                      std::move(handler)));
+                enqueue_impl(
+                    msg, boost::asio::any_completion_handler<void(boost::system::error_code, std::string)>(
+                             std::move(handler)));
             },
             token, m);
     }
@@ -96,8 +97,9 @@ public:
     struct impl;
 
 private:
-    void enqueue_impl(const message& m,
-                      boost::asio::any_completion_handler<void(boost::system::error_code, std::string)> handler);
+    void
+    enqueue_impl(const message& m,
+                 boost::asio::any_completion_handler<void(boost::system::error_code, std::string)> handler);
     void stats_impl(boost::asio::any_completion_handler<void(boost::system::error_code, stats)> handler);
 
     std::shared_ptr<impl> impl_;

@@ -64,7 +64,8 @@ public:
     /// Counts a failed try and keeps its reason; the message stays at its place.
     boost::system::error_code record_failure(std::int64_t seq, const std::string& reason);
     /// Moves a message to the dead letters with the status and reason.
-    boost::system::error_code move_to_dead_letters(std::int64_t seq, unsigned status, const std::string& reason,
+    boost::system::error_code move_to_dead_letters(std::int64_t seq, unsigned status,
+                                                   const std::string& reason,
                                                    std::chrono::system_clock::time_point now);
 
     boost::system::result<stats> statistics();
