@@ -32,6 +32,7 @@
 namespace edgeloop::http::detail {
 
 class fetch_op;
+class connector;
 struct client_state;
 
 /// Least-recently-used cache of TLS sessions by connection key, a few per key. Owns one reference to
@@ -194,7 +195,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// session (until their first response head), the transfers waiting for one (connected, before their
     /// handshake), and keys that gave no session (not waited for again).
     std::unordered_map<std::string, std::size_t> session_sources;
-    std::unordered_map<std::string, std::vector<std::shared_ptr<fetch_op>>> session_waiters;
+    std::unordered_map<std::string, std::vector<std::shared_ptr<connector>>> session_waiters;
     std::unordered_set<std::string> sessionless;
     /// A session for key is cached: the longest-waiting transfer for one goes on (posted).
     void session_arrived(const std::string& key);
@@ -205,7 +206,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// (pool_options::handshake_spacing).
     std::size_t handshaking = 0;
     std::chrono::steady_clock::time_point last_handshake_start{};
-    std::list<std::shared_ptr<fetch_op>> handshake_queue;
+    std::list<std::shared_ptr<connector>> handshake_queue;
     std::optional<boost::asio::steady_timer> spacing_timer;
     bool spacing_timer_armed = false;
     /// True (and counted as started) when a handshake may start now; false: the caller queues.

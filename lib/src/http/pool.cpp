@@ -1,5 +1,6 @@
 // The client's connection pool, connection-slot queue and TLS session cache.
 #include "client_state.hpp"
+#include "connector.hpp"
 #include "fetch_op.hpp"
 
 #include <boost/asio/post.hpp>
