@@ -268,6 +268,20 @@ void fetch_op::begin_hop() {
         info_.detail = "client has no TLS context";
         return abort(tls::error::handshake_failed);
     }
+    proxy_.reset();
+    if (state_->proxy_configured) {
+        // Per hop, after the allowlist: the target is checked whatever proxy carries it.
+        auto choice = state_->choose_proxy(url_.tls, url_.host);
+        if (!choice) {
+            info_.detail = "proxy URL (from options or environment) is not http://host[:port]";
+            return abort(choice.error());
+        }
+        proxy_ = std::move(choice->proxy);
+        info_.proxy = proxy_ ? proxy_->display() : std::string();
+        info_.proxy_reason = std::move(choice->reason);
+        if (core::log::enabled(core::log_level::info)) // -v: which proxy, or none and why
+            core::log::write(core::log_level::info, info_.peer + ": " + info_.proxy_reason);
+    }
     const std::string& origin = state_->parsed_url_origin;
     // first_origin_ is set when a redirect is followed (the first hop's own origin is its first).
     foreign_origin_ = !first_origin_.empty() && origin != first_origin_;
@@ -276,6 +290,9 @@ void fetch_op::begin_hop() {
     // Connections without the client identity are kept (and their sessions cached) apart.
     if (anonymous_ && url_.tls && state_->tls->has_client_identity())
         key_ += "#anonymous";
+    if (proxy_) // a connection through a proxy (with its credentials) serves that route only
+        key_ += " via " + proxy_->authority() + " " + proxy_->user + "\n" +
+                std::to_string(std::hash<std::string>{}(proxy_->password));
     if (try_acquire())
         return;
     // pool_options::max_queued refuses a new transfer, not a redirect or retry of one admitted.
@@ -314,8 +331,9 @@ bool fetch_op::try_acquire() {
     disarm(); // the connector bounds its phases itself
     if (!connector_)
         connector_ = std::make_shared<connector>(state_);
-    connector_->start(conn_, connect_target{url_, key_, anonymous_, !foreign_origin_}, timeouts(),
-                      shared_from_this());
+    connector_->start(conn_,
+                      connect_target{url_, key_, anonymous_, !foreign_origin_, proxy_, opts().user_agent},
+                      timeouts(), shared_from_this());
     return true;
 }
 
@@ -364,7 +382,13 @@ void fetch_op::write_request() {
         framing_ = framing::none;
 
     conn_->head.clear();
-    conn_->head.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\n");
+    conn_->head.append(method).append(" ");
+    const bool absolute_form = proxy_ && !url_.tls; // RFC 9112 3.2.2: plain http through a proxy
+    if (absolute_form)
+        conn_->head.append("http://").append(url_.host_header());
+    conn_->head.append(url_.target).append(" HTTP/1.1\r\n");
+    if (absolute_form && proxy_->has_credentials)
+        conn_->head.append("Proxy-Authorization: ").append(basic_credentials(*proxy_)).append("\r\n");
     bool has_host = false;
     bool has_user_agent = false;
     for (const auto& [name, value] : req_.headers) {
@@ -661,6 +685,13 @@ void fetch_op::on_header(const error_code& ec) {
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
                    !parser_->location().empty();
     info_.status = status;
+    if (status == 407 && proxy_ && !url_.tls) {
+        // Plain http through the proxy: its 407 is about the proxy's credentials, not the origin's.
+        info_.detail = "proxy " + proxy_->display() + " answered 407" +
+                       (proxy_->has_credentials ? " (the credentials given were refused)"
+                                                : " (no proxy credentials given)");
+        return abort(error::proxy_auth_required);
+    }
     if (status < 100) {
         // Beast takes any three digits ("HTTP/1.1 020 OK"); no status below 100 exists (RFC 9110 15).
         info_.detail = "status " + std::to_string(status);

@@ -6,6 +6,7 @@
 #include "tls_stream.hpp"
 
 #include <edgeloop/http/client.hpp>
+#include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
 #include <edgeloop/net/allowlist.hpp>
 
@@ -156,6 +157,12 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::optional<tls::context> tls;
     edgeloop::net::allowlist allow;
     session_cache sessions;
+    /// The proxy variables of the environment when the client was made (proxy_options::from_environment).
+    std::unordered_map<std::string, std::string> proxy_env;
+    /// A proxy URL is set in the options or the environment: each hop selects (no_proxy) its proxy.
+    bool proxy_configured = false;
+    /// proxy selection for one hop's target (select_proxy over opts.proxy and proxy_env).
+    boost::system::result<proxy_choice> choose_proxy(bool https_target, std::string_view host) const;
 
     std::unordered_set<fetch_op*> active;
     /// Bumped by cancel_all(): a transfer initiated before it but not yet started is cancelled too.

@@ -6,14 +6,19 @@
 
 #include <boost/asio/connect.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
 #include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
 
+#include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
 #include <algorithm>
+#include <charconv>
 #include <ctime>
+#include <string_view>
 
 namespace edgeloop::http::detail {
 
@@ -46,6 +51,16 @@ bool clock_not_set(SSL* ssl, std::string& detail) {
 }
 
 } // namespace
+
+std::string basic_credentials(const proxy_endpoint& p) {
+    const std::string plain = p.user + ":" + p.password;
+    std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+    const int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return "Basic " + out;
+}
 
 error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) {
     if (ssl != nullptr) {
@@ -111,6 +126,8 @@ const char* to_string(connect_phase p) noexcept {
         return "resolve";
     case connect_phase::connect:
         return "connect";
+    case connect_phase::proxy_tunnel:
+        return "proxy tunnel";
     case connect_phase::tls_handshake:
         return "TLS handshake";
     }
@@ -135,8 +152,11 @@ void connector::start(std::shared_ptr<connection> c, const connect_target& targe
     arm(timeouts_.resolve, error::resolve_timeout);
     if (!resolver_)
         resolver_ = std::make_unique<tcp::resolver>(state_->ex);
+    // Through a proxy, the proxy's name is resolved; the target's is the proxy's business (CONNECT).
+    const bool proxied = target_.proxy.has_value();
     resolver_->async_resolve(
-        target_.url.host, std::to_string(target_.url.port),
+        proxied ? target_.proxy->host : target_.url.host,
+        std::to_string(proxied ? target_.proxy->port : target_.url.port),
         [self = shared_from_this(), run = run_](const error_code& ec, tcp::resolver::results_type r) {
             if (run == self->run_)
                 self->on_resolve(ec, std::move(r));
@@ -165,6 +185,10 @@ void connector::on_resolve(const error_code& ec, tcp::resolver::results_type res
     if (ec) {
         result_.detail = ec.message();
         result_.cause = ec;
+        if (target_.proxy) {
+            result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
+            return fail(error::proxy_resolve_failed);
+        }
         return fail(error::resolve_failed);
     }
     result_.resolved = std::chrono::steady_clock::now();
@@ -181,6 +205,10 @@ void connector::on_connect(const error_code& ec) {
     if (ec) {
         result_.detail = ec.message();
         result_.cause = ec;
+        if (target_.proxy) {
+            result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
+            return fail(error::proxy_connect_failed);
+        }
         return fail(ec == net::error::connection_refused ? error::connection_refused : error::connect_failed);
     }
     error_code ignored;
@@ -191,7 +219,94 @@ void connector::on_connect(const error_code& ec) {
         result_.remote_port = peer.port();
     }
     if (!target_.url.tls)
-        return succeed();
+        return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
+    if (target_.proxy)
+        return start_tunnel();
+    start_tls();
+}
+
+/// HTTP CONNECT (RFC 9110 9.3.6) to the target's authority; the answer head is read up to its end and no
+/// further (nothing may follow a 2xx before the TLS handshake).
+void connector::start_tunnel() {
+    phase_ = connect_phase::proxy_tunnel;
+    arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
+    const std::string authority = target_.url.authority();
+    tunnel_.clear();
+    tunnel_.append("CONNECT ")
+        .append(authority)
+        .append(" HTTP/1.1\r\nHost: ")
+        .append(authority)
+        .append("\r\n");
+    if (target_.proxy->has_credentials)
+        tunnel_.append("Proxy-Authorization: ").append(basic_credentials(*target_.proxy)).append("\r\n");
+    if (!target_.user_agent.empty())
+        tunnel_.append("User-Agent: ").append(target_.user_agent).append("\r\n");
+    tunnel_.append("\r\n");
+    net::async_write(conn_->socket, net::buffer(tunnel_),
+                     [self = shared_from_this(), run = run_](const error_code& ec, std::size_t) {
+                         if (run != self->run_)
+                             return;
+                         if (ec)
+                             return self->on_tunnel_answer(ec, 0);
+                         self->tunnel_.clear();
+                         net::async_read_until(self->conn_->socket,
+                                               net::dynamic_buffer(self->tunnel_, 16 * 1024), "\r\n\r\n",
+                                               [self, run](const error_code& e, std::size_t n) {
+                                                   if (run == self->run_)
+                                                       self->on_tunnel_answer(e, n);
+                                               });
+                     });
+}
+
+void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
+    const std::string proxy = "proxy " + target_.proxy->display();
+    if (ec) {
+        result_.cause = ec;
+        result_.detail =
+            proxy + ": " +
+            (ec == net::error::not_found ? std::string("answer head larger than 16 KiB")
+             : ec == net::error::eof     ? std::string("closed the connection before answering CONNECT")
+                                         : ec.message());
+        return fail(error::bad_proxy_response);
+    }
+    // "HTTP/1.x NNN reason"
+    const std::string_view head(tunnel_.data(), head_bytes);
+    const std::string_view line = head.substr(0, head.find("\r\n"));
+    unsigned status = 0;
+    if (line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && line[8] == ' ') {
+        const auto r = std::from_chars(line.data() + 9, line.data() + 12, status);
+        if (r.ec != std::errc{} || r.ptr != line.data() + 12 || (line.size() > 12 && line[12] != ' '))
+            status = 0;
+    }
+    if (status < 100 || status > 599) {
+        result_.detail = proxy + ": not an HTTP/1.x answer to CONNECT";
+        return fail(error::bad_proxy_response);
+    }
+    std::string reason(line.size() > 13 ? line.substr(13) : std::string_view());
+    std::erase_if(reason, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    const std::string said = proxy + " answered " + std::to_string(status) +
+                             (reason.empty() ? "" : " " + reason) + " to CONNECT " + target_.url.authority();
+    if (status == 407) {
+        result_.detail = said + (target_.proxy->has_credentials ? " (the credentials given were refused)"
+                                                                : " (no proxy credentials given)");
+        return fail(error::proxy_auth_required);
+    }
+    if (status / 100 != 2) {
+        result_.detail = said;
+        return fail(error::proxy_tunnel_refused);
+    }
+    if (tunnel_.size() != head_bytes) {
+        result_.detail = proxy + ": bytes after its 2xx answer to CONNECT";
+        return fail(error::bad_proxy_response);
+    }
+    tunnel_.clear();
+    tunnel_.shrink_to_fit();
+    start_tls();
+}
+
+/// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
+/// are the target's, as without a proxy.
+void connector::start_tls() {
     conn_->tls.emplace(std::move(conn_->socket), state_->tls->native().native_handle());
     phase_ = connect_phase::tls_handshake;
     arm(timeouts_.handshake, error::handshake_timeout); // waiting for a turn counts too
@@ -474,6 +589,8 @@ void connector::wait_deadline() {
         if (self->resolver_)
             self->resolver_->cancel();
         self->result_.detail = std::string("in the ") + to_string(self->phase_) + " phase";
+        if (self->target_.proxy)
+            self->result_.detail += " (proxy " + self->target_.proxy->display() + ")";
         self->fail(self->deadline_error_);
     });
 }

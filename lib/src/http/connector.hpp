@@ -7,6 +7,7 @@
 
 #include "client_state.hpp"
 
+#include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
@@ -15,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace edgeloop::http::detail {
@@ -24,7 +26,9 @@ namespace edgeloop::http::detail {
 enum class connect_phase : unsigned char {
     idle,          ///< not started, or finished
     resolve,       ///< name to addresses: resolve_failed, resolve_timeout
-    connect,       ///< TCP: connection_refused, connect_failed, connect_timeout
+    connect,       ///< TCP: connection_refused, connect_failed, connect_timeout (proxy_connect_failed)
+    proxy_tunnel,  ///< CONNECT through an HTTP proxy: proxy_auth_required, proxy_tunnel_refused,
+                   ///< bad_proxy_response, proxy_tunnel_timeout
     tls_handshake, ///< TLS with the target (waiting for a turn counts): tls::error::*, handshake_timeout
 };
 
@@ -36,6 +40,10 @@ struct connect_target {
     std::string key;          ///< pool key: what a session of this connection may be resumed for
     bool anonymous = false;   ///< withhold the client identity (another origin after a redirect)
     bool sni_override = true; ///< tls::options::sni_name applies (false: a foreign origin)
+    /// The HTTP proxy to go through: resolve and connect go to it; for an https target a CONNECT
+    /// tunnel follows (plain http goes in absolute form on the proxy connection: no tunnel).
+    std::optional<proxy_endpoint> proxy;
+    std::string user_agent; ///< sent with CONNECT (empty: none)
 };
 
 /// Told once when the connection is ready or failed (never inside connector::start).
@@ -88,6 +96,9 @@ private:
 
     void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
     void on_connect(const error_code& ec);
+    void start_tunnel();
+    void on_tunnel_answer(const error_code& ec, std::size_t head_bytes);
+    void start_tls();
     void take_handshake_turn();
     void start_handshake();
     bool configure_tls();
@@ -112,6 +123,7 @@ private:
     connect_phase phase_ = connect_phase::idle;
     std::uint64_t run_ = 0; ///< bumped per start and per cancel: late handlers of an earlier run do nothing
     std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
+    std::string tunnel_; ///< the CONNECT request, then the proxy's answer
     /// Lazy phase deadline, as fetch_op's: arm() moves deadline_, the timer re-arms itself when it fires
     /// early.
     boost::asio::steady_timer phase_timer_;
@@ -127,6 +139,9 @@ private:
     bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
     bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
 };
+
+/// "Basic base64(user:password)" for Proxy-Authorization (RFC 7617).
+std::string basic_credentials(const proxy_endpoint& p);
 
 /// Maps the reason of a TLS failure: first the certificate verification result (when `ssl` is given),
 /// then the alert or library reason carried by the error code. `detail` gets the words.
