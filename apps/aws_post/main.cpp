@@ -5,6 +5,8 @@
 #include "options.hpp"
 #include "spool_mode.hpp"
 
+#include "common/proxy.hpp"
+
 #include <edgeloop/aws.hpp>
 #include <edgeloop/core.hpp>
 #include <edgeloop/devserver.hpp>
@@ -204,6 +206,8 @@ private:
                 .append(", ALPN ")
                 .append(info_.alpn.empty() ? "none" : "negotiated: ")
                 .append(info_.alpn)
+                .append("\nProxy: ")
+                .append(info_.proxy_reason.empty() ? "none (not configured)" : info_.proxy_reason)
                 .append("\nResponse Headers:\n");
             for (const auto& [name, value] : head_.headers)
                 out_.append("    ")
@@ -544,6 +548,7 @@ int run(const aws_post::options& opt) {
     copts.limits.max_body_bytes = 64 * 1024; // AWS answers a few dozen bytes; anything big is not AWS
     copts.redirects.follow = false;          // AWS IoT never redirects a publish
     copts.pool.max_per_host = 1;
+    copts.proxy = app_common::to_proxy_options(opt.proxy);
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
     if (!opt.spool.empty()) { // store and forward (spool_mode.cpp)

@@ -117,6 +117,7 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
+    app_common::add_proxy_options(d, o.proxy);
     return d;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/cli.hpp"
+#include "common/proxy_cli.hpp"
 
 #include <chrono>
 #include <cstdint>
@@ -50,6 +51,7 @@ struct options {
     bool wait_for_clock = false; ///< retry "system clock not set" handshake failures
     int verbose = 0;
     bool help = false;
+    app_common::proxy_cli proxy; ///< -x/--proxy, --proxy-user, --noproxy
 
     // MQTT 5 publish properties (empty / unset: not sent)
     std::string content_type; ///< --content-type: contentType

@@ -2,6 +2,7 @@
 // command line, build the TLS context, client, multi and (with --demo) the embedded server, run the
 // reactor.
 
+#include "common/proxy.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "request_plan.hpp"
@@ -110,6 +111,7 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.redirects.max_redirects = opt.max_redirs;
     o.redirects.credentials_to_other_origins = opt.location_trusted;
     o.allowed_hosts = opt.allow;
+    o.proxy = app_common::to_proxy_options(opt.proxy);
     o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;
 }
@@ -119,6 +121,8 @@ int run(const multi_fetch::options& opt) {
                          : opt.verbose == 1 ? core::log_level::info
                                             : core::log_level::warn);
     core::reactor reactor;
+    if (opt.verbose > 0)
+        app_common::log_proxy_setting(app_common::to_proxy_options(opt.proxy));
 
     std::unique_ptr<devserver::server> demo_server;
     std::vector<std::string> urls = opt.urls;

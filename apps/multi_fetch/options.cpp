@@ -96,6 +96,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "more logging: -v info, -vv debug (request headers, secrets redacted)")
         ("quiet,q", "do not print response bodies, only the completion lines and the summary");
     // clang-format on
+    app_common::add_proxy_options(d, o.proxy);
     edgeloop::boards::add_options(d, o.board);
     return d;
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/cli.hpp"
+#include "common/proxy_cli.hpp"
 
 #include <edgeloop/boards/cli_options.hpp>
 
@@ -83,6 +84,7 @@ struct options {
     std::size_t max_per_host = 0; ///< 0: no limit
     std::string output_dir;
     std::vector<std::string> allow;
+    app_common::proxy_cli proxy; ///< -x/--proxy, --proxy-user, --noproxy
     bool follow = true;
     unsigned max_redirs = 10;
     bool session_cache = true;

@@ -107,6 +107,10 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::connection_reset:
     case http::error::write_failed:
     case http::error::read_failed:
+    case http::error::proxy_resolve_failed:
+    case http::error::proxy_connect_failed:
+    case http::error::proxy_tunnel_timeout:
+    case http::error::bad_proxy_response:
         return true;
     case http::error::invalid_url:
     case http::error::unsupported_scheme:
@@ -122,6 +126,9 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::request_body_not_replayable:
     case http::error::unsupported_transfer_coding:
     case http::error::queue_full:
+    case http::error::invalid_proxy:
+    case http::error::proxy_auth_required:
+    case http::error::proxy_tunnel_refused:
         return false;
     }
     return false;

@@ -1,5 +1,7 @@
 #include "fetch_op.hpp"
 
+#include "connector.hpp"
+
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/client.hpp>
 
@@ -48,86 +50,6 @@ using boost::system::error_code;
 namespace detail {
 
 namespace {
-
-/// True when the system clock is before the library's build date or before the notBefore of the client
-/// certificate: a server certificate that is "not yet valid" then says more about the clock than about
-/// the server. `detail` says what the clock says.
-bool clock_not_set(SSL* ssl, std::string& detail) {
-    std::time_t now = std::time(nullptr);
-    bool wrong = false;
-#ifdef EDGELOOP_BUILD_TIME
-    wrong = now < static_cast<std::time_t>(EDGELOOP_BUILD_TIME);
-#endif
-    if (X509* own = SSL_get_certificate(ssl); own != nullptr && !wrong)
-        wrong = X509_cmp_time(X509_get0_notBefore(own), &now) > 0;
-    if (!wrong)
-        return false;
-    std::tm tm{};
-    ::gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
-    detail = std::string("system clock not set (it says ") + buf +
-             "): the server certificate looks not yet valid; set the clock (NTP) and retry";
-    return true;
-}
-
-/// Maps the reason of a TLS failure: first the certificate verification result, then the alert or
-/// library reason carried by the error code.
-error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) {
-    if (ssl != nullptr) {
-        const long verify = SSL_get_verify_result(ssl);
-        if (verify != X509_V_OK) {
-            detail = X509_verify_cert_error_string(verify);
-            switch (verify) {
-            case X509_V_ERR_CERT_HAS_EXPIRED:
-                return tls::error::certificate_expired;
-            case X509_V_ERR_CERT_NOT_YET_VALID:
-                if (clock_not_set(ssl, detail))
-                    return tls::error::clock_not_set;
-                return tls::error::certificate_not_yet_valid;
-            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
-                return tls::error::self_signed_certificate;
-            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
-            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
-            case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
-            case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
-            case X509_V_ERR_CERT_UNTRUSTED:
-                return tls::error::untrusted_issuer;
-            case X509_V_ERR_HOSTNAME_MISMATCH:
-            case X509_V_ERR_IP_ADDRESS_MISMATCH:
-                // The chain is kept even when its verification failed (the peer certificate is not).
-                if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
-                    chain != nullptr && sk_X509_num(chain) > 0 &&
-                    X509_get_ext_by_NID(sk_X509_value(chain, 0), NID_subject_alt_name, -1) < 0)
-                    detail = "the certificate has no subjectAltName, and its Common Name is never used for "
-                             "the host name check (RFC 9525)";
-                return tls::error::host_name_mismatch;
-            default:
-                return tls::error::certificate_invalid;
-            }
-        }
-    }
-    detail = ec.message();
-    if (ec.category() == net::error::get_ssl_category()) {
-        switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
-        case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
-        case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
-        case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
-        case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
-        case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
-            return tls::error::client_certificate_rejected;
-        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
-        case SSL_R_UNSUPPORTED_PROTOCOL:
-        case SSL_R_NO_PROTOCOLS_AVAILABLE:
-            return tls::error::protocol_version_rejected;
-        case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
-            return tls::error::alpn_not_negotiated;
-        default:
-            break;
-        }
-    }
-    return tls::error::handshake_failed;
-}
 
 bool is_parse_error(const error_code& ec) {
     if (ec.category() != bhttp::make_error_code(bhttp::error::bad_version).category())
@@ -346,6 +268,20 @@ void fetch_op::begin_hop() {
         info_.detail = "client has no TLS context";
         return abort(tls::error::handshake_failed);
     }
+    proxy_.reset();
+    if (state_->proxy_configured) {
+        // Per hop, after the allowlist: the target is checked whatever proxy carries it.
+        auto choice = state_->choose_proxy(url_.tls, url_.host);
+        if (!choice) {
+            info_.detail = "proxy URL (from options or environment) is not http://host[:port]";
+            return abort(choice.error());
+        }
+        proxy_ = std::move(choice->proxy);
+        info_.proxy = proxy_ ? proxy_->display() : std::string();
+        info_.proxy_reason = std::move(choice->reason);
+        if (core::log::enabled(core::log_level::info)) // -v: which proxy, or none and why
+            core::log::write(core::log_level::info, info_.peer + ": " + info_.proxy_reason);
+    }
     const std::string& origin = state_->parsed_url_origin;
     // first_origin_ is set when a redirect is followed (the first hop's own origin is its first).
     foreign_origin_ = !first_origin_.empty() && origin != first_origin_;
@@ -354,6 +290,9 @@ void fetch_op::begin_hop() {
     // Connections without the client identity are kept (and their sessions cached) apart.
     if (anonymous_ && url_.tls && state_->tls->has_client_identity())
         key_ += "#anonymous";
+    if (proxy_) // a connection through a proxy (with its credentials) serves that route only
+        key_ += " via " + proxy_->authority() + " " + proxy_->user + "\n" +
+                std::to_string(std::hash<std::string>{}(proxy_->password));
     if (try_acquire())
         return;
     // pool_options::max_queued refuses a new transfer, not a redirect or retry of one admitted.
@@ -387,276 +326,42 @@ bool fetch_op::try_acquire() {
         return false;
     conn_ = std::make_shared<connection>(state_, key_, url_.host);
     reused_ = false;
-    handshake_ok_ = false;
     info_.reused_connection = false;
     info_.alpn.clear();
-    arm(timeouts().resolve, error::resolve_timeout);
-    if (!resolver_)
-        resolver_ = std::make_unique<boost::asio::ip::tcp::resolver>(state_->ex);
-    resolver_->async_resolve(
-        url_.host, std::to_string(url_.port),
-        [self = shared_from_this()](const error_code& ec, tcp::resolver::results_type r) {
-            self->on_resolve(ec, std::move(r));
-        });
+    disarm(); // the connector bounds its phases itself
+    if (!connector_)
+        connector_ = std::make_shared<connector>(state_);
+    connector_->start(conn_,
+                      connect_target{url_, key_, anonymous_, !foreign_origin_, proxy_, opts().user_agent},
+                      timeouts(), shared_from_this());
     return true;
 }
 
-void fetch_op::on_resolve(const error_code& ec, tcp::resolver::results_type results) {
+/// The connector is done with conn_: a ready connection (write the request) or a failure.
+void fetch_op::on_connected(const error_code& ec) {
     if (completed_)
         return;
-    if (ec) {
-        info_.detail = ec.message();
-        info_.cause = ec;
-        return abort(error::resolve_failed);
-    }
-    info_.time_namelookup = since_start();
-    arm(timeouts().connect, error::connect_timeout);
-    net::async_connect(
-        conn_->socket, results,
-        [self = shared_from_this()](const error_code& e, const tcp::endpoint&) { self->on_connect(e); });
-}
-
-void fetch_op::on_connect(const error_code& ec) {
-    if (completed_)
-        return;
-    if (ec) {
-        info_.detail = ec.message();
-        info_.cause = ec;
-        return abort(ec == net::error::connection_refused ? error::connection_refused
-                                                          : error::connect_failed);
-    }
-    error_code ignored;
-    conn_->socket.set_option(tcp::no_delay(true), ignored);
-    info_.time_connect = since_start();
-    ++info_.connects;
-    if (const auto peer = conn_->socket.remote_endpoint(ignored); !ignored) {
-        info_.remote_ip = peer.address().to_string();
-        info_.remote_port = peer.port();
-    }
-    if (!url_.tls)
-        return write_request();
-
-    conn_->tls.emplace(std::move(conn_->socket), state_->tls->native().native_handle());
-    arm(timeouts().handshake, error::handshake_timeout); // waiting for a turn counts too
-    take_handshake_turn();
-}
-
-/// Starts the handshake now if pool_options::handshake_spacing allows, or queues for a turn
-/// (client_state::start_queued_handshakes grants it: handshake_slot_granted).
-void fetch_op::take_handshake_turn() {
-    if (!state_->begin_handshake()) {
-        awaits_handshake_slot_ = true;
-        state_->handshake_queue.push_back(shared_from_this());
-        state_->start_queued_handshakes(); // arms the spacing timer
-        return;
-    }
-    holds_handshake_slot_ = true;
-    start_handshake();
-}
-
-/// Configured only now, after any wait for a turn: a TLS 1.3 session is good for one resumption (OpenSSL
-/// marks it not resumable once a handshake has used it), so each handshake takes a session of the cache
-/// that is still unused.
-void fetch_op::start_handshake() {
-    if (waits_for_session())
-        return;
-    if (!configure_tls())
-        return;
-    if (shares_sessions() && !session_source_) {
-        // Its new session (TLS 1.3: tickets after the handshake) may serve a connection waiting now.
-        session_source_ = true;
-        ++state_->session_sources[key_];
-    }
-    handshake_started_ = std::chrono::steady_clock::now();
-    conn_->tls->async_handshake([self = shared_from_this()](const error_code& e) { self->on_handshake(e); });
-}
-
-/// pool_options::share_first_handshake applies to this hop's origin.
-bool fetch_op::shares_sessions() const {
-    const auto& pool = opts().pool;
-    return url_.tls && pool.share_first_handshake && pool.tls_session_cache &&
-           pool.tls_session_cache_size != 0 && !state_->sessionless.contains(key_);
-}
-
-/// share_first_handshake: with no session of its origin to resume while other connections to it are
-/// handshaking (and will bring sessions), this one gives up its handshake turn and waits for one
-/// (client_state::session_arrived or session_source_done wakes it: session_ready). True: waiting.
-bool fetch_op::waits_for_session() {
-    if (!shares_sessions() || state_->sessions.has(key_))
-        return false;
-    auto it = state_->session_sources.find(key_);
-    if (it == state_->session_sources.end() || it->second == 0)
-        return false;
-    state_->session_waiters[key_].push_back(shared_from_this());
-    awaits_session_ = true;
-    if (holds_handshake_slot_) {
-        holds_handshake_slot_ = false;
-        state_->handshake_slot_freed();
-    }
-    return true;
-}
-
-void fetch_op::session_ready() {
-    awaits_session_ = false;
-    if (completed_)
-        return;
-    take_handshake_turn();
-}
-
-void fetch_op::handshake_slot_granted() {
-    awaits_handshake_slot_ = false;
-    holds_handshake_slot_ = true; // counted by client_state::handshake_slot_freed already
-    net::post(state_->ex, [self = shared_from_this()] {
-        if (!self->completed_)
-            self->start_handshake();
-    });
-}
-
-/// Gives up what this transfer holds or waits for in the handshake bookkeeping: being a source of
-/// sessions for its origin (when the last source is done, the waiting connections go on), a place in a
-/// wait list, a handshake slot.
-void fetch_op::release_tls_waits() {
-    release_session_source();
-    if (awaits_session_) {
-        awaits_session_ = false;
-        if (auto it = state_->session_waiters.find(key_); it != state_->session_waiters.end()) {
-            std::erase_if(it->second, [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
-            if (it->second.empty())
-                state_->session_waiters.erase(it);
-        }
-    }
-    if (awaits_handshake_slot_) {
-        awaits_handshake_slot_ = false;
-        state_->handshake_queue.remove_if(
-            [this](const std::shared_ptr<fetch_op>& p) { return p.get() == this; });
-    }
-    if (holds_handshake_slot_) {
-        holds_handshake_slot_ = false;
-        state_->handshake_slot_freed();
-    }
-}
-
-bool fetch_op::configure_tls() {
-    const tls::options& o = state_->tls->opts();
-    SSL* ssl = conn_->tls->native_handle();
-    if (ssl == nullptr) {
-        info_.detail = "cannot create a TLS session";
-        abort(tls::error::handshake_failed);
-        return false;
-    }
-    SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
-    if (anonymous_ && state_->tls->has_client_identity()) {
-        // Another origin after a redirect: this connection presents no client identity, whichever way it
-        // was installed (options, native(), an engine's key). Cleared on this SSL only, so the shared
-        // context keeps everything else configured on it (verification, versions, ciphers).
-        SSL_certs_clear(ssl);
-        SSL_set_cert_cb(ssl, nullptr, nullptr);
-        if (SSL_CTX_get_client_cert_cb(SSL_get_SSL_CTX(ssl)) != nullptr) {
-            // A context-wide callback cannot be switched off for one connection.
-            info_.detail = "the client certificate callback cannot be withheld from another origin";
-            abort(tls::error::handshake_failed);
-            return false;
-        }
-    }
-    if (opts().pool.tls_session_cache)
-        state_->sessions.apply(key_, ssl);
-    const std::string name = url_.tls_name(); // "localhost." is sent and checked as "localhost"
-    // The override names the origin it was configured for, not where a redirect leads.
-    const bool override_sni = !o.sni_name.empty() && !foreign_origin_;
-    const std::string& sni = override_sni ? o.sni_name : name;
-    // RFC 6066: SNI carries host names only, never IP literals.
-    if (o.sni && (!url_.host_is_ip || override_sni) && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
-        info_.detail = "cannot set SNI";
-        abort(tls::error::handshake_failed);
-        return false;
-    }
-    if (o.insecure) {
-        core::log::write(core::log_level::warn, info_.peer +
-                                                    ": TLS certificate verification is OFF (insecure): the "
-                                                    "server is not authenticated");
-    } else if (!o.verify_host) {
-        // As loud as insecure: with the system store, any public certificate passes for any host.
-        core::log::write(core::log_level::warn,
-                         info_.peer + ": TLS host name check is OFF (verify_host = false): a certificate "
-                                      "for any name from a trusted CA is accepted");
-    } else {
-        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
-        // RFC 9525 6.3: the name is matched against the subjectAltName only, never the Common Name.
-        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
-                                                   X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
-        const int ok = url_.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
-                                       : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
-        if (ok != 1) {
-            info_.detail = "cannot set host name check";
-            abort(tls::error::handshake_failed);
-            return false;
-        }
-    }
-    return true;
-}
-
-void fetch_op::on_handshake(const error_code& ec) {
-    if (completed_)
-        return;
-    if (holds_handshake_slot_) {
-        holds_handshake_slot_ = false;
-        state_->handshake_slot_freed();
-    }
-    SSL* ssl = conn_->tls->native_handle();
-    if (ec == net::error::connection_reset) {
-        info_.detail = "during the TLS handshake";
-        info_.cause = ec;
-        return abort(error::connection_reset);
+    const connect_result& r = connector_->result();
+    const auto since = [this](std::chrono::steady_clock::time_point t) {
+        return t == std::chrono::steady_clock::time_point{}
+                   ? std::chrono::microseconds(0)
+                   : std::chrono::duration_cast<std::chrono::microseconds>(t - started_);
+    };
+    info_.time_namelookup = since(r.resolved);
+    info_.time_connect = since(r.connected);
+    if (r.connected != std::chrono::steady_clock::time_point{}) {
+        ++info_.connects;
+        info_.remote_ip = r.remote_ip;
+        info_.remote_port = r.remote_port;
     }
     if (ec) {
-        info_.cause = ec;
-        return abort(map_tls_failure(ssl, ec, info_.detail));
+        info_.detail = r.detail;
+        info_.cause = r.cause;
+        return abort(ec);
     }
-    const unsigned char* alpn = nullptr;
-    unsigned alpn_len = 0;
-    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
-    conn_->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
     info_.alpn = conn_->alpn;
-    info_.tls_resumed = SSL_session_reused(ssl) == 1;
-    handshake_ok_ = true;
-    if (session_source_)
-        await_tickets(ssl);
+    info_.tls_resumed = r.tls_resumed;
     write_request();
-}
-
-/// A source of sessions is done when what it can bring has come: with TLS 1.2 at the end of the handshake;
-/// with TLS 1.3 the tickets follow the handshake (read with the response), so at the response head or,
-/// from a server that sends none (or a slow response), after a grace of twice the handshake's duration
-/// (a round trip or two; 10 ms to 1 s): connections waiting for a session never wait for a response.
-void fetch_op::await_tickets(SSL* ssl) {
-    if (SSL_version(ssl) < TLS1_3_VERSION)
-        return release_session_source();
-    const auto took = std::chrono::steady_clock::now() - handshake_started_;
-    const auto grace = std::clamp<std::chrono::steady_clock::duration>(
-        2 * took, std::chrono::milliseconds(10), std::chrono::seconds(1));
-    if (!ticket_timer_)
-        ticket_timer_ = std::make_unique<boost::asio::steady_timer>(state_->ex);
-    ticket_timer_->expires_after(grace);
-    ticket_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
-        if (auto self = weak.lock(); self && !ec && !self->completed_)
-            self->release_session_source();
-    });
-}
-
-void fetch_op::release_session_source() {
-    if (!session_source_)
-        return;
-    session_source_ = false;
-    if (ticket_timer_)
-        ticket_timer_->cancel();
-    if (handshake_ok_ && !info_.tls_resumed && conn_ && conn_->sessions_given == 0) {
-        // A full handshake and no session to resume after it: do not wait for this origin again.
-        // (A resumed one may legitimately bring none: a TLS 1.2 session stays good for reuse.)
-        if (state_->sessionless.size() >= 256)
-            state_->sessionless.clear();
-        state_->sessionless.insert(key_);
-    }
-    state_->session_source_done(key_);
 }
 
 void fetch_op::write_request() {
@@ -677,7 +382,13 @@ void fetch_op::write_request() {
         framing_ = framing::none;
 
     conn_->head.clear();
-    conn_->head.append(method).append(" ").append(url_.target).append(" HTTP/1.1\r\n");
+    conn_->head.append(method).append(" ");
+    const bool absolute_form = proxy_ && !url_.tls; // RFC 9112 3.2.2: plain http through a proxy
+    if (absolute_form)
+        conn_->head.append("http://").append(url_.host_header());
+    conn_->head.append(url_.target).append(" HTTP/1.1\r\n");
+    if (absolute_form && proxy_->has_credentials)
+        conn_->head.append("Proxy-Authorization: ").append(basic_credentials(*proxy_)).append("\r\n");
     bool has_host = false;
     bool has_user_agent = false;
     for (const auto& [name, value] : req_.headers) {
@@ -966,14 +677,21 @@ void fetch_op::on_header(const error_code& ec) {
     }
     // TLS 1.3 session tickets precede the response: this connection has brought what sessions it will
     // (a long body must not hold up the connections waiting for one).
-    if (session_source_)
-        release_tls_waits();
+    if (connector_)
+        connector_->release_tls_waits();
     info_.time_starttransfer = since_start();
     // A 3xx without Location is the final response, delivered with its body (as curl does).
     redirecting_ = opts().redirects.follow &&
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
                    !parser_->location().empty();
     info_.status = status;
+    if (status == 407 && proxy_ && !url_.tls) {
+        // Plain http through the proxy: its 407 is about the proxy's credentials, not the origin's.
+        info_.detail = "proxy " + proxy_->display() + " answered 407" +
+                       (proxy_->has_credentials ? " (the credentials given were refused)"
+                                                : " (no proxy credentials given)");
+        return abort(error::proxy_auth_required);
+    }
     if (status < 100) {
         // Beast takes any three digits ("HTTP/1.1 020 OK"); no status below 100 exists (RFC 9110 15).
         info_.detail = "status " + std::to_string(status);
@@ -1132,7 +850,8 @@ void fetch_op::fail_io(const error_code& ec, error fallback) {
 /// The response of this hop is complete: keep or close its connection, then finish or follow.
 void fetch_op::end_of_hop() {
     disarm();
-    release_tls_waits();
+    if (connector_)
+        connector_->release_tls_waits();
     if (conn_) {
         auto c = std::move(conn_);
         // Bytes past the response, in the buffer or still inside OpenSSL (read-ahead: further records, a
@@ -1212,8 +931,8 @@ void fetch_op::finish() {
 /// Ends the transfer with a failure (or cancellation) and drops its connection at once.
 void fetch_op::abort(const error_code& ec) {
     complete(ec);
-    if (resolver_)
-        resolver_->cancel();
+    if (connector_)
+        connector_->cancel();
     // Closing makes pending operations complete at once; the connection object itself must outlive
     // them (they use its socket and TLS stream), so it stays until this operation is released.
     if (conn_)
@@ -1227,7 +946,8 @@ void fetch_op::complete(const error_code& ec) {
     // Callers hold their own reference: releasing the paused one here never destroys *this under them.
     const auto paused = std::move(paused_self_);
     close_body_file();
-    release_tls_waits();
+    if (connector_)
+        connector_->release_tls_waits();
     if (info_.final_url.empty() && first_hop_parsed_)
         info_.final_url = req_.url;
     state_->active.erase(this);

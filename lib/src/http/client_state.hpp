@@ -6,6 +6,7 @@
 #include "tls_stream.hpp"
 
 #include <edgeloop/http/client.hpp>
+#include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
 #include <edgeloop/net/allowlist.hpp>
 
@@ -32,6 +33,7 @@
 namespace edgeloop::http::detail {
 
 class fetch_op;
+class connector;
 struct client_state;
 
 /// Least-recently-used cache of TLS sessions by connection key, a few per key. Owns one reference to
@@ -155,6 +157,12 @@ struct client_state : std::enable_shared_from_this<client_state> {
     std::optional<tls::context> tls;
     edgeloop::net::allowlist allow;
     session_cache sessions;
+    /// The proxy variables of the environment when the client was made (proxy_options::from_environment).
+    std::unordered_map<std::string, std::string> proxy_env;
+    /// A proxy URL is set in the options or the environment: each hop selects (no_proxy) its proxy.
+    bool proxy_configured = false;
+    /// proxy selection for one hop's target (select_proxy over opts.proxy and proxy_env).
+    boost::system::result<proxy_choice> choose_proxy(bool https_target, std::string_view host) const;
 
     std::unordered_set<fetch_op*> active;
     /// Bumped by cancel_all(): a transfer initiated before it but not yet started is cancelled too.
@@ -194,7 +202,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// session (until their first response head), the transfers waiting for one (connected, before their
     /// handshake), and keys that gave no session (not waited for again).
     std::unordered_map<std::string, std::size_t> session_sources;
-    std::unordered_map<std::string, std::vector<std::shared_ptr<fetch_op>>> session_waiters;
+    std::unordered_map<std::string, std::vector<std::shared_ptr<connector>>> session_waiters;
     std::unordered_set<std::string> sessionless;
     /// A session for key is cached: the longest-waiting transfer for one goes on (posted).
     void session_arrived(const std::string& key);
@@ -205,7 +213,7 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// (pool_options::handshake_spacing).
     std::size_t handshaking = 0;
     std::chrono::steady_clock::time_point last_handshake_start{};
-    std::list<std::shared_ptr<fetch_op>> handshake_queue;
+    std::list<std::shared_ptr<connector>> handshake_queue;
     std::optional<boost::asio::steady_timer> spacing_timer;
     bool spacing_timer_armed = false;
     /// True (and counted as started) when a handshake may start now; false: the caller queues.

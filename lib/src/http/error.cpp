@@ -79,6 +79,20 @@ public:
             return "unsupported transfer coding in the response";
         case error::queue_full:
             return "too many transfers waiting for a connection";
+        case error::invalid_proxy:
+            return "invalid proxy URL";
+        case error::proxy_resolve_failed:
+            return "could not resolve the proxy's name";
+        case error::proxy_connect_failed:
+            return "could not connect to the proxy";
+        case error::proxy_auth_required:
+            return "proxy authentication required (407)";
+        case error::proxy_tunnel_refused:
+            return "the proxy refused the CONNECT tunnel";
+        case error::proxy_tunnel_timeout:
+            return "timed out waiting for the proxy's answer to CONNECT";
+        case error::bad_proxy_response:
+            return "malformed answer from the proxy";
         }
         return "unknown edgeloop.http error";
     }

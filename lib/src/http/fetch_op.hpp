@@ -4,6 +4,7 @@
 // its single completion.
 
 #include "client_state.hpp"
+#include "connector.hpp"
 #include "response_parser.hpp"
 
 #include <edgeloop/http/url.hpp>
@@ -20,7 +21,7 @@ namespace edgeloop::http::detail {
 
 /// Lives in shared_ptrs held by its pending handlers (and the waiting queue); completes its handler
 /// exactly once (complete()), after which late callbacks only release resources.
-class fetch_op : public std::enable_shared_from_this<fetch_op> {
+class fetch_op : public std::enable_shared_from_this<fetch_op>, public connect_listener {
 public:
     fetch_op(std::shared_ptr<client_state> state, request req, handlers h, fetch_handler handler);
     ~fetch_op();
@@ -33,10 +34,8 @@ public:
     /// Taken out of client_state::waiting: complete() need not search the queue for it.
     void dequeued() noexcept { queued_ = false; }
     bool completed() const noexcept { return completed_; }
-    /// A session of its origin arrived, or no connection will bring one any more (share_first_handshake).
-    void session_ready();
-    /// Its turn to handshake has come (pool_options::handshake_spacing): the handshake starts (posted).
-    void handshake_slot_granted();
+    /// connect_listener: the connector made conn_ ready, or failed.
+    void on_connected(const boost::system::error_code& ec) override;
 
 private:
     using error_code = boost::system::error_code;
@@ -51,17 +50,6 @@ private:
     void close_body_file() noexcept;
     void begin_hop();
     void enqueue();
-    void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
-    void on_connect(const error_code& ec);
-    bool configure_tls();
-    bool shares_sessions() const;
-    bool waits_for_session();
-    void take_handshake_turn();
-    void start_handshake();
-    void release_tls_waits();
-    void await_tickets(SSL* ssl);
-    void release_session_source();
-    void on_handshake(const error_code& ec);
     void write_request();
     bool next_piece(bool with_head);
     void write_next();
@@ -101,14 +89,15 @@ private:
     std::string redirect_url_; ///< the URL of the current hop after a redirect (before: req_.url)
     std::string first_origin_; ///< set when the first redirect is followed
     std::string key_;
+    std::optional<proxy_endpoint> proxy_; ///< this hop's proxy (proxy selection), if any
     bool anonymous_ = false;      ///< the client identity is withheld (another origin after a redirect)
     bool foreign_origin_ = false; ///< this hop is to another origin than the request's own
     transfer_info info_;
     // What only a running transfer uses is allocated when needed, not held inline: a queued transfer
     // (pool_options::max_queued of them may wait) costs its request, handlers and bookkeeping only
     // (tests/bench/README.md, "Bytes per transfer").
-    /// Made for the first new connection: most transfers reuse one and never resolve.
-    std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
+    /// Made for the first new connection: most transfers reuse one and never connect.
+    std::shared_ptr<connector> connector_;
     std::shared_ptr<connection> conn_;
     /// The phase deadline is lazy: arm() only moves deadline_, and the timer, waiting for the deadline
     /// it was last set to, re-arms itself when the deadline has moved later (phases follow each other
@@ -149,14 +138,7 @@ private:
     bool retried_stale_ = false;
     bool stale_not_replayed_ = false; ///< a stale kept-alive connection failed a non-replayable request
     bool post_completion_ = false;    ///< cancelled by a caller: complete() posts the handler
-    bool session_source_ = false;     ///< its connection may bring a session (counted in session_sources)
-    std::chrono::steady_clock::time_point handshake_started_{};
-    std::unique_ptr<boost::asio::steady_timer> ticket_timer_; ///< bounds the wait for TLS 1.3 tickets
-    bool awaits_session_ = false;                             ///< in client_state::session_waiters
-    bool holds_handshake_slot_ = false;
-    bool awaits_handshake_slot_ = false; ///< in client_state::handshake_queue
-    bool handshake_ok_ = false;          ///< the current connection's handshake succeeded
-    bool first_hop_parsed_ = false;      ///< the request's own URL was parsed (final_url is req_.url)
+    bool first_hop_parsed_ = false;   ///< the request's own URL was parsed (final_url is req_.url)
 };
 
 } // namespace edgeloop::http::detail

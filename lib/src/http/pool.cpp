@@ -1,5 +1,6 @@
 // The client's connection pool, connection-slot queue and TLS session cache.
 #include "client_state.hpp"
+#include "connector.hpp"
 #include "fetch_op.hpp"
 
 #include <boost/asio/post.hpp>
@@ -8,6 +9,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 
 namespace edgeloop::http::detail {
 
@@ -153,7 +155,26 @@ client_state::client_state(net::any_io_executor executor, client_options options
     , allow(opts.allowed_hosts)
     , sessions(opts.pool.tls_session_cache_size)
     , ops(std::make_shared<op_memory>(
-          opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256))) {}
+          opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256))) {
+    // The proxy environment is read once, here: getenv per transfer would cost, and is not thread-safe
+    // against setenv.
+    if (opts.proxy.from_environment)
+        for (const char* name :
+             {"https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"})
+            if (const char* v = std::getenv(name); v != nullptr && *v != '\0')
+                proxy_env.emplace(name, v);
+    proxy_configured = !opts.proxy.url.empty() || proxy_env.contains("https_proxy") ||
+                       proxy_env.contains("HTTPS_PROXY") || proxy_env.contains("http_proxy") ||
+                       proxy_env.contains("all_proxy") || proxy_env.contains("ALL_PROXY");
+}
+
+boost::system::result<proxy_choice> client_state::choose_proxy(bool https_target,
+                                                               std::string_view host) const {
+    return select_proxy(opts.proxy, https_target, host, [this](const char* name) -> const char* {
+        const auto it = proxy_env.find(name);
+        return it == proxy_env.end() ? nullptr : it->second.c_str();
+    });
+}
 
 op_memory::~op_memory() {
     for (void* p : free_)

@@ -46,6 +46,20 @@ enum class error {
     /// pool_options::max_queued transfers were already waiting for a connection when this one would have
     /// had to wait too (multi::async_add waits for room instead).
     queue_full,
+    /// The proxy URL cannot be used (not http://, no host; detail says which).
+    invalid_proxy,
+    /// The proxy's name did not resolve (detail names the proxy).
+    proxy_resolve_failed,
+    /// No TCP connection to the proxy: refused, unreachable (the proxy is down; detail names it).
+    proxy_connect_failed,
+    /// The proxy answered 407: credentials missing or refused (detail names the proxy and its status).
+    proxy_auth_required,
+    /// The proxy refused the CONNECT tunnel with another status (403, 502, ...; detail names both).
+    proxy_tunnel_refused,
+    /// The proxy's answer to CONNECT did not come within timeouts::proxy_tunnel.
+    proxy_tunnel_timeout,
+    /// The proxy's answer to CONNECT is not an HTTP/1.x response head, or it closed the connection.
+    bad_proxy_response,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -1,5 +1,7 @@
 #pragma once
 
+#include <edgeloop/http/proxy.hpp>
+
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -22,6 +24,8 @@ struct timeouts {
     std::chrono::milliseconds idle{std::chrono::seconds(30)};
     /// Whole transfer; off by default, as in curl.
     std::chrono::milliseconds total{0};
+    /// From the CONNECT request to the end of the proxy's answer head (error::proxy_tunnel_timeout).
+    std::chrono::milliseconds proxy_tunnel{std::chrono::seconds(10)};
 };
 
 /// Size limits, each with its own error (header_too_large, body_too_large).
@@ -97,6 +101,8 @@ struct client_options {
     http::redirect_options redirects;
     /// Hosts that may be connected to (first hop and every redirect), checked before DNS. Empty: any.
     std::vector<std::string> allowed_hosts;
+    /// The HTTP proxy, if any (see proxy_options: options, then the environment, and no_proxy).
+    proxy_options proxy;
     std::string user_agent = "edgeloop/0.1";
 };
 

@@ -48,6 +48,10 @@ struct transfer_info {
     unsigned connects = 0;                           ///< new connections made, all hops
     std::string remote_ip;                           ///< address of the last hop's connection
     std::uint16_t remote_port = 0;
+    /// The proxy the last hop went through ("http://host:port", never credentials), empty when direct.
+    std::string proxy;
+    /// Why that proxy, or why none (proxy_choice::reason); empty when no proxy is configured at all.
+    std::string proxy_reason;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".

@@ -1,0 +1,34 @@
+#pragma once
+
+// The proxy options both apps share, with curl's names and meanings: -x/--proxy, --proxy-user, --noproxy
+// (the environment variables are read by the library: apps/common/proxy.hpp).
+
+#include <boost/program_options.hpp>
+
+#include <optional>
+#include <string>
+
+namespace app_common {
+
+struct proxy_cli {
+    std::string proxy;                  ///< -x/--proxy URL
+    std::string proxy_user;             ///< --proxy-user USER:PASSWORD (never logged)
+    std::optional<std::string> noproxy; ///< --noproxy LIST
+};
+
+inline void add_proxy_options(boost::program_options::options_description& d, proxy_cli& p) {
+    namespace po = boost::program_options;
+    // clang-format off
+    d.add_options()
+        ("proxy,x", po::value(&p.proxy)->value_name("URL"),
+         "HTTP proxy, http://[USER:PASSWORD@]HOST[:PORT] (port 1080 by default): CONNECT tunnel for https,\n"
+         "absolute-form requests for http (default: https_proxy/HTTPS_PROXY, http_proxy, all_proxy/ALL_PROXY)")
+        ("proxy-user", po::value(&p.proxy_user)->value_name("USER:PASSWORD"),
+         "Basic proxy authentication (instead of the proxy URL's; never logged)")
+        ("noproxy", po::value<std::string>()->value_name("LIST")->notifier([&p](const std::string& v) { p.noproxy = v; }),
+         "hosts that go direct: names, domain suffixes, IP addresses, CIDR ranges, * for all\n"
+         "(default: no_proxy/NO_PROXY)");
+    // clang-format on
+}
+
+} // namespace app_common

@@ -1,0 +1,72 @@
+#pragma once
+
+#include <boost/system/result.hpp>
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace edgeloop::http {
+
+/// Which proxy transfers go through (client_options::proxy). Selection as curl does it: `url` first; else,
+/// with `from_environment`, https_proxy / HTTPS_PROXY for an https target, http_proxy (lower case only, as
+/// curl: HTTP_PROXY may be set by a CGI request header) for an http target, then all_proxy / ALL_PROXY. A
+/// target host matching the no_proxy list (`no_proxy`, or else no_proxy / NO_PROXY from the environment)
+/// goes direct. The client's allowlist applies to the target on every hop, proxied or not.
+struct proxy_options {
+    /// "http://[user:password@]host[:port]" (port 1080 when left out, as curl); "" = none. Only http://
+    /// proxies are supported (https://, socks5:// and socks5h:// fail with error::invalid_proxy).
+    std::string url;
+    /// "user:password" for Basic proxy authentication; takes the place of the URL's userinfo. Never
+    /// logged.
+    std::string credentials;
+    /// Hosts that never go through a proxy (curl's --noproxy): comma (or space) separated host names,
+    /// domain suffixes with or without a leading dot, IP addresses, CIDR ranges, or "*" for all. When
+    /// set (even to ""), NO_PROXY / no_proxy from the environment are not read.
+    std::optional<std::string> no_proxy;
+    /// Read the proxy environment variables (see above) when the client is made. Off by default in the
+    /// library; the apps turn it on.
+    bool from_environment = false;
+};
+
+/// A parsed proxy URL.
+struct proxy_endpoint {
+    std::string host; ///< without IPv6 brackets
+    std::uint16_t port = 1080;
+    std::string user;     ///< percent-decoded
+    std::string password; ///< percent-decoded
+    bool has_credentials = false;
+    std::string authority() const; ///< "host:port", IPv6 in brackets
+    /// "http://host:port": what messages and -v show (never the credentials).
+    std::string display() const;
+};
+
+/// Parses "http://[user:password@]host[:port]" (a URL without scheme is taken as http://, as curl does).
+/// Error: error::invalid_proxy (another scheme, no host, a path).
+boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view url);
+
+/// True when `host` (a name, an IPv4 address or an IPv6 address with or without brackets, optionally
+/// with a trailing dot) matches an entry of a no_proxy `list` (curl's rules: "*" alone matches all; a
+/// name matches itself and its subdomains, "example.com" and ".example.com" alike; an IP address matches
+/// an equal address or a CIDR range "a.b.c.d/n", "::1/64"; case-insensitive).
+bool no_proxy_matches(std::string_view host, std::string_view list);
+
+/// The outcome of proxy selection for one target.
+struct proxy_choice {
+    std::optional<proxy_endpoint> proxy; ///< empty: direct
+    /// Why: "-x/--proxy" ("options"), the environment variable it came from, or why none is used
+    /// ("no proxy configured", "host matches no_proxy (from NO_PROXY)").
+    std::string reason;
+};
+
+/// Reads an environment variable: nullptr when unset. The default reads the process environment.
+using getenv_fn = std::function<const char*(const char*)>;
+
+/// Proxy selection for a target, as described for proxy_options. `getenv` is read only when
+/// `options.from_environment` is set. An unparsable proxy URL is reported as error::invalid_proxy.
+boost::system::result<proxy_choice> select_proxy(const proxy_options& options, bool https_target,
+                                                 std::string_view host, const getenv_fn& getenv = {});
+
+} // namespace edgeloop::http

@@ -1,0 +1,598 @@
+#include "connector.hpp"
+
+#include <edgeloop/core/log.hpp>
+#include <edgeloop/http/error.hpp>
+#include <edgeloop/tls/error.hpp>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/read_until.hpp>
+#include <boost/asio/ssl/error.hpp>
+#include <boost/asio/write.hpp>
+
+#include <openssl/evp.h>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+#include <algorithm>
+#include <charconv>
+#include <ctime>
+#include <string_view>
+
+namespace edgeloop::http::detail {
+
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+using boost::system::error_code;
+
+namespace {
+
+/// True when the system clock is before the library's build date or before the notBefore of the client
+/// certificate: a server certificate that is "not yet valid" then says more about the clock than about
+/// the server. `detail` says what the clock says.
+bool clock_not_set(SSL* ssl, std::string& detail) {
+    std::time_t now = std::time(nullptr);
+    bool wrong = false;
+#ifdef EDGELOOP_BUILD_TIME
+    wrong = now < static_cast<std::time_t>(EDGELOOP_BUILD_TIME);
+#endif
+    if (X509* own = SSL_get_certificate(ssl); own != nullptr && !wrong)
+        wrong = X509_cmp_time(X509_get0_notBefore(own), &now) > 0;
+    if (!wrong)
+        return false;
+    std::tm tm{};
+    ::gmtime_r(&now, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    detail = std::string("system clock not set (it says ") + buf +
+             "): the server certificate looks not yet valid; set the clock (NTP) and retry";
+    return true;
+}
+
+} // namespace
+
+std::string basic_credentials(const proxy_endpoint& p) {
+    const std::string plain = p.user + ":" + p.password;
+    std::string out(4 * ((plain.size() + 2) / 3) + 1, '\0');
+    const int n =
+        EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                        reinterpret_cast<const unsigned char*>(plain.data()), static_cast<int>(plain.size()));
+    out.resize(static_cast<std::size_t>(n));
+    return "Basic " + out;
+}
+
+error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) {
+    if (ssl != nullptr) {
+        const long verify = SSL_get_verify_result(ssl);
+        if (verify != X509_V_OK) {
+            detail = X509_verify_cert_error_string(verify);
+            switch (verify) {
+            case X509_V_ERR_CERT_HAS_EXPIRED:
+                return tls::error::certificate_expired;
+            case X509_V_ERR_CERT_NOT_YET_VALID:
+                if (clock_not_set(ssl, detail))
+                    return tls::error::clock_not_set;
+                return tls::error::certificate_not_yet_valid;
+            case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
+                return tls::error::self_signed_certificate;
+            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT:
+            case X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY:
+            case X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE:
+            case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
+            case X509_V_ERR_CERT_UNTRUSTED:
+                return tls::error::untrusted_issuer;
+            case X509_V_ERR_HOSTNAME_MISMATCH:
+            case X509_V_ERR_IP_ADDRESS_MISMATCH:
+                // The chain is kept even when its verification failed (the peer certificate is not).
+                if (STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+                    chain != nullptr && sk_X509_num(chain) > 0 &&
+                    X509_get_ext_by_NID(sk_X509_value(chain, 0), NID_subject_alt_name, -1) < 0)
+                    detail = "the certificate has no subjectAltName, and its Common Name is never used for "
+                             "the host name check (RFC 9525)";
+                return tls::error::host_name_mismatch;
+            default:
+                return tls::error::certificate_invalid;
+            }
+        }
+    }
+    detail = ec.message();
+    if (ec.category() == net::error::get_ssl_category()) {
+        switch (ERR_GET_REASON(static_cast<unsigned long>(ec.value()))) {
+        case SSL_R_TLSV13_ALERT_CERTIFICATE_REQUIRED:
+        case SSL_R_SSLV3_ALERT_BAD_CERTIFICATE:
+        case SSL_R_TLSV1_ALERT_UNKNOWN_CA:
+        case SSL_R_SSLV3_ALERT_CERTIFICATE_UNKNOWN:
+        case SSL_R_TLSV1_ALERT_ACCESS_DENIED:
+            return tls::error::client_certificate_rejected;
+        case SSL_R_TLSV1_ALERT_PROTOCOL_VERSION:
+        case SSL_R_UNSUPPORTED_PROTOCOL:
+        case SSL_R_NO_PROTOCOLS_AVAILABLE:
+            return tls::error::protocol_version_rejected;
+        case SSL_R_TLSV1_ALERT_NO_APPLICATION_PROTOCOL:
+            return tls::error::alpn_not_negotiated;
+        default:
+            break;
+        }
+    }
+    return tls::error::handshake_failed;
+}
+
+const char* to_string(connect_phase p) noexcept {
+    switch (p) {
+    case connect_phase::idle:
+        return "idle";
+    case connect_phase::resolve:
+        return "resolve";
+    case connect_phase::connect:
+        return "connect";
+    case connect_phase::proxy_tunnel:
+        return "proxy tunnel";
+    case connect_phase::tls_handshake:
+        return "TLS handshake";
+    }
+    return "?";
+}
+
+connector::connector(std::shared_ptr<client_state> state)
+    : state_(std::move(state))
+    , phase_timer_(state_->ex) {}
+
+void connector::start(std::shared_ptr<connection> c, const connect_target& target, const http::timeouts& t,
+                      std::shared_ptr<connect_listener> listener) {
+    ++run_;
+    conn_ = std::move(c);
+    session_conn_.reset();
+    target_ = target;
+    timeouts_ = t;
+    listener_ = std::move(listener);
+    result_ = connect_result{};
+    handshake_ok_ = false;
+    phase_ = connect_phase::resolve;
+    arm(timeouts_.resolve, error::resolve_timeout);
+    if (!resolver_)
+        resolver_ = std::make_unique<tcp::resolver>(state_->ex);
+    // Through a proxy, the proxy's name is resolved; the target's is the proxy's business (CONNECT).
+    const bool proxied = target_.proxy.has_value();
+    resolver_->async_resolve(
+        proxied ? target_.proxy->host : target_.url.host,
+        std::to_string(proxied ? target_.proxy->port : target_.url.port),
+        [self = shared_from_this(), run = run_](const error_code& ec, tcp::resolver::results_type r) {
+            if (run == self->run_)
+                self->on_resolve(ec, std::move(r));
+        });
+}
+
+void connector::cancel() {
+    if (phase_ == connect_phase::idle && !listener_) {
+        release_tls_waits();
+        return;
+    }
+    ++run_;
+    listener_.reset();
+    phase_ = connect_phase::idle;
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    if (resolver_)
+        resolver_->cancel();
+    release_tls_waits();
+    // Closing makes pending operations complete at once; the connection object outlives them (their
+    // handlers hold this connector, which holds it until the next start).
+    if (conn_)
+        conn_->close();
+}
+
+void connector::on_resolve(const error_code& ec, tcp::resolver::results_type results) {
+    if (ec) {
+        result_.detail = ec.message();
+        result_.cause = ec;
+        if (target_.proxy) {
+            result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
+            return fail(error::proxy_resolve_failed);
+        }
+        return fail(error::resolve_failed);
+    }
+    result_.resolved = std::chrono::steady_clock::now();
+    phase_ = connect_phase::connect;
+    arm(timeouts_.connect, error::connect_timeout);
+    net::async_connect(conn_->socket, results,
+                       [self = shared_from_this(), run = run_](const error_code& e, const tcp::endpoint&) {
+                           if (run == self->run_)
+                               self->on_connect(e);
+                       });
+}
+
+void connector::on_connect(const error_code& ec) {
+    if (ec) {
+        result_.detail = ec.message();
+        result_.cause = ec;
+        if (target_.proxy) {
+            result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
+            return fail(error::proxy_connect_failed);
+        }
+        return fail(ec == net::error::connection_refused ? error::connection_refused : error::connect_failed);
+    }
+    error_code ignored;
+    conn_->socket.set_option(tcp::no_delay(true), ignored);
+    result_.connected = std::chrono::steady_clock::now();
+    if (const auto peer = conn_->socket.remote_endpoint(ignored); !ignored) {
+        result_.remote_ip = peer.address().to_string();
+        result_.remote_port = peer.port();
+    }
+    if (!target_.url.tls)
+        return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
+    if (target_.proxy)
+        return start_tunnel();
+    start_tls();
+}
+
+/// HTTP CONNECT (RFC 9110 9.3.6) to the target's authority; the answer head is read up to its end and no
+/// further (nothing may follow a 2xx before the TLS handshake).
+void connector::start_tunnel() {
+    phase_ = connect_phase::proxy_tunnel;
+    arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
+    const std::string authority = target_.url.authority();
+    tunnel_.clear();
+    tunnel_.append("CONNECT ")
+        .append(authority)
+        .append(" HTTP/1.1\r\nHost: ")
+        .append(authority)
+        .append("\r\n");
+    if (target_.proxy->has_credentials)
+        tunnel_.append("Proxy-Authorization: ").append(basic_credentials(*target_.proxy)).append("\r\n");
+    if (!target_.user_agent.empty())
+        tunnel_.append("User-Agent: ").append(target_.user_agent).append("\r\n");
+    tunnel_.append("\r\n");
+    net::async_write(conn_->socket, net::buffer(tunnel_),
+                     [self = shared_from_this(), run = run_](const error_code& ec, std::size_t) {
+                         if (run != self->run_)
+                             return;
+                         if (ec)
+                             return self->on_tunnel_answer(ec, 0);
+                         self->tunnel_.clear();
+                         net::async_read_until(self->conn_->socket,
+                                               net::dynamic_buffer(self->tunnel_, 16 * 1024), "\r\n\r\n",
+                                               [self, run](const error_code& e, std::size_t n) {
+                                                   if (run == self->run_)
+                                                       self->on_tunnel_answer(e, n);
+                                               });
+                     });
+}
+
+void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
+    const std::string proxy = "proxy " + target_.proxy->display();
+    if (ec) {
+        result_.cause = ec;
+        result_.detail =
+            proxy + ": " +
+            (ec == net::error::not_found ? std::string("answer head larger than 16 KiB")
+             : ec == net::error::eof     ? std::string("closed the connection before answering CONNECT")
+                                         : ec.message());
+        return fail(error::bad_proxy_response);
+    }
+    // "HTTP/1.x NNN reason"
+    const std::string_view head(tunnel_.data(), head_bytes);
+    const std::string_view line = head.substr(0, head.find("\r\n"));
+    unsigned status = 0;
+    if (line.size() >= 12 && line.substr(0, 7) == "HTTP/1." && line[8] == ' ') {
+        const auto r = std::from_chars(line.data() + 9, line.data() + 12, status);
+        if (r.ec != std::errc{} || r.ptr != line.data() + 12 || (line.size() > 12 && line[12] != ' '))
+            status = 0;
+    }
+    if (status < 100 || status > 599) {
+        result_.detail = proxy + ": not an HTTP/1.x answer to CONNECT";
+        return fail(error::bad_proxy_response);
+    }
+    std::string reason(line.size() > 13 ? line.substr(13) : std::string_view());
+    std::erase_if(reason, [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+    const std::string said = proxy + " answered " + std::to_string(status) +
+                             (reason.empty() ? "" : " " + reason) + " to CONNECT " + target_.url.authority();
+    if (status == 407) {
+        result_.detail = said + (target_.proxy->has_credentials ? " (the credentials given were refused)"
+                                                                : " (no proxy credentials given)");
+        return fail(error::proxy_auth_required);
+    }
+    if (status / 100 != 2) {
+        result_.detail = said;
+        return fail(error::proxy_tunnel_refused);
+    }
+    if (tunnel_.size() != head_bytes) {
+        result_.detail = proxy + ": bytes after its 2xx answer to CONNECT";
+        return fail(error::bad_proxy_response);
+    }
+    tunnel_.clear();
+    tunnel_.shrink_to_fit();
+    start_tls();
+}
+
+/// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
+/// are the target's, as without a proxy.
+void connector::start_tls() {
+    conn_->tls.emplace(std::move(conn_->socket), state_->tls->native().native_handle());
+    phase_ = connect_phase::tls_handshake;
+    arm(timeouts_.handshake, error::handshake_timeout); // waiting for a turn counts too
+    take_handshake_turn();
+}
+
+/// Starts the handshake now if pool_options::handshake_spacing allows, or queues for a turn
+/// (client_state::start_queued_handshakes grants it: handshake_slot_granted).
+void connector::take_handshake_turn() {
+    if (!state_->begin_handshake()) {
+        awaits_handshake_slot_ = true;
+        state_->handshake_queue.push_back(shared_from_this());
+        state_->start_queued_handshakes(); // arms the spacing timer
+        return;
+    }
+    holds_handshake_slot_ = true;
+    start_handshake();
+}
+
+/// Configured only now, after any wait for a turn: a TLS 1.3 session is good for one resumption (OpenSSL
+/// marks it not resumable once a handshake has used it), so each handshake takes a session of the cache
+/// that is still unused.
+void connector::start_handshake() {
+    if (waits_for_session())
+        return;
+    if (!configure_tls())
+        return;
+    if (shares_sessions() && !session_source_) {
+        // Its new session (TLS 1.3: tickets after the handshake) may serve a connection waiting now.
+        session_source_ = true;
+        session_conn_ = conn_;
+        ++state_->session_sources[target_.key];
+    }
+    handshake_started_ = std::chrono::steady_clock::now();
+    conn_->tls->async_handshake([self = shared_from_this(), run = run_](const error_code& e) {
+        if (run == self->run_)
+            self->on_handshake(e);
+    });
+}
+
+/// pool_options::share_first_handshake applies to this connection's origin.
+bool connector::shares_sessions() const {
+    const auto& pool = state_->opts.pool;
+    return target_.url.tls && pool.share_first_handshake && pool.tls_session_cache &&
+           pool.tls_session_cache_size != 0 && !state_->sessionless.contains(target_.key);
+}
+
+/// share_first_handshake: with no session of its origin to resume while other connections to it are
+/// handshaking (and will bring sessions), this one gives up its handshake turn and waits for one
+/// (client_state::session_arrived or session_source_done wakes it: session_ready). True: waiting.
+bool connector::waits_for_session() {
+    if (!shares_sessions() || state_->sessions.has(target_.key))
+        return false;
+    auto it = state_->session_sources.find(target_.key);
+    if (it == state_->session_sources.end() || it->second == 0)
+        return false;
+    state_->session_waiters[target_.key].push_back(shared_from_this());
+    awaits_session_ = true;
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
+    return true;
+}
+
+void connector::session_ready() {
+    awaits_session_ = false;
+    if (phase_ != connect_phase::tls_handshake)
+        return; // cancelled meanwhile
+    take_handshake_turn();
+}
+
+void connector::handshake_slot_granted() {
+    awaits_handshake_slot_ = false;
+    holds_handshake_slot_ = true; // counted by client_state::handshake_slot_freed already
+    net::post(state_->ex, [self = shared_from_this(), run = run_] {
+        if (run == self->run_ && self->phase_ == connect_phase::tls_handshake)
+            self->start_handshake();
+    });
+}
+
+/// Gives up what this connector holds or waits for in the handshake bookkeeping: being a source of
+/// sessions for its origin (when the last source is done, the waiting connections go on), a place in a
+/// wait list, a handshake slot.
+void connector::release_tls_waits() {
+    release_session_source();
+    if (awaits_session_) {
+        awaits_session_ = false;
+        if (auto it = state_->session_waiters.find(target_.key); it != state_->session_waiters.end()) {
+            std::erase_if(it->second,
+                          [this](const std::shared_ptr<connector>& p) { return p.get() == this; });
+            if (it->second.empty())
+                state_->session_waiters.erase(it);
+        }
+    }
+    if (awaits_handshake_slot_) {
+        awaits_handshake_slot_ = false;
+        state_->handshake_queue.remove_if(
+            [this](const std::shared_ptr<connector>& p) { return p.get() == this; });
+    }
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
+}
+
+bool connector::configure_tls() {
+    const tls::options& o = state_->tls->opts();
+    SSL* ssl = conn_->tls->native_handle();
+    if (ssl == nullptr) {
+        result_.detail = "cannot create a TLS session";
+        fail(tls::error::handshake_failed);
+        return false;
+    }
+    SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
+    if (target_.anonymous && state_->tls->has_client_identity()) {
+        // Another origin after a redirect: this connection presents no client identity, whichever way it
+        // was installed (options, native(), an engine's key). Cleared on this SSL only, so the shared
+        // context keeps everything else configured on it (verification, versions, ciphers).
+        SSL_certs_clear(ssl);
+        SSL_set_cert_cb(ssl, nullptr, nullptr);
+        if (SSL_CTX_get_client_cert_cb(SSL_get_SSL_CTX(ssl)) != nullptr) {
+            // A context-wide callback cannot be switched off for one connection.
+            result_.detail = "the client certificate callback cannot be withheld from another origin";
+            fail(tls::error::handshake_failed);
+            return false;
+        }
+    }
+    if (state_->opts.pool.tls_session_cache)
+        state_->sessions.apply(target_.key, ssl);
+    const url_parts& url = target_.url;
+    const std::string name = url.tls_name(); // "localhost." is sent and checked as "localhost"
+    // The override names the origin it was configured for, not where a redirect leads.
+    const bool override_sni = !o.sni_name.empty() && target_.sni_override;
+    const std::string& sni = override_sni ? o.sni_name : name;
+    // RFC 6066: SNI carries host names only, never IP literals.
+    if (o.sni && (!url.host_is_ip || override_sni) && SSL_set_tlsext_host_name(ssl, sni.c_str()) != 1) {
+        result_.detail = "cannot set SNI";
+        fail(tls::error::handshake_failed);
+        return false;
+    }
+    const std::string peer = url.authority();
+    if (o.insecure) {
+        core::log::write(core::log_level::warn, peer +
+                                                    ": TLS certificate verification is OFF (insecure): the "
+                                                    "server is not authenticated");
+    } else if (!o.verify_host) {
+        // As loud as insecure: with the system store, any public certificate passes for any host.
+        core::log::write(core::log_level::warn,
+                         peer + ": TLS host name check is OFF (verify_host = false): a certificate "
+                                "for any name from a trusted CA is accepted");
+    } else {
+        X509_VERIFY_PARAM* param = SSL_get0_param(ssl);
+        // RFC 9525 6.3: the name is matched against the subjectAltName only, never the Common Name.
+        X509_VERIFY_PARAM_set_hostflags(param, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS |
+                                                   X509_CHECK_FLAG_NEVER_CHECK_SUBJECT);
+        const int ok = url.host_is_ip ? X509_VERIFY_PARAM_set1_ip_asc(param, name.c_str())
+                                      : X509_VERIFY_PARAM_set1_host(param, name.c_str(), name.size());
+        if (ok != 1) {
+            result_.detail = "cannot set host name check";
+            fail(tls::error::handshake_failed);
+            return false;
+        }
+    }
+    return true;
+}
+
+void connector::on_handshake(const error_code& ec) {
+    if (holds_handshake_slot_) {
+        holds_handshake_slot_ = false;
+        state_->handshake_slot_freed();
+    }
+    SSL* ssl = conn_->tls->native_handle();
+    if (ec == net::error::connection_reset) {
+        result_.detail = "during the TLS handshake";
+        result_.cause = ec;
+        return fail(error::connection_reset);
+    }
+    if (ec) {
+        result_.cause = ec;
+        return fail(map_tls_failure(ssl, ec, result_.detail));
+    }
+    const unsigned char* alpn = nullptr;
+    unsigned alpn_len = 0;
+    SSL_get0_alpn_selected(ssl, &alpn, &alpn_len);
+    conn_->alpn.assign(reinterpret_cast<const char*>(alpn), alpn_len);
+    result_.tls_resumed = SSL_session_reused(ssl) == 1;
+    result_.handshaken = std::chrono::steady_clock::now();
+    handshake_ok_ = true;
+    if (session_source_)
+        await_tickets(ssl);
+    succeed();
+}
+
+/// A source of sessions is done when what it can bring has come: with TLS 1.2 at the end of the handshake;
+/// with TLS 1.3 the tickets follow the handshake (read with the response), so at the response head or,
+/// from a server that sends none (or a slow response), after a grace of twice the handshake's duration
+/// (a round trip or two; 10 ms to 1 s): connections waiting for a session never wait for a response.
+void connector::await_tickets(SSL* ssl) {
+    if (SSL_version(ssl) < TLS1_3_VERSION)
+        return release_session_source();
+    const auto took = std::chrono::steady_clock::now() - handshake_started_;
+    const auto grace = std::clamp<std::chrono::steady_clock::duration>(
+        2 * took, std::chrono::milliseconds(10), std::chrono::seconds(1));
+    if (!ticket_timer_)
+        ticket_timer_ = std::make_unique<net::steady_timer>(state_->ex);
+    ticket_timer_->expires_after(grace);
+    ticket_timer_->async_wait([weak = weak_from_this()](const error_code& ec) {
+        if (auto self = weak.lock(); self && !ec)
+            self->release_session_source();
+    });
+}
+
+void connector::release_session_source() {
+    if (!session_source_)
+        return;
+    session_source_ = false;
+    if (ticket_timer_)
+        ticket_timer_->cancel();
+    const auto c = session_conn_.lock();
+    session_conn_.reset();
+    if (handshake_ok_ && !result_.tls_resumed && c && c->sessions_given == 0) {
+        // A full handshake and no session to resume after it: do not wait for this origin again.
+        // (A resumed one may legitimately bring none: a TLS 1.2 session stays good for reuse.)
+        if (state_->sessionless.size() >= 256)
+            state_->sessionless.clear();
+        state_->sessionless.insert(target_.key);
+    }
+    state_->session_source_done(target_.key);
+}
+
+void connector::succeed() {
+    finish({});
+}
+
+/// A phase failed: gives up its waits and closes the connection, then tells the listener.
+void connector::fail(const error_code& ec) {
+    release_tls_waits();
+    if (conn_)
+        conn_->close();
+    finish(ec);
+}
+
+void connector::finish(const error_code& ec) {
+    ++run_; // late handlers (the timer) of this run do nothing
+    phase_ = connect_phase::idle;
+    deadline_ = std::chrono::steady_clock::time_point::max();
+    conn_.reset();
+    if (auto listener = std::move(listener_))
+        listener->on_connected(ec);
+}
+
+/// Sets the phase deadline; a zero duration leaves the phase unbounded. The timer is touched only when the
+/// new deadline is earlier than the one it waits for.
+void connector::arm(std::chrono::milliseconds d, const error_code& on_expiry) {
+    if (d.count() <= 0) {
+        deadline_ = std::chrono::steady_clock::time_point::max();
+        return;
+    }
+    deadline_ = std::chrono::steady_clock::now() + d;
+    deadline_error_ = on_expiry;
+    if (deadline_ < timer_at_)
+        wait_deadline();
+}
+
+void connector::wait_deadline() {
+    timer_at_ = deadline_;
+    const auto generation = ++timer_generation_;
+    phase_timer_.expires_at(deadline_); // cancels a wait for a later time
+    phase_timer_.async_wait([weak = weak_from_this(), generation](const error_code& ec) {
+        auto self = weak.lock();
+        if (!self || ec || generation != self->timer_generation_)
+            return;
+        self->timer_at_ = std::chrono::steady_clock::time_point::max();
+        if (self->deadline_ == std::chrono::steady_clock::time_point::max() ||
+            self->phase_ == connect_phase::idle)
+            return; // no phase is bounded now
+        if (std::chrono::steady_clock::now() < self->deadline_)
+            return self->wait_deadline(); // the phase changed since: wait for its own deadline
+        if (self->resolver_)
+            self->resolver_->cancel();
+        self->result_.detail = std::string("in the ") + to_string(self->phase_) + " phase";
+        if (self->target_.proxy)
+            self->result_.detail += " (proxy " + self->target_.proxy->display() + ")";
+        self->fail(self->deadline_error_);
+    });
+}
+
+} // namespace edgeloop::http::detail
