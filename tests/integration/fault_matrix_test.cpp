@@ -58,6 +58,11 @@
 // | IP-address URL, certificate for another name             | tls host_name_mismatch                  | tls_errors_test
 // | server offering only TLS 1.1                             | tls protocol_version_rejected           | tls_errors_test
 // | nothing listening                                        | http connection_refused                 | deadlines_test
+// | proxy down (nothing listening at the proxy)              | http proxy_connect_failed, names it     | proxy_test
+// | proxy answers 407 (credentials missing or refused)       | http proxy_auth_required, names it      | proxy_test (squid)
+// | proxy refuses CONNECT (403)                              | http proxy_tunnel_refused, status named | proxy_test (squid)
+// | proxy stalls the CONNECT answer                          | http proxy_tunnel_timeout               | proxy_test
+// | proxy answers garbage, or closes before answering        | http bad_proxy_response                 | proxy_test
 // | DNS failure (.invalid name)                              | http resolve_failed                     | deadlines_test, multi_fetch_app, aws_post_app
 // | kept-alive connection closed by the server while idle    | none: fresh connection, success         | pool_test
 // | kept-alive connection closed as it is reused             | none: retried once on a fresh one       | pool_test
