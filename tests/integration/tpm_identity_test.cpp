@@ -39,8 +39,8 @@ struct software_tpms {
         std::uint16_t port = 0;
         own = start(dir + "/state", port, "swtpm.log");
         own_tcti = tcti(port);
-        const std::string command = std::string(EDGELOOP_SWTPM_SCRIPT) + " '" + dir + "/keys' '" + pki::dir() +
-                                    "' '" + own_tcti + "' 1>&2";
+        const std::string command = std::string(EDGELOOP_SWTPM_SCRIPT) + " '" + dir + "/keys' '" +
+                                    pki::dir() + "' '" + own_tcti + "' 1>&2";
         const int status = std::system(command.c_str());
         if (status == -1 || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
             throw std::runtime_error("swtpm: " + command + " failed");
@@ -56,7 +56,9 @@ struct software_tpms {
         ::setenv("TPM2OPENSSL_TCTI", own_tcti.c_str(), 1);
     }
 
-    static std::string tcti(std::uint16_t port) { return "swtpm:host=127.0.0.1,port=" + std::to_string(port); }
+    static std::string tcti(std::uint16_t port) {
+        return "swtpm:host=127.0.0.1,port=" + std::to_string(port);
+    }
 
     /// swtpm on a free port P and its control channel on P + 1 (where the swtpm TCTI looks for it);
     /// another port when P + 1 was taken.
@@ -87,7 +89,8 @@ software_tpms& tpms() {
 fetch_outcome fetch_from_nginx(tls::identity id) {
     nginx_server nginx;
     boost::asio::io_context ioc;
-    http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt"), .client_identity = id}));
+    http::client client(ioc.get_executor(),
+                        tls::context({.ca_file = pki::path("ca.crt"), .client_identity = id}));
     return fetch(ioc, client, get("https://localhost:" + std::to_string(nginx.mtls_port()) + "/hello.txt"));
 }
 
@@ -103,7 +106,8 @@ tls::config_error config_error_of(tls::identity id) {
 boost::test_tools::assertion_result handshake_wanted(boost::unit_test::test_unit_id) {
     const char* v = std::getenv("EDGELOOP_TPM_HANDSHAKE");
     boost::test_tools::assertion_result r(v != nullptr && std::string(v) == "1");
-    r.message() << "the TPM handshake fails with Debian 12's tpm2-openssl (see above); EDGELOOP_TPM_HANDSHAKE=1 runs it";
+    r.message() << "the TPM handshake fails with Debian 12's tpm2-openssl (see above); "
+                   "EDGELOOP_TPM_HANDSHAKE=1 runs it";
     return r;
 }
 
@@ -119,14 +123,16 @@ BOOST_AUTO_TEST_SUITE(tpm_identity)
 // skipped unless EDGELOOP_TPM_HANDSHAKE=1:
 //   EDGELOOP_TPM_HANDSHAKE=1 build/dev/tests/integration_tests --run_test=tpm_identity
 
-BOOST_AUTO_TEST_CASE(persistent_handle_key_does_mutual_tls_with_nginx, *boost::unit_test::precondition(handshake_wanted)) {
+BOOST_AUTO_TEST_CASE(persistent_handle_key_does_mutual_tls_with_nginx,
+                     *boost::unit_test::precondition(handshake_wanted)) {
     auto out = fetch_from_nginx(tls::identity::tpm("handle:0x81000001", tpms().path("handle.crt")));
     BOOST_TEST(!out.ec, out.ec.message());
     BOOST_TEST(out.info.status == 200u);
     BOOST_TEST(out.body == "hello from nginx\n");
 }
 
-BOOST_AUTO_TEST_CASE(tss2_key_file_is_recognised_as_a_tpm_key, *boost::unit_test::precondition(handshake_wanted)) {
+BOOST_AUTO_TEST_CASE(tss2_key_file_is_recognised_as_a_tpm_key,
+                     *boost::unit_test::precondition(handshake_wanted)) {
     // Given as plain files (what --cert/--key name): the TSS2 PEM header routes it to the TPM.
     auto out = fetch_from_nginx(tls::identity::files(tpms().path("tss2.crt"), tpms().path("key.tss2")));
     BOOST_TEST(!out.ec, out.ec.message());
@@ -152,8 +158,9 @@ BOOST_AUTO_TEST_CASE(missing_handle_and_mismatched_certificate_are_named) {
 BOOST_AUTO_TEST_CASE(aws_post_publishes_with_a_tpm_key, *boost::unit_test::precondition(handshake_wanted)) {
     nginx_server nginx;
     const std::string log = tpms().dir + "/aws_post.log";
-    child_process p({AWS_POST_BIN, "--endpoint", "localhost", "--port", std::to_string(nginx.mtls_port()), "--cacert",
-                     pki::path("ca.crt"), "--key", "handle:0x81000001", "--cert", tpms().path("handle.crt")},
+    child_process p({AWS_POST_BIN, "--endpoint", "localhost", "--port", std::to_string(nginx.mtls_port()),
+                     "--cacert", pki::path("ca.crt"), "--key", "handle:0x81000001", "--cert",
+                     tpms().path("handle.crt")},
                     log, {"TPM2OPENSSL_TCTI=" + tpms().child_tcti});
     const auto status = p.wait_for_exit(30s);
     BOOST_REQUIRE(status.has_value());

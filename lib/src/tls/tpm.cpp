@@ -38,7 +38,8 @@ std::string openssl_reason() {
 
 std::string tcti() {
     const char* v = std::getenv("TPM2OPENSSL_TCTI");
-    return v && *v ? std::string("TPM2OPENSSL_TCTI=") + v : std::string("TPM2OPENSSL_TCTI unset: the default TCTI");
+    return v && *v ? std::string("TPM2OPENSSL_TCTI=") + v
+                   : std::string("TPM2OPENSSL_TCTI unset: the default TCTI");
 }
 
 /// Loads the tpm2 provider once; the default provider stays available (retain_fallbacks).
@@ -78,9 +79,8 @@ std::shared_ptr<EVP_PKEY> tpm_load_key(const std::string& key) {
     ensure_tpm2_provider("client key " + key);
     // A handle is the provider's own URI scheme; a TSS2 file goes through the file store, whose
     // decoders include the provider's.
-    OSSL_STORE_CTX* store =
-        OSSL_STORE_open_ex(key.c_str(), nullptr, handle ? "provider=tpm2" : nullptr, nullptr, nullptr, nullptr,
-                           nullptr, nullptr);
+    OSSL_STORE_CTX* store = OSSL_STORE_open_ex(key.c_str(), nullptr, handle ? "provider=tpm2" : nullptr,
+                                               nullptr, nullptr, nullptr, nullptr, nullptr);
     if (store == nullptr) {
         const std::string why = openssl_reason();
         fail(handle ? error::token_unavailable : error::object_not_found, "client key " + key,
