@@ -2,6 +2,7 @@
 #include <edgeloop/tls/context.hpp>
 
 #include "pkcs11.hpp"
+#include "tpm.hpp"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>
@@ -174,6 +175,15 @@ void warn_key_mode(const std::string& key_file) {
     }
 }
 
+/// A key in the TPM (handle or TSS2 file) for the certificate already in ctx.
+void use_tpm_key(SSL_CTX* ctx, const std::string& key, const std::string& cert_where) {
+    const auto pkey = detail::tpm_load_key(key);
+    if (SSL_CTX_use_PrivateKey(ctx, pkey.get()) != 1 || SSL_CTX_check_private_key(ctx) != 1) {
+        ERR_clear_error();
+        fail(error::key_mismatch, "client key", key, "certificate " + cert_where);
+    }
+}
+
 /// The identity the options name: client_identity, or cert_file/key_file/key_passphrase.
 identity effective_identity(const options& o) {
     const bool files_given = !o.cert_file.empty() || !o.key_file.empty();
@@ -193,10 +203,20 @@ void load_client_identity(SSL_CTX* ctx, const identity& id) {
             fail(error::key_without_certificate, "client", id.cert().empty() ? id.key() : id.cert());
         use_certificate_chain(ctx, read_file("client certificate", id.cert()), id.cert());
         const std::string key = read_file("client key", id.key());
+        if (detail::is_tss2_pem(key)) {
+            use_tpm_key(ctx, id.key(), id.cert());
+            return;
+        }
         warn_key_mode(id.key());
         use_private_key(ctx, key, id.passphrase(), id.key(), id.cert());
         return;
     }
+    case identity::kind::tpm:
+        if (id.cert().empty())
+            fail(error::key_without_certificate, "client", id.key());
+        use_certificate_chain(ctx, read_file("client certificate", id.cert()), id.cert());
+        use_tpm_key(ctx, id.key(), id.cert());
+        return;
     case identity::kind::pem:
         if (id.cert().empty() || id.key().empty())
             fail(error::key_without_certificate, "client", "(in memory)");
@@ -252,7 +272,8 @@ std::optional<std::chrono::system_clock::time_point> check_expiry(SSL_CTX* ctx, 
     const std::time_t not_after = ::timegm(&tm);
     const std::time_t now = std::time(nullptr);
     const std::string where =
-        id.type() == identity::kind::files || id.type() == identity::kind::pkcs11
+        id.type() == identity::kind::files || id.type() == identity::kind::pkcs11 ||
+                id.type() == identity::kind::tpm
             ? (id.cert().empty() ? redact_pkcs11_uri(id.key()) : redact_pkcs11_uri(id.cert()))
             : std::string("(in memory)");
     if (not_after <= now)
@@ -283,8 +304,34 @@ void set_alpn(SSL_CTX* ctx, const options& o) {
 
 } // namespace
 
+namespace {
+
+/// Whether the options name a TPM key: identity::tpm(), or a TSS2 key file given as a file.
+bool names_tpm_key(const options& o) {
+    const identity& id = o.client_identity;
+    if (id.type() == identity::kind::tpm)
+        return true;
+    const std::string& key = id.type() == identity::kind::files ? id.key() : o.key_file;
+    if (key.empty())
+        return false;
+    std::ifstream in(key, std::ios::binary);
+    std::string head(64, '\0');
+    in.read(head.data(), static_cast<std::streamsize>(head.size()));
+    head.resize(static_cast<std::size_t>(in.gcount()));
+    return detail::is_tss2_pem(head);
+}
+
+/// The SSL_CTX for `o`, made after the providers its identity needs are loaded (see ensure_tpm2_provider).
+std::shared_ptr<ssl::context> make_ssl_context(const options& o) {
+    if (names_tpm_key(o))
+        detail::ensure_tpm2_provider("client key");
+    return std::make_shared<ssl::context>(ssl::context::tls_client);
+}
+
+} // namespace
+
 context::context(options opts)
-    : ctx_(std::make_shared<ssl::context>(ssl::context::tls_client))
+    : ctx_(make_ssl_context(opts))
     , opts_(std::make_shared<const options>(std::move(opts))) {
     SSL_CTX* native = ctx_->native_handle();
     const options& o = *opts_;

@@ -32,11 +32,21 @@ identity identity::pkcs11(std::string key_uri, std::string cert, pin_source pin)
     return id;
 }
 
+identity identity::tpm(std::string key, std::string cert_file) {
+    identity id;
+    id.kind_ = kind::tpm;
+    id.key_ = std::move(key);
+    id.cert_ = std::move(cert_file);
+    return id;
+}
+
 identity identity::from_arguments(std::string cert, std::string key, std::string passphrase, pin_source pin) {
     if (cert.empty() && key.empty())
         return {};
     if (std::string_view(key).substr(0, 7) == "pkcs11:")
         return pkcs11(std::move(key), std::move(cert), std::move(pin));
+    if (std::string_view(key).substr(0, 7) == "handle:")
+        return tpm(std::move(key), std::move(cert));
     return files(std::move(cert), std::move(key), std::move(passphrase));
 }
 
@@ -51,6 +61,8 @@ std::string identity::describe() const {
     case kind::pkcs11:
         return "PKCS#11 key " + redact_pkcs11_uri(key_) + ", certificate " +
                (cert_.empty() ? std::string("from the token") : redact_pkcs11_uri(cert_));
+    case kind::tpm:
+        return "TPM key " + key_ + ", certificate " + cert_;
     }
     return {};
 }

@@ -21,14 +21,20 @@ struct pin_source {
 ///   - pem():    PEM bytes in memory (nothing is written to disk);
 ///   - pkcs11(): a private key in a PKCS#11 token (RFC 7512 URI, `pkcs11:token=...;object=...`),
 ///               loaded through OpenSSL's pkcs11 engine (libp11); the certificate from the token too
-///               (`pkcs11:...;type=cert`) or from a PEM/DER file.
+///               (`pkcs11:...;type=cert`) or from a PEM/DER file;
+///   - tpm():    a private key in a TPM 2.0 (a persistent handle `handle:0x81000001`, or a TSS2 key
+///               file, `-----BEGIN TSS2 PRIVATE KEY-----`), loaded through OSSL_STORE with OpenSSL 3's
+///               tpm2 provider (Debian tpm2-openssl), the certificate from a PEM/DER file. The provider
+///               finds the TPM through its TCTI: the environment variable TPM2OPENSSL_TCTI (e.g.
+///               `device:/dev/tpmrm0`, `tabrmd`, `swtpm:host=127.0.0.1,port=2321`), read once per process
+///               when the provider is first loaded.
 /// tls::context loads it once; every failure is a tls::config_error naming the file, URI, token or
 /// object at fault, never the PIN, passphrase or key bytes (describe() is safe to log).
 ///
 /// A value type (a few strings); it is taken by tls::options, which tls::context reads once.
 class identity {
 public:
-    enum class kind { none, files, pem, pkcs11 };
+    enum class kind { none, files, pem, pkcs11, tpm };
 
     /// No client identity.
     identity() = default;
@@ -46,8 +52,13 @@ public:
     /// file, or empty for the key URI's object with `type=cert`.
     static identity pkcs11(std::string key_uri, std::string cert = {}, pin_source pin = {});
 
-    /// What the apps' --cert/--key/--pass/--pin-file take: a `pkcs11:` key is pkcs11(), anything else
-    /// files(). Both empty: none.
+    /// A private key in a TPM 2.0: `key` is `handle:0x81000001` (a persistent handle) or the path of a
+    /// TSS2 PEM key file; `cert_file` its certificate (PEM chain or DER). A TSS2 key file given to
+    /// files() is loaded this way too.
+    static identity tpm(std::string key, std::string cert_file);
+
+    /// What the apps' --cert/--key/--pass/--pin-file take: a `pkcs11:` key is pkcs11(), a `handle:` key
+    /// tpm(), anything else files(). Both empty: none.
     static identity from_arguments(std::string cert, std::string key, std::string passphrase = {},
                                    pin_source pin = {});
 
@@ -56,7 +67,8 @@ public:
 
     /// files(): the certificate file; pem(): the certificate PEM; pkcs11(): the certificate URI or file.
     const std::string& cert() const noexcept { return cert_; }
-    /// files(): the key file; pem(): the key PEM (a secret); pkcs11(): the key URI.
+    /// files(): the key file; pem(): the key PEM (a secret); pkcs11(): the key URI; tpm(): the handle or
+    /// the TSS2 key file.
     const std::string& key() const noexcept { return key_; }
     const std::string& passphrase() const noexcept { return passphrase_; }
     const pin_source& pin() const noexcept { return pin_; }
