@@ -194,11 +194,14 @@ void connector::on_resolve(const error_code& ec, tcp::resolver::results_type res
     result_.resolved = std::chrono::steady_clock::now();
     phase_ = connect_phase::connect;
     arm(timeouts_.connect, error::connect_timeout);
-    net::async_connect(conn_->socket, results,
-                       [self = shared_from_this(), run = run_](const error_code& e, const tcp::endpoint&) {
-                           if (run == self->run_)
-                               self->on_connect(e);
-                       });
+    // Each handler holds the connection as well as the connector: finish() drops conn_ at once (a deadline,
+    // a cancel), and the pending operation still refers to the socket until its handler has run.
+    net::async_connect(
+        conn_->socket, results,
+        [self = shared_from_this(), conn = conn_, run = run_](const error_code& e, const tcp::endpoint&) {
+            if (run == self->run_)
+                self->on_connect(e);
+        });
 }
 
 void connector::on_connect(const error_code& ec) {
@@ -242,20 +245,20 @@ void connector::start_tunnel() {
     if (!target_.user_agent.empty())
         tunnel_.append("User-Agent: ").append(target_.user_agent).append("\r\n");
     tunnel_.append("\r\n");
-    net::async_write(conn_->socket, net::buffer(tunnel_),
-                     [self = shared_from_this(), run = run_](const error_code& ec, std::size_t) {
-                         if (run != self->run_)
-                             return;
-                         if (ec)
-                             return self->on_tunnel_answer(ec, 0);
-                         self->tunnel_.clear();
-                         net::async_read_until(self->conn_->socket,
-                                               net::dynamic_buffer(self->tunnel_, 16 * 1024), "\r\n\r\n",
-                                               [self, run](const error_code& e, std::size_t n) {
-                                                   if (run == self->run_)
-                                                       self->on_tunnel_answer(e, n);
-                                               });
-                     });
+    net::async_write(
+        conn_->socket, net::buffer(tunnel_),
+        [self = shared_from_this(), conn = conn_, run = run_](const error_code& ec, std::size_t) {
+            if (run != self->run_)
+                return;
+            if (ec)
+                return self->on_tunnel_answer(ec, 0);
+            self->tunnel_.clear();
+            net::async_read_until(conn->socket, net::dynamic_buffer(self->tunnel_, 16 * 1024), "\r\n\r\n",
+                                  [self, conn, run](const error_code& e, std::size_t n) {
+                                      if (run == self->run_)
+                                          self->on_tunnel_answer(e, n);
+                                  });
+        });
 }
 
 void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
@@ -341,7 +344,7 @@ void connector::start_handshake() {
         ++state_->session_sources[target_.key];
     }
     handshake_started_ = std::chrono::steady_clock::now();
-    conn_->tls->async_handshake([self = shared_from_this(), run = run_](const error_code& e) {
+    conn_->tls->async_handshake([self = shared_from_this(), conn = conn_, run = run_](const error_code& e) {
         if (run == self->run_)
             self->on_handshake(e);
     });
