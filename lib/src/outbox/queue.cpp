@@ -146,22 +146,32 @@ struct queue::impl : std::enable_shared_from_this<impl> {
         });
     }
 
+    /// After the head message was removed or moved to the dead letters: a store error is reported and the
+    /// drain resumes after the backoff's maximum; otherwise `settled` (the owner's hook) runs, then the next
+    /// message goes. `busy` stays set while the hooks run.
+    template <class Settled>
+    void after_store(const std::pair<boost::system::error_code, std::string>& r, Settled settled) {
+        if (r.first) {
+            report_error(r.first, r.second);
+            busy = false;
+            wait_then(opts.backoff.max, [this] { pump(); });
+            return;
+        }
+        settled();
+        busy = false;
+        pump();
+    }
+
     void settle(std::shared_ptr<message> m, outcome o) {
         switch (decide(o)) {
         case action::remove:
             on_worker([seq = m->seq](store& s) { return std::make_pair(s.remove(seq), s.last_error()); },
                       [this, m, o](std::pair<boost::system::error_code, std::string> r) {
-                          if (r.first) {
-                              report_error(r.first, r.second);
-                              busy = false;
-                              wait_then(opts.backoff.max, [this] { pump(); });
-                              return;
-                          }
-                          backoff.reset();
-                          if (owner->on_delivered)
-                              owner->on_delivered(*m, o);
-                          busy = false;
-                          pump();
+                          after_store(r, [&] {
+                              backoff.reset();
+                              if (owner->on_delivered)
+                                  owner->on_delivered(*m, o);
+                          });
                       });
             return;
         case action::dead_letter:
@@ -173,16 +183,10 @@ struct queue::impl : std::enable_shared_from_this<impl> {
                         s.last_error());
                 },
                 [this, m, o](std::pair<boost::system::error_code, std::string> r) {
-                    if (r.first) {
-                        report_error(r.first, r.second);
-                        busy = false;
-                        wait_then(opts.backoff.max, [this] { pump(); });
-                        return;
-                    }
-                    if (owner->on_dead_letter)
-                        owner->on_dead_letter(*m, o);
-                    busy = false;
-                    pump();
+                    after_store(r, [&] {
+                        if (owner->on_dead_letter)
+                            owner->on_dead_letter(*m, o);
+                    });
                 });
             return;
         case action::retry:
