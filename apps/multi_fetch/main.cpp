@@ -404,8 +404,12 @@ int run(const multi_fetch::options& opt) {
                 }
             }
         };
-        return http::transfer{
-            .req = request.make(url, body), .callbacks = std::move(h), .on_done = std::move(on_done)};
+        auto req = request.make(url, body);
+        // --sha256 pairs with the URLs as -o does; a -K file's own sha256 wins.
+        req.expected_sha256 = !entry.sha256.empty()    ? entry.sha256
+                              : n <= opt.sha256.size() ? opt.sha256[n - 1]
+                                                       : std::string();
+        return http::transfer{.req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
     std::size_t numbered = 0; // URLs of this batch so far

@@ -41,6 +41,10 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "write the body of the next URL to FILE (- for stdout); written as FILE.part, renamed when complete")
         ("remote-name,O", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
          "write the body of the next URL to a file named after the URL's last path segment")
+        ("sha256", po::value<std::vector<std::string>>()->composing()->value_name("HEX"),
+         "the SHA-256 the body of the next URL must have (paired with the URLs as -o is); checked as it\n"
+         "arrives: another digest fails the transfer, and its -o/--output-dir file is not kept.\n"
+         "In a -K file: a line sha256 = HEX after its url line, or \"URL sha256=HEX\" on one line")
         ("create-dirs", "create the directories -o names")
         ("no-clobber", "never overwrite: FILE exists, FILE.1 ... FILE.100 are tried")
         ("remove-on-error", "leave no file of a failed transfer (always so: bodies are renamed into place when complete)")
@@ -146,6 +150,11 @@ options parse_options(int argc, const char* const argv[]) {
         }
         if (key == "remote-name")
             o.outputs.push_back({true, ""});
+        if (key == "sha256" && !opt.value.empty()) {
+            if (!is_sha256_hex(opt.value.back()))
+                throw usage_error("--sha256: expected 64 hexadecimal digits, got '" + opt.value.back() + "'");
+            o.sha256.push_back(opt.value.back());
+        }
     }
     if (vm.count("user-agent"))
         o.user_agent = vm["user-agent"].as<std::string>();
@@ -298,11 +307,24 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
     const auto name_end = line.find_first_of(dashed ? " \t\r" : " \t\r=:", i);
     std::string name(line.substr(i, name_end == std::string_view::npos ? line.size() - i : name_end - i));
     if (name_end != std::string_view::npos && line.substr(name_end, 3) == "://") {
-        // A bare URL: the old one-per-line list.
+        // A bare URL: the old one-per-line list, optionally followed by "sha256=HEX".
         std::string text(line.substr(i));
         while (!text.empty() && blank(text.back()))
             text.pop_back();
-        return config_line{"url", std::move(text), true};
+        std::string sha256;
+        if (const auto space = text.find_first_of(" \t"); space != std::string::npos) {
+            auto rest = std::string_view(text).substr(space);
+            while (!rest.empty() && blank(rest.front()))
+                rest.remove_prefix(1);
+            if (rest.rfind("sha256=", 0) == 0) {
+                sha256 = rest.substr(7);
+                if (!is_sha256_hex(sha256))
+                    throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" +
+                                      sha256 + "'");
+                text.resize(space);
+            }
+        }
+        return config_line{"url", std::move(text), true, std::move(sha256)};
     }
     const std::string given = name;
     // Short forms and leading dashes.
@@ -319,8 +341,8 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
     else if (name.rfind('-', 0) == 0)
         throw usage_error(where(path, number) + ": unknown option '" + given +
                           "' (not one a -K file can carry)");
-    static const char* const with_value[] = {"url",        "output",      "header",   "data",
-                                             "data-ascii", "data-binary", "data-raw", "json"};
+    static const char* const with_value[] = {"url",         "output",   "header", "data", "data-ascii",
+                                             "data-binary", "data-raw", "json",   "sha256"};
     const bool takes_value =
         std::any_of(std::begin(with_value), std::end(with_value), [&](const char* n) { return name == n; });
     if (!takes_value && name != "remote-name" && name != "next")
@@ -373,6 +395,8 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
         const auto end = line.find_first_of(" \t\r", i);
         value = std::string(line.substr(i, end == std::string_view::npos ? line.size() - i : end - i));
     }
+    if (name == "sha256" && !is_sha256_hex(value))
+        throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" + value + "'");
     if (value.empty() && (name == "url" || name == "output"))
         throw usage_error(where(path, number) + ": option " + name + ": empty value");
     if (!value.empty() && value.front() == '@' && value.substr(1) == "-" && name != "url" &&
@@ -380,6 +404,12 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
         throw usage_error(where(path, number) + ": option " + name +
                           " @-: stdin cannot be read from a -K file");
     return config_line{name, std::move(value), false};
+}
+
+bool is_sha256_hex(std::string_view hex) {
+    return hex.size() == 64 && std::all_of(hex.begin(), hex.end(), [](char c) {
+               return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
+           });
 }
 
 std::vector<std::string> default_urls() {

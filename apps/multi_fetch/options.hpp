@@ -40,6 +40,7 @@ struct output_arg {
 struct options {
     std::vector<std::string> urls;
     std::vector<output_arg> outputs; ///< the nth for the nth URL (command line, then -K files)
+    std::vector<std::string> sha256; ///< --sha256: the nth for the nth URL, as outputs (64 hex digits)
     bool create_dirs = false;        ///< --create-dirs
     bool no_clobber = false;         ///< --no-clobber
     bool remove_on_error = false;    ///< --remove-on-error (what multi_fetch always does)
@@ -107,7 +108,11 @@ struct config_line {
     std::string name; ///< the long option name: url, output, remote-name, header, data, data-binary, ...
     std::string value;
     bool bare = false; ///< a line that is just a URL: it takes no lines after it, so it starts at once
+    std::string sha256; ///< a bare URL line's "sha256=HEX" after the URL
 };
+
+/// True when `hex` is a SHA-256 digest in hex (64 hexadecimal digits, either case).
+bool is_sha256_hex(std::string_view hex);
 std::optional<config_line> parse_config_line(const std::string& path, std::size_t number,
                                              std::string_view line);
 

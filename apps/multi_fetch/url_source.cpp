@@ -108,6 +108,7 @@ void url_source::take_line(const config_line& line, std::optional<url_entry>& re
         release();
         pending_.emplace();
         pending_->url = line.value;
+        pending_->sha256 = line.sha256;
         pending_complete_ = line.bare;
         ++group_urls_;
         if (!waiting_outputs_.empty()) {
@@ -134,6 +135,11 @@ void url_source::take_line(const config_line& line, std::optional<url_entry>& re
                               std::to_string(group_outputs_) +
                               " of this group) has already started; give an output before the next url line");
         }
+    } else if (line.name == "sha256") {
+        if (!pending_ || pending_complete_ || !pending_->sha256.empty())
+            throw usage_error(here + ": sha256: give it once, on the line after its url = line (or as \"URL "
+                                     "sha256=HEX\" on the URL's own line)");
+        pending_->sha256 = line.value;
     } else if (line.name == "header") {
         change_group();
         group_->headers.push_back(line.value);
@@ -151,7 +157,7 @@ void url_source::async_next(std::function<void(std::optional<url_entry>)> h) {
     if (cancelled_)
         return h(std::nullopt);
     if (next_url_ < urls_.size())
-        return h(url_entry{.url = urls_[next_url_++], .output = {}, .group = {}});
+        return h(url_entry{.url = urls_[next_url_++], .output = {}, .group = {}, .sha256 = {}});
     for (;;) {
         if (fd_ < 0 && !open_next_file())
             return h(std::nullopt);

@@ -33,6 +33,7 @@ struct url_entry {
     std::string url;
     std::optional<output_arg> output;
     std::shared_ptr<const url_group> group;
+    std::string sha256; ///< the -K file's sha256 for this URL (64 hex digits), empty when none
 };
 
 class url_source {

@@ -128,6 +128,7 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::queue_full:
     case http::error::invalid_proxy:
     case http::error::proxy_auth_required:
+    case http::error::digest_mismatch:
     case http::error::proxy_tunnel_refused:
         return false;
     }

@@ -200,6 +200,15 @@ bool fetch_op::check_request() {
             return false;
         }
     }
+    if (!req_.expected_sha256.empty()) {
+        auto expected = body_digest::parse_hex(req_.expected_sha256);
+        if (!expected) {
+            info_.detail = "expected_sha256 is not 64 hexadecimal digits";
+            abort(error::invalid_request);
+            return false;
+        }
+        digest_ = std::make_unique<body_digest>(std::move(*expected));
+    }
     if (req_.body_file.empty())
         return true;
     const bool ok = open_body_file();
@@ -741,6 +750,8 @@ void fetch_op::on_body(error_code ec) {
     if (got > 0) {
         info_.body_bytes += got;
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
+        if (digest_)
+            digest_->update(bytes);
         if (h_.on_body_paced) {
             // Back-pressure: no read (and no idle deadline) until the consumer resumes. Nothing else
             // holds the transfer while it waits: it holds itself until resume or completion.
@@ -925,6 +936,13 @@ bool fetch_op::follow_redirect() {
 }
 
 void fetch_op::finish() {
+    if (digest_ && !is_head_) {
+        info_.sha256 = digest_->finish();
+        if (!digest_->matches(info_.sha256)) {
+            info_.detail = "expected sha256 " + digest_->expected_hex() + ", got " + info_.sha256;
+            return abort(error::digest_mismatch);
+        }
+    }
     complete({});
 }
 

@@ -93,6 +93,8 @@ public:
             return "timed out waiting for the proxy's answer to CONNECT";
         case error::bad_proxy_response:
             return "malformed answer from the proxy";
+        case error::digest_mismatch:
+            return "the body's SHA-256 is not the one expected";
         }
         return "unknown edgeloop.http error";
     }

@@ -5,6 +5,7 @@
 
 #include "client_state.hpp"
 #include "connector.hpp"
+#include "digest.hpp"
 #include "response_parser.hpp"
 
 #include <edgeloop/http/url.hpp>
@@ -120,6 +121,7 @@ private:
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
     std::unique_ptr<response_parser> parser_; ///< made per response
+    std::unique_ptr<body_digest> digest_;     ///< request::expected_sha256, when set
     line_normalizer normalizer_;
     bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
     const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head

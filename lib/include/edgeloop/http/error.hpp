@@ -60,6 +60,8 @@ enum class error {
     proxy_tunnel_timeout,
     /// The proxy's answer to CONNECT is not an HTTP/1.x response head, or it closed the connection.
     bad_proxy_response,
+    /// The body's SHA-256 is not request::expected_sha256 (detail: both digests).
+    digest_mismatch,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -53,6 +53,13 @@ struct request {
     /// replaces the client's (start from `client.options().timeouts` to change one field).
     std::optional<http::timeouts> timeouts;
     std::optional<http::limits> limits;
+    /// The SHA-256 the final response's body must have: 64 hexadecimal digits (either case); empty: not
+    /// checked. The body is hashed through OpenSSL's EVP as it is delivered to on_body (nothing is held
+    /// back); when it ends with another digest the transfer fails with error::digest_mismatch (detail
+    /// "expected sha256 E, got G", transfer_info::sha256 = G) after its last byte was delivered, so a
+    /// caller writing a file keeps it only on success. Checked whatever the status (an error page is not
+    /// the file expected), not for a HEAD request. Not 64 hex digits: error::invalid_request.
+    std::string expected_sha256;
 };
 
 } // namespace edgeloop::http

@@ -52,6 +52,8 @@ struct transfer_info {
     std::string proxy;
     /// Why that proxy, or why none (proxy_choice::reason); empty when no proxy is configured at all.
     std::string proxy_reason;
+    /// The SHA-256 (lower-case hex) of the body delivered, when request::expected_sha256 was set.
+    std::string sha256;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
