@@ -409,7 +409,8 @@ int run(const multi_fetch::options& opt) {
         req.expected_sha256 = !entry.sha256.empty()    ? entry.sha256
                               : n <= opt.sha256.size() ? opt.sha256[n - 1]
                                                        : std::string();
-        return http::transfer{.req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
+        return http::transfer{
+            .req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };
 
     std::size_t numbered = 0; // URLs of this batch so far

@@ -319,8 +319,8 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
             if (rest.rfind("sha256=", 0) == 0) {
                 sha256 = rest.substr(7);
                 if (!is_sha256_hex(sha256))
-                    throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" +
-                                      sha256 + "'");
+                    throw usage_error(where(path, number) +
+                                      ": sha256: expected 64 hexadecimal digits, got '" + sha256 + "'");
                 text.resize(space);
             }
         }
@@ -341,7 +341,7 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
     else if (name.rfind('-', 0) == 0)
         throw usage_error(where(path, number) + ": unknown option '" + given +
                           "' (not one a -K file can carry)");
-    static const char* const with_value[] = {"url",         "output",   "header", "data", "data-ascii",
+    static const char* const with_value[] = {"url",         "output",   "header", "data",  "data-ascii",
                                              "data-binary", "data-raw", "json",   "sha256"};
     const bool takes_value =
         std::any_of(std::begin(with_value), std::end(with_value), [&](const char* n) { return name == n; });
@@ -396,7 +396,8 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
         value = std::string(line.substr(i, end == std::string_view::npos ? line.size() - i : end - i));
     }
     if (name == "sha256" && !is_sha256_hex(value))
-        throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" + value + "'");
+        throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" + value +
+                          "'");
     if (value.empty() && (name == "url" || name == "output"))
         throw usage_error(where(path, number) + ": option " + name + ": empty value");
     if (!value.empty() && value.front() == '@' && value.substr(1) == "-" && name != "url" &&

@@ -107,7 +107,7 @@ std::string help_text();
 struct config_line {
     std::string name; ///< the long option name: url, output, remote-name, header, data, data-binary, ...
     std::string value;
-    bool bare = false; ///< a line that is just a URL: it takes no lines after it, so it starts at once
+    bool bare = false;  ///< a line that is just a URL: it takes no lines after it, so it starts at once
     std::string sha256; ///< a bare URL line's "sha256=HEX" after the URL
 };
 

@@ -65,7 +65,8 @@ run_result run_multi_fetch(std::vector<std::string> args) {
     args.insert(args.begin(), MULTI_FETCH_BIN);
     child_process p(args, log);
     auto status = p.wait_for_exit(30s);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n" << read_file(log));
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
+                                                  << read_file(log));
     return {*status, read_file(log)};
 }
 
@@ -115,7 +116,7 @@ BOOST_AUTO_TEST_CASE(a_head_request_is_not_checked) {
 }
 
 BOOST_AUTO_TEST_CASE(a_malformed_digest_is_refused_before_connecting) {
-    for (const std::string bad : {std::string(63, 'a'), std::string(64, 'g'), std::string(65, 'a')}) {
+    for (const std::string& bad : {std::string(63, 'a'), std::string(64, 'g'), std::string(65, 'a')}) {
         auto out = fetch(ioc, client, with_digest("/100k.bin", bad));
         BOOST_TEST(out.ec == make_error_code(http::error::invalid_request), out.ec.message());
         BOOST_TEST(out.info.connects == 0u);
@@ -132,8 +133,9 @@ BOOST_AUTO_TEST_CASE(multi_fetch_keeps_only_the_verified_file_in_the_output_dir)
     BOOST_TEST(r.status == 1, r.output);
     BOOST_TEST(files_in(dir) == std::vector<std::string>{"100k.bin"}, r.output);
     BOOST_TEST(read_file(dir + "/100k.bin") == file);
-    BOOST_TEST(r.output.find("the body's SHA-256 is not the one expected (expected sha256 " + wrong + ", got " +
-                             sha256_hex(read_file(nginx.docroot() + "/1k.bin")) + ")") != std::string::npos,
+    BOOST_TEST(r.output.find("the body's SHA-256 is not the one expected (expected sha256 " + wrong +
+                             ", got " + sha256_hex(read_file(nginx.docroot() + "/1k.bin")) + ")") !=
+                   std::string::npos,
                r.output);
 }
 
@@ -149,7 +151,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_takes_sha256_per_url_from_the_url_file) {
     }
     const std::string out = dir + "/out";
     std::filesystem::create_directory(out);
-    auto r = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "--output-dir", out, "-K", dir + "/urls.txt"});
+    auto r = run_multi_fetch(
+        {"--now", "--cacert", pki::path("ca.crt"), "--output-dir", out, "-K", dir + "/urls.txt"});
     BOOST_TEST(r.status == 1, r.output);
     BOOST_TEST(files_in(out) == (std::vector<std::string>{"100k.bin", "1k.bin"}), r.output);
     BOOST_TEST(r.output.find("got " + hello) != std::string::npos, r.output);
@@ -159,7 +162,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_takes_sha256_per_url_from_the_url_file) {
 BOOST_AUTO_TEST_CASE(multi_fetch_refuses_a_malformed_digest_as_a_usage_error) {
     auto r = run_multi_fetch({"--now", "--sha256", "abc", https("/1k.bin")});
     BOOST_TEST(r.status == 2, r.output);
-    BOOST_TEST(r.output.find("--sha256: expected 64 hexadecimal digits, got 'abc'") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("--sha256: expected 64 hexadecimal digits, got 'abc'") != std::string::npos,
+               r.output);
     const std::string dir = make_temp_dir("integrity_bad_k");
     std::ofstream(dir + "/urls.txt") << https("/1k.bin") << "\nsha256 = " << std::string(64, 'a') << "\n";
     r = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "-q", "-K", dir + "/urls.txt"});
