@@ -145,7 +145,8 @@ int main() {
         check(!in->active(), "line 3 starts inactive");
         const auto before = gpio::edge_event::clock::now();
         request_presses(1, 0ms);
-        const bool got = run_until(ioc, [&] { return c.events.size() >= 2; }, 30s);
+        const bool got = run_until(
+            ioc, [&] { return c.events.size() >= 2; }, 30s);
         const auto after = gpio::edge_event::clock::now();
         check(got, "a press gives two edges", "got" + describe(c.events));
         if (got) {
@@ -158,8 +159,8 @@ int main() {
                   "sequence numbers 1 and 2, nothing lost", describe(c.events));
             check(before <= r.timestamp && r.timestamp < f.timestamp && f.timestamp <= after,
                   "kernel timestamps on the monotonic clock, in order, within the wait");
-            std::cout << "# the press lasted " << (f.timestamp - r.timestamp) / 1us << " us (kernel timestamps)"
-                      << std::endl;
+            std::cout << "# the press lasted " << (f.timestamp - r.timestamp) / 1us
+                      << " us (kernel timestamps)" << std::endl;
         }
         run_for(ioc, 300ms);
         check(c.events.size() == 2, "no further edges", "got" + describe(c.events));
@@ -178,7 +179,8 @@ int main() {
         constexpr int presses = 10;
         c.events.clear();
         request_presses(presses, 250ms);
-        const bool all = run_until(ioc, [&] { return c.events.size() >= 2 * presses; }, 60s);
+        const bool all = run_until(
+            ioc, [&] { return c.events.size() >= 2 * presses; }, 60s);
         check(all, "a burst of 10 presses gives 20 edges", "got " + std::to_string(c.events.size()));
         bool in_order = all;
         for (std::size_t i = 0; all && i < c.events.size(); ++i)
@@ -193,7 +195,8 @@ int main() {
         c.events.clear();
         request_presses(stalled, 200ms);
         std::this_thread::sleep_for(std::chrono::milliseconds(stalled * 200 + 4000)); // the loop does not run
-        run_until(ioc, [&] { return false; }, 2s);
+        run_until(
+            ioc, [&] { return false; }, 2s);
         std::uint64_t lost = 0;
         for (const auto& e : c.events)
             lost += e.lost;
@@ -221,7 +224,8 @@ int main() {
         auto in = boards::linux_cdev::open_input(ex, spec("BUTTON_D", 3, 20ms));
         collector c(*in);
         request_presses(1, 0ms);
-        const bool got = run_until(ioc, [&] { return c.events.size() >= 2; }, 30s);
+        const bool got = run_until(
+            ioc, [&] { return c.events.size() >= 2; }, 30s);
         run_for(ioc, 500ms);
         check(got && c.events.size() == 2 && c.events[0].edge == gpio::edge::rising &&
                   c.events[1].edge == gpio::edge::falling,
@@ -232,7 +236,8 @@ int main() {
         collector c(*in);
         request_presses(1, 0ms);
         run_for(ioc, 3000ms);
-        check(c.events.empty(), "debounce 400 ms: a 100 ms press is filtered out", "got" + describe(c.events));
+        check(c.events.empty(), "debounce 400 ms: a 100 ms press is filtered out",
+              "got" + describe(c.events));
     }
 
     // 7. An output line, read back through gpiolib (debugfs shows the physical value).
@@ -256,9 +261,11 @@ int main() {
         check(contains(debugfs_line(consumer), " hi") && contains(debugfs_line(consumer), "ACTIVE LOW"),
               "active-low LED2 off is high", debugfs_line(consumer));
         led->set(true);
-        check(contains(debugfs_line(consumer), " lo"), "active-low LED2 on reads back low", debugfs_line(consumer));
+        check(contains(debugfs_line(consumer), " lo"), "active-low LED2 on reads back low",
+              debugfs_line(consumer));
     }
-    check(debugfs_line("edgeloop LED1").empty(), "a released output is free again", debugfs_line("edgeloop LED1"));
+    check(debugfs_line("edgeloop LED1").empty(), "a released output is free again",
+          debugfs_line("edgeloop LED1"));
 
     if (failures == 0)
         std::cout << "@@result pass" << std::endl;
