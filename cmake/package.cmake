@@ -22,14 +22,15 @@ foreach(app_and_summary IN ITEMS "multi_fetch|fetch many URLs concurrently over 
     string(REPLACE "|" ";" pair "${app_and_summary}")
     list(GET pair 0 app)
     list(GET pair 1 summary)
-    add_custom_command(OUTPUT ${man_dir}/${app}.1
+    add_custom_command(OUTPUT ${man_dir}/${app}.1.gz
         COMMAND ${CMAKE_COMMAND} -E make_directory ${man_dir}
         COMMAND ${HELP2MAN_EXECUTABLE} --no-info --no-discard-stderr --section=1
                 --version-string=${PROJECT_VERSION} --name=${summary} --output=${man_dir}/${app}.1 $<TARGET_FILE:${app}>
+        COMMAND gzip -9nf ${man_dir}/${app}.1
         DEPENDS ${app}
         COMMENT "Man page ${app}.1 from ${app} --help"
         VERBATIM)
-    list(APPEND man_pages ${man_dir}/${app}.1)
+    list(APPEND man_pages ${man_dir}/${app}.1.gz)
 endforeach()
 add_custom_target(edgeloop_man_pages ALL DEPENDS ${man_pages})
 install(FILES ${man_pages} DESTINATION ${CMAKE_INSTALL_MANDIR}/man1 COMPONENT tools)
