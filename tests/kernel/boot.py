@@ -2,7 +2,8 @@
 """tests/kernel/run's host side: packs a staged root into an initramfs (cpio newc, gzip), boots it under
 qemu-system-aarch64 -M virt (TCG), and answers the guest's "@@press N GAP_MS" lines with N QMP
 system_powerdown commands GAP_MS apart (the virt board's PL061 line 3 is the power button). The guest's
-console is copied to stdout. Exit status 0 when the guest printed "@@result pass" and qemu ended;
+console is copied to stdout. Exit status 0 when the guest printed "@@result pass", the program's
+"@@exit 0" (a sanitizer's report at exit makes it non-zero), and qemu ended;
 1 on "@@result fail", a guest that ended without a result, or the time limit (qemu is then killed).
 
     boot.py --kernel VMLINUZ --root STAGED_DIR --initrd OUT.cpio.gz [--timeout SECONDS]
@@ -110,6 +111,7 @@ def main():
         killer = threading.Timer(max(1.0, deadline - time.monotonic()), qemu.kill)
         killer.start()
         result = None
+        exit_status = None
         qmp = None
         try:
             for raw in qemu.stdout:
@@ -128,6 +130,8 @@ def main():
                         qmp.command("system_powerdown")
                 elif text.startswith("@@result"):
                     result = text.split()[1]
+                elif text.startswith("@@exit"):
+                    exit_status = text.split()[1]
         except Exception as e:  # a QMP failure: end the run
             print("kernel test: error: %s" % e, flush=True)
             qemu.kill()
@@ -136,6 +140,9 @@ def main():
         elapsed = time.monotonic() - start
         if time.monotonic() >= deadline:
             print("kernel test: FAIL: time limit of %.0f s reached (qemu killed)" % args.timeout)
+            return 1
+        if result == "pass" and exit_status != "0":
+            print("kernel test: FAIL: the guest program exited with %s after its checks passed" % exit_status)
             return 1
         if result != "pass":
             print("kernel test: FAIL: %s after %.1f s (qemu exit %d)" %

@@ -83,6 +83,13 @@ struct collector {
             arm();
         });
     }
+    /// Closes the input and runs the completions this posted (the wait's gpio::error::closed), so that
+    /// no handler holding `this` outlives the collector.
+    void finish(net::io_context& ioc) {
+        in.close();
+        ioc.restart();
+        ioc.poll();
+    }
 };
 
 /// Runs the loop until `done` or `limit`; true when done.
@@ -206,6 +213,7 @@ int main() {
               std::to_string(c.events.size()) + " + " + std::to_string(lost));
         check(in->lost_events() == lost, "lost_events() counts them", std::to_string(in->lost_events()));
         check(!in->active(), "the level is right after the loss (inactive)");
+        c.finish(ioc);
     }
 
     // 5. Out of range: the chip has 8 lines.
@@ -230,6 +238,7 @@ int main() {
         check(got && c.events.size() == 2 && c.events[0].edge == gpio::edge::rising &&
                   c.events[1].edge == gpio::edge::falling,
               "debounce 20 ms: one press, one release", "got" + describe(c.events));
+        c.finish(ioc);
     }
     {
         auto in = boards::linux_cdev::open_input(ex, spec("BUTTON_E", 3, 400ms));
@@ -238,6 +247,7 @@ int main() {
         run_for(ioc, 3000ms);
         check(c.events.empty(), "debounce 400 ms: a 100 ms press is filtered out",
               "got" + describe(c.events));
+        c.finish(ioc);
     }
 
     // 7. An output line, read back through gpiolib (debugfs shows the physical value).
