@@ -5,6 +5,7 @@
 #include "options.hpp"
 #include "spool_mode.hpp"
 
+#include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
 
 #include <edgeloop/aws.hpp>
@@ -17,6 +18,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/json/serialize.hpp>
@@ -90,7 +92,10 @@ public:
     void prepare_with(prepare_fn prepare) { prepare_ = std::move(prepare); }
 
     /// Stops at once: the backoff wait or the running attempt is cancelled.
-    void cancel() { cancel_.emit(boost::asio::cancellation_type::terminal); }
+    void cancel() {
+        pause_.cancel();
+        cancel_.emit(boost::asio::cancellation_type::terminal);
+    }
 
     int exit_code() const noexcept { return status_; }
     std::uint32_t published() const noexcept { return published_; }
@@ -244,7 +249,16 @@ private:
         if (!ec) {
             ++published_;
             if (number_ < opt_.count) {
-                publish(number_ + 1);
+                if (opt_.interval.count() == 0) {
+                    publish(number_ + 1);
+                    return;
+                }
+                pause_.expires_after(opt_.interval); // --interval
+                pause_.async_wait([this](const boost::system::error_code& e) {
+                    if (e)
+                        return finish(boost::asio::error::operation_aborted, {});
+                    publish(number_ + 1);
+                });
                 return;
             }
             status_ = aws_post::exit_ok;
@@ -277,6 +291,7 @@ private:
     std::string host_;
     std::string path_;
     boost::asio::cancellation_signal cancel_;
+    boost::asio::steady_timer pause_{client_.get_executor()}; ///< --interval between publishes
     std::uint32_t number_ = 0;
     std::uint32_t published_ = 0;
     int status_ = aws_post::exit_interrupted; ///< until finish() says otherwise
@@ -550,6 +565,14 @@ int run(const aws_post::options& opt) {
     copts.pool.max_per_host = 1;
     copts.proxy = app_common::to_proxy_options(opt.proxy);
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
+    // The device certificate is reloaded when its files change or on SIGHUP (rotation): into the
+    // client that presents it (the credentials provider's with --role-alias, set below).
+    http::client* identity_client = provider ? nullptr : &client;
+    std::optional<tls::identity_watch> identity_watch;
+    app_common::watch_identity("aws_post", reactor, identity_watch,
+                               {opt.cert, opt.key, opt.pass, opt.pin_file}, identity_client);
+    std::optional<tls::expiry_check> expiry_check; // daily: "client certificate ... expires ..., in N days"
+    app_common::check_expiry_daily(reactor, expiry_check, identity_client);
 
     if (!opt.spool.empty()) { // store and forward (spool_mode.cpp)
         if (demo_server)
@@ -578,6 +601,7 @@ int run(const aws_post::options& opt) {
         popts.pool.max_per_host = 1;
         provider_client.emplace(reactor.executor(), std::move(*provider_tls), popts);
         credentials.emplace(*provider_client, provider_request);
+        identity_client = &*provider_client;
         // Before each attempt: the cached credentials, or new ones when they are within 5 minutes of
         // their expiry (fetched on this loop while nothing else waits).
         pub.prepare_with([&credentials, &keys](std::function<void(boost::system::error_code)> done) {

@@ -15,6 +15,7 @@ namespace {
 struct raw_values {
     unsigned port = 8443;
     unsigned long backoff_base_ms = 500;
+    unsigned long interval_ms = 0;
     unsigned long backoff_max_ms = 5000;
     double connect_timeout = 0;
     double max_time = 0;
@@ -53,6 +54,9 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("retain", "ask the broker to retain the message")
         ("count", po::value(&o.count)->value_name("N"),
          "publish N messages over one keep-alive connection (reconnecting if the server closes it; default 1)")
+        ("interval", po::value(&raw.interval_ms)->value_name("MS"),
+         "pause MS milliseconds between the --count messages (default 0). The client certificate and key\n"
+         "files are reloaded when they change (or on SIGHUP) while aws_post runs")
         ("attempts", po::value(&o.attempts)->value_name("N"),
          "tries per publish, the first included, before giving up (default 5)")
         ("backoff-base-ms", po::value(&raw.backoff_base_ms)->value_name("MS"),
@@ -150,6 +154,9 @@ options parse_options(int argc, const char* const argv[]) {
         throw usage_error("--qos: expected 0 or 1 (AWS IoT does not support QoS 2)");
     if (o.count == 0)
         throw usage_error("--count: expected at least 1");
+    if (raw.interval_ms > 3600 * 1000)
+        throw usage_error("--interval: at most one hour");
+    o.interval = std::chrono::milliseconds(raw.interval_ms);
     if (o.attempts == 0 || o.attempts > 1000)
         throw usage_error("--attempts: expected 1 to 1000");
     if (raw.backoff_base_ms > 3600 * 1000 || raw.backoff_max_ms > 3600 * 1000)

@@ -40,7 +40,8 @@ struct options {
     int qos = 1;
     bool retain = false;
     std::uint32_t count = 1;
-    std::uint32_t attempts = 5; ///< tries per publish, the first included
+    std::chrono::milliseconds interval{0}; ///< --interval: pause between the --count publishes
+    std::uint32_t attempts = 5;            ///< tries per publish, the first included
     std::chrono::milliseconds backoff_base{500};
     std::chrono::milliseconds backoff_max{5000};
     std::optional<std::chrono::milliseconds> connect_timeout;

@@ -2,6 +2,7 @@
 // command line, build the TLS context, client, multi and (with --demo) the embedded server, run the
 // reactor.
 
+#include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
 #include "options.hpp"
 #include "output.hpp"
@@ -212,6 +213,13 @@ int run(const multi_fetch::options& opt) {
         std::fprintf(stderr, "multi_fetch: --allow: %s\n", e.what());
         return multi_fetch::exit_usage;
     }
+    // --cert/--key reloaded when their files change or on SIGHUP (rotation).
+    http::client* identity_client = &*client;
+    std::optional<tls::identity_watch> identity_watch;
+    app_common::watch_identity("multi_fetch", reactor, identity_watch,
+                               {opt.cert, opt.key, opt.pass, opt.pin_file}, identity_client);
+    std::optional<tls::expiry_check> expiry_check; // daily: "client certificate ... expires ..., in N days"
+    app_common::check_expiry_daily(reactor, expiry_check, identity_client);
     http::multi transfers(*client);
     progress_line progress(reactor.executor(), ::isatty(STDERR_FILENO) == 1 && !opt.quiet && !opt.silent);
     std::unique_ptr<multi_fetch::url_source> source;

@@ -15,8 +15,10 @@ TITLES = {
     "f": "(f) edgeloop_bench as (a) with a 2 ms blinker on the same io_context",
     "g": "(g) a million URLs (GET 1 KiB) from a file, 50 keep-alive connections (multi_fetch_1k: 1000 of them)",
     "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
+    "i": "(i) one-shot mutual-TLS publish (aws_post --count 1, a process each): key in a file, PKCS#11, TPM",
 }
-OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle"]
+OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle", "aws_post_file",
+        "aws_post_pkcs11", "aws_post_tpm"]
 PEERS = ["libcurl_multi_ref", "curl", "h2load"]
 LABEL = {"h2load": "h2load --h1 *", "curl": "curl CLI", "blinker_idle": "blinker alone"}
 
@@ -84,7 +86,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in "abcdefgh":
+for scen in "abcdefghi":
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue
@@ -149,6 +151,11 @@ for scen in "abcdefgh":
                   f"RSS {fmt(xs, 2)}")
         ratio_target("multi_fetch peak RSS with 1,000,000 URLs <= 1.2x with 1,000", "multi_fetch", "multi_fetch_1k",
                      "rss", 1.2, False)
+    if scen == "i":
+        for c in ("aws_post_pkcs11", "aws_post_tpm"):
+            if runs_of(scen, c):
+                print(f"  {c} / aws_post_file: CPU {fmt(ratios(scen, c, 'aws_post_file', 'cpu_us'), 2)}"
+                      f"  wall {fmt(ratios(scen, c, 'aws_post_file', 'wall'), 2)}")
     if scen == "h":
         ratio_target("multi_fetch peak RSS, URLs on stdin, <= 0.8x curl -Z's (-K -)", "multi_fetch", "curl", "rss",
                      0.8, False)

@@ -1093,10 +1093,21 @@ struct server::impl : std::enable_shared_from_this<server::impl> {
 
 namespace {
 
+/// CN of the peer's certificate subject, or empty.
+std::string peer_common_name(SSL* ssl) {
+    const X509* peer = SSL_get0_peer_certificate(ssl);
+    if (peer == nullptr)
+        return {};
+    char cn[256] = {};
+    const int n = X509_NAME_get_text_by_NID(X509_get_subject_name(peer), NID_commonName, cn, sizeof cn);
+    return n > 0 ? std::string(cn, static_cast<std::size_t>(n)) : std::string();
+}
+
 template <class Stream>
 net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<connection_of<Stream>> conn) {
     auto& c = *conn;
     bool client_certificate = false;
+    std::string client_cn;
     if constexpr (is_tls<Stream>) {
         beast::error_code ec;
         c.tcp().expires_after(io_timeout);
@@ -1108,7 +1119,15 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             co_return;
         // Verified in the handshake (verify_peer): a certificate here is one of a trusted CA.
         client_certificate = SSL_get0_peer_certificate(c.stream_.native_handle()) != nullptr;
+        client_cn = peer_common_name(c.stream_.native_handle());
     }
+    // Publishes on this connection carry its client certificate's CN (received_publish::client_cn).
+    publish_sink sink = self->on_publish_;
+    if (!client_cn.empty())
+        sink = [&self, &client_cn](received_publish p) {
+            p.client_cn = client_cn;
+            return self->on_publish_(std::move(p));
+        };
 
     beast::flat_buffer buffer;
     std::size_t requests_here = 0;
@@ -1185,7 +1204,7 @@ net::awaitable<void> serve(std::shared_ptr<server::impl> self, std::shared_ptr<c
             co_await http::async_write(c.stream_, *shadow_answer, net::use_awaitable);
             keep_alive = shadow_answer->keep_alive();
         } else {
-            keep_alive = co_await respond(c, req, self->on_publish_);
+            keep_alive = co_await respond(c, req, sink);
         }
         if (self->opts_.close_after_requests != 0 && ++requests_here >= self->opts_.close_after_requests)
             break;

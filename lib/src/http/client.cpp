@@ -302,6 +302,10 @@ void fetch_op::begin_hop() {
     if (proxy_) // a connection through a proxy (with its credentials) serves that route only
         key_ += " via " + proxy_->authority() + " " + proxy_->user + "\n" +
                 std::to_string(std::hash<std::string>{}(proxy_->password));
+    if (url_.tls) { // per identity (rotation): pooled connections and sessions of one never serve another
+        key_generation_ = state_->identity_generation;
+        key_ += detail::client_state::identity_key_suffix(key_generation_);
+    }
     if (try_acquire())
         return;
     // pool_options::max_queued refuses a new transfer, not a redirect or retry of one admitted.
@@ -320,7 +324,12 @@ void fetch_op::enqueue() {
 
 bool fetch_op::try_acquire() {
     if (completed_)
-        return true; // nothing to wait for any more
+        return true;                                                  // nothing to wait for any more
+    if (url_.tls && key_generation_ != state_->identity_generation) { // rotated while this one waited
+        key_.resize(key_.size() - detail::client_state::identity_key_suffix(key_generation_).size());
+        key_generation_ = state_->identity_generation;
+        key_ += detail::client_state::identity_key_suffix(key_generation_);
+    }
     if (!force_fresh_) {
         if (auto c = state_->take_idle(key_)) {
             conn_ = std::move(c);

@@ -20,6 +20,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <list>
 #include <memory>
@@ -103,6 +104,10 @@ public:
     unsigned requests = 0;
     unsigned sessions_given = 0; ///< sessions the server issued on this connection
     std::string alpn;            ///< protocol the server selected in this connection's handshake
+    /// The client's TLS context (trust, identity) when the connection was made: its handshake uses this
+    /// one even after client::set_identity (rotation) installed another.
+    std::optional<tls::context> context;
+    std::uint64_t identity_generation = 0; ///< client_state::identity_generation when made
 };
 
 /// Keeps the memory of finished transfers for the next ones: a fetch_op (with its shared_ptr control
@@ -155,6 +160,13 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// with the identity cleared on their SSL (fetch_op::configure_tls): a client certificate is never
     /// presented to a host it was not configured for.
     std::optional<tls::context> tls;
+    /// Bumped by each rotation (client::set_identity): TLS connection keys carry it, so pooled
+    /// connections and cached sessions of one identity never serve another (identity_key_suffix()).
+    std::uint64_t identity_generation = 0;
+    /// What TLS connection keys end with for `generation`: nothing for the first identity.
+    static std::string identity_key_suffix(std::uint64_t generation);
+    /// Installs ctx for new connections (rotation): see client::set_tls_context.
+    void rotate_tls(tls::context ctx);
     edgeloop::net::allowlist allow;
     session_cache sessions;
     /// The proxy variables of the environment when the client was made (proxy_options::from_environment).

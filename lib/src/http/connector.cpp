@@ -10,6 +10,7 @@
 #include <boost/asio/ssl/error.hpp>
 #include <boost/asio/write.hpp>
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -113,6 +114,13 @@ error_code map_tls_failure(SSL* ssl, const error_code& ec, std::string& detail) 
             return tls::error::alpn_not_negotiated;
         default:
             break;
+        }
+        // The client key's token failed to sign (libp11's errors): removed, or the key deleted from it.
+        if (const char* lib = ERR_lib_error_string(static_cast<unsigned long>(ec.value()));
+            lib != nullptr && std::string_view(lib).find("PKCS#11") != std::string_view::npos) {
+            detail = "the PKCS#11 token of the client key cannot sign (" + detail +
+                     "): the token was removed or the key deleted from it";
+            return tls::error::token_unavailable;
         }
     }
     return tls::error::handshake_failed;
@@ -310,7 +318,8 @@ void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
 /// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
 /// are the target's, as without a proxy.
 void connector::start_tls() {
-    conn_->tls.emplace(std::move(conn_->socket), state_->tls->native().native_handle());
+    conn_->tls.emplace(std::move(conn_->socket),
+                       conn_->context->native().native_handle()); // see rotation.cpp
     phase_ = connect_phase::tls_handshake;
     arm(timeouts_.handshake, error::handshake_timeout); // waiting for a turn counts too
     take_handshake_turn();
@@ -417,7 +426,8 @@ void connector::release_tls_waits() {
 }
 
 bool connector::configure_tls() {
-    const tls::options& o = state_->tls->opts();
+    const tls::context& ctx = *conn_->context; // the identity the connection was made with (rotation)
+    const tls::options& o = ctx.opts();
     SSL* ssl = conn_->tls->native_handle();
     if (ssl == nullptr) {
         result_.detail = "cannot create a TLS session";
@@ -425,7 +435,7 @@ bool connector::configure_tls() {
         return false;
     }
     SSL_set_ex_data(ssl, connection_ex_index(), conn_.get());
-    if (target_.anonymous && state_->tls->has_client_identity()) {
+    if (target_.anonymous && ctx.has_client_identity()) {
         // Another origin after a redirect: this connection presents no client identity, whichever way it
         // was installed (options, native(), an engine's key). Cleared on this SSL only, so the shared
         // context keeps everything else configured on it (verification, versions, ciphers).

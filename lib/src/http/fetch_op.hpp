@@ -90,6 +90,7 @@ private:
     std::string redirect_url_; ///< the URL of the current hop after a redirect (before: req_.url)
     std::string first_origin_; ///< set when the first redirect is followed
     std::string key_;
+    std::uint64_t key_generation_ = 0;    ///< the identity generation key_ names (https only)
     std::optional<proxy_endpoint> proxy_; ///< this hop's proxy (proxy selection), if any
     bool anonymous_ = false;      ///< the client identity is withheld (another origin after a redirect)
     bool foreign_origin_ = false; ///< this hop is to another origin than the request's own

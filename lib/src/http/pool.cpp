@@ -122,7 +122,9 @@ connection::connection(const std::shared_ptr<client_state>& s, std::string k, st
     : state(s)
     , key(std::move(k))
     , host(std::move(h))
-    , socket(s->ex) {
+    , socket(s->ex)
+    , context(s->tls)
+    , identity_generation(s->identity_generation) {
     ++s->open_total;
     ++s->open_per_host[host];
 }
@@ -281,6 +283,8 @@ std::shared_ptr<connection> client_state::take_idle(const std::string& key) {
 void client_state::release(std::shared_ptr<connection> c) {
     if (!opts.pool.keep_alive || opts.pool.max_idle == 0)
         return;
+    if (c->tls && c->identity_generation != identity_generation)
+        return; // made with an identity rotated out since (client::set_identity): closed, not pooled
     c->idle_since = std::chrono::steady_clock::now();
     idle.push_back(std::move(c));
     // A queued transfer may take this connection: trim only after the queue has had its turn, or a

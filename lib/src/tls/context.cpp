@@ -287,6 +287,24 @@ std::optional<std::chrono::system_clock::time_point> check_expiry(SSL_CTX* ctx, 
     return std::chrono::system_clock::from_time_t(not_after);
 }
 
+/// The client certificate's subject CN, or empty.
+std::string leaf_common_name(SSL_CTX* ctx) {
+    X509* leaf = SSL_CTX_get0_certificate(ctx);
+    if (!leaf)
+        return {};
+    const X509_NAME* subject = X509_get_subject_name(leaf);
+    const int at = X509_NAME_get_index_by_NID(subject, NID_commonName, -1);
+    if (at < 0)
+        return {};
+    unsigned char* utf8 = nullptr;
+    const int n = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(X509_NAME_get_entry(subject, at)));
+    if (n < 0)
+        return {};
+    std::string cn(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(n));
+    OPENSSL_free(utf8);
+    return cn;
+}
+
 void set_alpn(SSL_CTX* ctx, const options& o) {
     if (o.alpn.empty())
         return;
@@ -347,6 +365,7 @@ context::context(options opts)
     const identity id = effective_identity(o);
     load_client_identity(native, id);
     expiry_ = check_expiry(native, o, id);
+    cn_ = std::make_shared<const std::string>(leaf_common_name(native));
     set_alpn(native, o);
 }
 

@@ -60,7 +60,7 @@ public:
         case error::alpn_not_negotiated:
             return "server did not accept the offered ALPN protocols";
         case error::token_unavailable:
-            return "PKCS#11 engine or module not available";
+            return "PKCS#11 token, engine or module not available";
         case error::token_not_found:
             return "no PKCS#11 token matches";
         case error::object_not_found:

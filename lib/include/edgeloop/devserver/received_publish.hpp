@@ -22,6 +22,9 @@ struct received_publish {
     std::vector<aws::user_property> user_properties;
     std::string payload_format;   ///< "UNSPECIFIED_BYTES", "UTF8_DATA" or empty
     std::string correlation_data; ///< decoded from base64
+    /// Common Name of the client certificate of the connection it came on (verified in the handshake,
+    /// or from the resumed TLS session); empty without one.
+    std::string client_cn;
 };
 
 } // namespace edgeloop::devserver

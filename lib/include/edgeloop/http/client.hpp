@@ -13,6 +13,7 @@
 #include <boost/asio/async_result.hpp>
 
 #include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -145,6 +146,31 @@ public:
     /// Cancels every running or queued transfer of this client (each completes with operation_aborted,
     /// posted: not inside this call) and closes its idle connections.
     void cancel_all();
+
+    /// Rotation: the client identity (certificate and key) of new connections from now on, e.g. a renewed
+    /// certificate. Builds a tls::context from the client's current TLS options with `id` as
+    /// tls::options::client_identity (cert_file/key_file cleared), so trust, ALPN and SNI stay; the
+    /// files, token or TPM are read here, before anything changes: on a failure (a tls::config_error,
+    /// e.g. a half-written file, an expired certificate) the client keeps its identity. Then, as
+    /// set_tls_context():
+    ///   - new connections (and transfers queued for one) use the new identity;
+    ///   - idle pooled TLS connections made with the old one are closed, and connections still busy with
+    ///     it are closed when their transfer ends instead of being pooled;
+    ///   - transfers in flight finish on their connection, with the identity it was made with;
+    ///   - TLS sessions are cached per identity: the cache is emptied, and a session made with one
+    ///     identity is never resumed with another (resumption would skip the new certificate).
+    /// Synchronous (nothing to co_await). Threads: like every member but async_fetch, call it on the
+    /// client's executor (from a handler or coroutine running on the loop, or a strand's); the context
+    /// may be built on another thread first and given to set_tls_context() on the executor. A client made
+    /// without a TLS context: std::logic_error.
+    void set_identity(tls::identity id);
+    /// Rotation with a context built by the caller (any trust, ALPN, identity); as set_identity().
+    void set_tls_context(tls::context ctx);
+    /// The TLS context new connections use (its client_certificate_expiry(), client_certificate_cn()),
+    /// or nullptr for a client without one. Valid until the next set_identity()/set_tls_context().
+    const tls::context* tls_context() const noexcept;
+    /// Number of set_identity()/set_tls_context() calls so far.
+    std::uint64_t identity_generation() const noexcept;
 
     /// Number of transfers started and not yet completed.
     std::size_t active() const noexcept;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <memory>
 #include <optional>
+#include <string>
 
 namespace edgeloop::tls {
 
@@ -29,6 +30,8 @@ public:
     std::optional<std::chrono::system_clock::time_point> client_certificate_expiry() const noexcept {
         return expiry_;
     }
+    /// Common Name of the client certificate's subject (leaf), or empty without one (or without a CN).
+    const std::string& client_certificate_cn() const noexcept { return *cn_; }
     /// Same as has_client_identity().
     bool has_client_certificate() const noexcept { return has_client_identity(); }
 
@@ -36,6 +39,7 @@ private:
     std::shared_ptr<boost::asio::ssl::context> ctx_;
     std::shared_ptr<const options> opts_;
     std::optional<std::chrono::system_clock::time_point> expiry_;
+    std::shared_ptr<const std::string> cn_;
 };
 
 } // namespace edgeloop::tls
