@@ -549,6 +549,8 @@ int run(const aws_post::options& opt) {
     copts.redirects.follow = false;          // AWS IoT never redirects a publish
     copts.pool.max_per_host = 1;
     copts.proxy = app_common::to_proxy_options(opt.proxy);
+    copts.connect = opt.connect;
+    app_common::apply_keepalive(opt.connect_cli, copts.pool);
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
 
     if (!opt.spool.empty()) { // store and forward (spool_mode.cpp)
