@@ -85,8 +85,8 @@ struct options {
     std::size_t max_per_host = 0; ///< 0: no limit
     std::string output_dir;
     std::vector<std::string> allow;
-    app_common::proxy_cli proxy; ///< -x/--proxy, --proxy-user, --noproxy
-    app_common::connect_cli connect_cli;   ///< --resolve, --connect-to, -4, -6, --happy-eyeballs-timeout-ms
+    app_common::proxy_cli proxy;             ///< -x/--proxy, --proxy-user, --noproxy
+    app_common::connect_cli connect_cli;     ///< --resolve, --connect-to, -4, -6, --happy-eyeballs-timeout-ms
     edgeloop::http::connect_options connect; ///< from connect_cli, checked
     bool follow = true;
     unsigned max_redirs = 10;

@@ -49,11 +49,14 @@ BOOST_AUTO_TEST_CASE(a_stalled_lookup_times_out_while_another_name_resolves) {
     fetch_outcome stalled, good;
     client.async_fetch(get(url("stall.test")), detail::recording_handlers(stalled),
                        detail::recording_completion(stalled));
-    client.async_fetch(get(url("good.test")), detail::recording_handlers(good), detail::recording_completion(good));
-    BOOST_TEST_REQUIRE(run_until(ioc, [&] { return stalled.done && good.done; }, 20s));
+    client.async_fetch(get(url("good.test")), detail::recording_handlers(good),
+                       detail::recording_completion(good));
+    BOOST_TEST_REQUIRE(run_until(
+        ioc, [&] { return stalled.done && good.done; }, 20s));
     BOOST_TEST(!good.ec, http::describe(good.ec, good.info));
     BOOST_TEST(good.info.status == 200u);
-    BOOST_TEST(stalled.ec == make_error_code(http::error::resolve_timeout), http::describe(stalled.ec, stalled.info));
+    BOOST_TEST(stalled.ec == make_error_code(http::error::resolve_timeout),
+               http::describe(stalled.ec, stalled.info));
     BOOST_TEST(dns.queries("stall.test") >= 1u); // it was asked, and never answered
 }
 
@@ -121,9 +124,11 @@ BOOST_AUTO_TEST_CASE(a_changed_resolv_conf_is_read_before_the_next_lookup) {
         BOOST_TEST_MESSAGE("not run: cannot listen on port 53 (" << e.what() << ")");
         return;
     }
-    const auto conf = std::filesystem::temp_directory_path() / ("edgeloop-resolv-" + std::to_string(::getpid()));
+    const auto conf =
+        std::filesystem::temp_directory_path() / ("edgeloop-resolv-" + std::to_string(::getpid()));
     std::ofstream(conf) << "nameserver 127.0.0.2\n";
-    edgeloop::net::resolver r(ioc.get_executor(), {.cache_ttl = std::chrono::seconds(0), .resolv_conf = conf.string()});
+    edgeloop::net::resolver r(ioc.get_executor(),
+                              {.cache_ttl = std::chrono::seconds(0), .resolv_conf = conf.string()});
     const auto lookup = [&] {
         boost::system::error_code ec = boost::asio::error::would_block;
         edgeloop::net::resolve_answer answer;
@@ -131,7 +136,8 @@ BOOST_AUTO_TEST_CASE(a_changed_resolv_conf_is_read_before_the_next_lookup) {
             ec = e;
             answer = std::move(a);
         });
-        BOOST_TEST_REQUIRE(run_until(ioc, [&] { return ec != boost::asio::error::would_block; }, 10000ms));
+        BOOST_TEST_REQUIRE(run_until(
+            ioc, [&] { return ec != boost::asio::error::would_block; }, 10000ms));
         BOOST_TEST(!ec, answer.detail);
         return answer;
     };

@@ -85,7 +85,8 @@ BOOST_AUTO_TEST_CASE(every_address_blackholed_fails_with_connect_timeout_naming_
 
 BOOST_AUTO_TEST_CASE(every_address_refused_is_connection_refused_naming_each) {
     const auto closed = free_port();
-    auto client = make_client({.resolve = {"he.test:" + std::to_string(closed) + ":127.0.0.2,127.0.0.3"}}, {});
+    auto client =
+        make_client({.resolve = {"he.test:" + std::to_string(closed) + ":127.0.0.2,127.0.0.3"}}, {});
     auto out = fetch(ioc, client, get("http://he.test:" + std::to_string(closed) + "/"));
     const auto said = http::describe(out.ec, out.info);
     BOOST_TEST(out.ec == make_error_code(http::error::connection_refused), said);

@@ -68,19 +68,24 @@ struct source_recorder {
             peer = s.remote_endpoint(ignored).address().to_string();
             auto sock = std::make_shared<net::ip::tcp::socket>(std::move(s));
             auto buf = std::make_shared<std::array<char, 4096>>();
-            sock->async_read_some(net::buffer(*buf), [sock, buf](const boost::system::error_code& e, std::size_t) {
-                if (e)
-                    return;
-                static const std::string answer = "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-                net::async_write(*sock, net::buffer(answer), [sock](const boost::system::error_code&, std::size_t) {
-                    boost::system::error_code ignored2;
-                    sock->shutdown(net::socket_base::shutdown_send, ignored2);
+            sock->async_read_some(
+                net::buffer(*buf), [sock, buf](const boost::system::error_code& e, std::size_t) {
+                    if (e)
+                        return;
+                    static const std::string answer =
+                        "HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+                    net::async_write(*sock, net::buffer(answer),
+                                     [sock](const boost::system::error_code&, std::size_t) {
+                                         boost::system::error_code ignored2;
+                                         sock->shutdown(net::socket_base::shutdown_send, ignored2);
+                                     });
                 });
-            });
             accept();
         });
     }
-    std::string url() const { return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/"; }
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/";
+    }
     net::ip::tcp::acceptor acceptor;
     std::optional<std::string> peer;
 };

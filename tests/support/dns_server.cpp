@@ -21,14 +21,15 @@ struct dns_server::state : std::enable_shared_from_this<dns_server::state> {
         , ttl(t) {}
 
     void receive() {
-        socket.async_receive_from(net::buffer(in), peer,
-                                  [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-                                      if (ec == net::error::operation_aborted || !self->socket.is_open())
-                                          return;
-                                      if (!ec)
-                                          self->answer(n);
-                                      self->receive();
-                                  });
+        socket.async_receive_from(
+            net::buffer(in), peer,
+            [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                if (ec == net::error::operation_aborted || !self->socket.is_open())
+                    return;
+                if (!ec)
+                    self->answer(n);
+                self->receive();
+            });
     }
 
     void answer(std::size_t n) {
@@ -56,20 +57,28 @@ struct dns_server::state : std::enable_shared_from_this<dns_server::state> {
             return;
         std::vector<unsigned char> out(in.begin(), in.begin() + static_cast<std::ptrdiff_t>(question_end));
         const auto known = addresses.find(name);
-        out[2] = 0x81 | (in[2] & 0x01); // QR, opcode 0, AA off, RD copied
+        out[2] = 0x81 | (in[2] & 0x01);                  // QR, opcode 0, AA off, RD copied
         out[3] = known == addresses.end() ? 0x83 : 0x80; // RA; NXDOMAIN for an unknown name
         out[6] = out[7] = out[8] = out[9] = out[10] = out[11] = 0;
         std::uint16_t answers = 0;
         if (known != addresses.end()) {
             for (const auto& text : known->second) {
                 const auto addr = net::ip::make_address(text);
-                if ((qtype == 1 && !addr.is_v4()) || (qtype == 28 && !addr.is_v6()) || (qtype != 1 && qtype != 28))
+                if ((qtype == 1 && !addr.is_v4()) || (qtype == 28 && !addr.is_v6()) ||
+                    (qtype != 1 && qtype != 28))
                     continue;
-                const unsigned char head[] = {0xc0, 0x0c, 0, static_cast<unsigned char>(qtype), 0, 1,
+                const unsigned char head[] = {0xc0,
+                                              0x0c,
+                                              0,
+                                              static_cast<unsigned char>(qtype),
+                                              0,
+                                              1,
                                               static_cast<unsigned char>(ttl >> 24),
                                               static_cast<unsigned char>(ttl >> 16),
-                                              static_cast<unsigned char>(ttl >> 8), static_cast<unsigned char>(ttl),
-                                              0, static_cast<unsigned char>(addr.is_v4() ? 4 : 16)};
+                                              static_cast<unsigned char>(ttl >> 8),
+                                              static_cast<unsigned char>(ttl),
+                                              0,
+                                              static_cast<unsigned char>(addr.is_v4() ? 4 : 16)};
                 out.insert(out.end(), std::begin(head), std::end(head));
                 if (addr.is_v4()) {
                     const auto b = addr.to_v4().to_bytes();

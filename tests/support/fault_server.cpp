@@ -260,7 +260,8 @@ fault_server::fault_server(net::io_context& ioc, std::vector<fault_step> script,
     ::listen(state_->acceptor.native_handle(), 0);
     const auto here = state_->acceptor.local_endpoint();
     for (int i = 0; i < 3; ++i) {
-        const int fd = ::socket(here.address().is_v6() ? AF_INET6 : AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        const int fd = ::socket(here.address().is_v6() ? AF_INET6 : AF_INET,
+                                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         ::connect(fd, here.data(), static_cast<socklen_t>(here.size()));
         state_->backlog_fillers.push_back(fd);
     }

@@ -54,7 +54,8 @@ BOOST_AUTO_TEST_CASE(resolve_wildcard_matches_any_name_on_its_port) {
 }
 
 BOOST_AUTO_TEST_CASE(connect_to_routes_a_host_and_port_elsewhere) {
-    net::name_overrides n({"example.com:443:backend.example:8443", ":80:127.0.0.1:", "[::1]:8080:[::1]:9090"}, {});
+    net::name_overrides n({"example.com:443:backend.example:8443", ":80:127.0.0.1:", "[::1]:8080:[::1]:9090"},
+                          {});
     BOOST_TEST(text(n.connect_to("example.com", 443)) == "backend.example|8443");
     BOOST_TEST(text(n.connect_to("Example.COM.", 443)) == "backend.example|8443");
     BOOST_TEST(text(n.connect_to("example.com", 80)) == "127.0.0.1|80"); // any host, port kept
@@ -71,10 +72,18 @@ BOOST_AUTO_TEST_CASE(connect_to_first_matching_entry_wins_and_empty_target_keeps
 }
 
 BOOST_AUTO_TEST_CASE(malformed_entries_are_refused_and_named) {
-    const std::vector<std::string> bad_resolve = {
-        "", "example.com", "example.com:443", "example.com:443:", "example.com:443:not-an-ip",
-        "example.com:0:127.0.0.1", "example.com:65536:127.0.0.1", "example.com:x:127.0.0.1",
-        ":443:127.0.0.1", "-example.com:443", "example.com:443:127.0.0.1,", "[::1:443:127.0.0.1"};
+    const std::vector<std::string> bad_resolve = {"",
+                                                  "example.com",
+                                                  "example.com:443",
+                                                  "example.com:443:",
+                                                  "example.com:443:not-an-ip",
+                                                  "example.com:0:127.0.0.1",
+                                                  "example.com:65536:127.0.0.1",
+                                                  "example.com:x:127.0.0.1",
+                                                  ":443:127.0.0.1",
+                                                  "-example.com:443",
+                                                  "example.com:443:127.0.0.1,",
+                                                  "[::1:443:127.0.0.1"};
     for (const auto& e : bad_resolve) {
         BOOST_CHECK_THROW(net::name_overrides({}, {e}), std::invalid_argument);
         try {

@@ -201,12 +201,11 @@ void connector::start(std::shared_ptr<connection> c, const connect_target& targe
     // The query holds this connector weakly: a lookup abandoned at its deadline (it ends by c-ares's own
     // timeouts) holds nothing of the client. While the phase runs, the transfer and this connector hold
     // each other.
-    state_->resolver().async_resolve(
-        route.host, [weak = weak_from_this(), run = run_, port = route.port](const error_code& ec,
-                                                                             edgeloop::net::resolve_answer a) {
-            if (auto self = weak.lock(); self && run == self->run_)
-                self->on_resolve(ec, std::move(a), port);
-        });
+    state_->resolver().async_resolve(route.host, [weak = weak_from_this(), run = run_, port = route.port](
+                                                     const error_code& ec, edgeloop::net::resolve_answer a) {
+        if (auto self = weak.lock(); self && run == self->run_)
+            self->on_resolve(ec, std::move(a), port);
+    });
 }
 
 void connector::cancel() {
@@ -254,9 +253,10 @@ void connector::on_addresses() {
         edgeloop::net::happy_eyeballs_order(endpoints_, copts.family);
     if (endpoints_.empty()) {
         const std::string name = target_.proxy ? target_.proxy->host : target_.url.host;
-        result_.detail = (copts.family == edgeloop::net::ip_family::v4 ? "no IPv4 address for " : "no IPv6 address for ") +
-                         name + " (" + address_source_ + "; -" +
-                         (copts.family == edgeloop::net::ip_family::v4 ? "4" : "6") + " given)";
+        result_.detail =
+            (copts.family == edgeloop::net::ip_family::v4 ? "no IPv4 address for " : "no IPv6 address for ") +
+            name + " (" + address_source_ + "; -" +
+            (copts.family == edgeloop::net::ip_family::v4 ? "4" : "6") + " given)";
         if (target_.proxy) {
             result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
             return fail(error::proxy_resolve_failed);
@@ -268,21 +268,22 @@ void connector::on_addresses() {
     // Each handler holds the connection as well as the connector: finish() drops conn_ at once (a deadline,
     // a cancel), and the pending operation still refers to the socket until its handler has run.
     if (endpoints_.size() == 1) {
-        if (const auto ec = bind_source(conn_->socket, endpoints_.front(), copts.bind_interface, result_.detail)) {
+        if (const auto ec =
+                bind_source(conn_->socket, endpoints_.front(), copts.bind_interface, result_.detail)) {
             result_.cause = ec;
             return fail(error::connect_failed);
         }
-        conn_->socket.async_connect(endpoints_.front(),
-                                    [self = shared_from_this(), conn = conn_, run = run_](const error_code& e) {
-                                        if (run == self->run_)
-                                            self->on_connect(e);
-                                    });
+        conn_->socket.async_connect(
+            endpoints_.front(), [self = shared_from_this(), conn = conn_, run = run_](const error_code& e) {
+                if (run == self->run_)
+                    self->on_connect(e);
+            });
         return;
     }
-    race_ = std::make_shared<connect_race>(state_->ex, endpoints_, copts.happy_eyeballs_delay, timeouts_.connect,
-                                           copts.bind_interface);
+    race_ = std::make_shared<connect_race>(state_->ex, endpoints_, copts.happy_eyeballs_delay,
+                                           timeouts_.connect, copts.bind_interface);
     race_->start([self = shared_from_this(), run = run_](const error_code& e, tcp::socket* winner,
-                                                          const tcp::endpoint*) {
+                                                         const tcp::endpoint*) {
         if (run != self->run_)
             return;
         if (winner != nullptr)
@@ -319,15 +320,17 @@ void connector::on_connect(const error_code& ec) {
         result_.remote_port = peer.port();
     }
     if (core::log::enabled(core::log_level::info)) // -v: which address, and where it came from
-        core::log::write(core::log_level::info,
-                         (target_.proxy ? "proxy " + target_.proxy->display() : target_.url.authority()) +
-                             ": connected to " + (peer_is_v6(result_.remote_ip) ? "[" + result_.remote_ip + "]" : result_.remote_ip) +
-                             ":" + std::to_string(result_.remote_port) + " (address from " + address_source_ +
-                             (connect_to_.empty() ? std::string() : ", --connect-to " + connect_to_) +
-                             (attempts > 1 ? ", Happy Eyeballs: " + std::to_string(attempts) + " of " +
-                                                 std::to_string(endpoints_.size()) + " addresses tried"
-                                           : std::string()) +
-                             ")");
+        core::log::write(
+            core::log_level::info,
+            (target_.proxy ? "proxy " + target_.proxy->display() : target_.url.authority()) +
+                ": connected to " +
+                (peer_is_v6(result_.remote_ip) ? "[" + result_.remote_ip + "]" : result_.remote_ip) + ":" +
+                std::to_string(result_.remote_port) + " (address from " + address_source_ +
+                (connect_to_.empty() ? std::string() : ", --connect-to " + connect_to_) +
+                (attempts > 1 ? ", Happy Eyeballs: " + std::to_string(attempts) + " of " +
+                                    std::to_string(endpoints_.size()) + " addresses tried"
+                              : std::string()) +
+                ")");
     if (!target_.url.tls)
         return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
     if (target_.proxy)
@@ -701,8 +704,8 @@ void connector::wait_deadline() {
         if (std::chrono::steady_clock::now() < self->deadline_)
             return self->wait_deadline(); // the phase changed since: wait for its own deadline
         self->result_.detail = std::string("in the ") + to_string(self->phase_) + " phase";
-        if (self->race_ && !self->race_->detail().empty())
-            self->result_.detail += " (" + self->race_->detail() + ")";
+        if (self->race_)
+            self->result_.detail += " (" + self->race_->describe() + ")";
         if (!self->connect_to_.empty() && self->phase_ == connect_phase::connect)
             self->result_.detail += " (--connect-to " + self->connect_to_ + ")";
         if (self->target_.proxy)

@@ -127,9 +127,9 @@ private:
     std::uint64_t run_ = 0; ///< bumped per start and per cancel: late handlers of an earlier run do nothing
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_; ///< the addresses to connect to, in race order
     const char* address_source_ = "DNS";                    ///< where endpoints_ came from (for -v)
-    std::string connect_to_;              ///< "host:port" a --connect-to entry led to (for -v), or empty
+    std::string connect_to_;             ///< "host:port" a --connect-to entry led to (for -v), or empty
     std::shared_ptr<connect_race> race_; ///< Happy Eyeballs over more than one address
-    std::string tunnel_; ///< the CONNECT request, then the proxy's answer
+    std::string tunnel_;                 ///< the CONNECT request, then the proxy's answer
     /// Lazy phase deadline, as fetch_op's: arm() moves deadline_, the timer re-arms itself when it fires
     /// early.
     boost::asio::steady_timer phase_timer_;

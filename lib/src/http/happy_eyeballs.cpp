@@ -10,8 +10,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
-connect_race::connect_race(net::any_io_executor ex, std::vector<endpoint> order, std::chrono::milliseconds delay,
-                           std::chrono::milliseconds budget, std::string source)
+connect_race::connect_race(net::any_io_executor ex, std::vector<endpoint> order,
+                           std::chrono::milliseconds delay, std::chrono::milliseconds budget,
+                           std::string source)
     : ex_(std::move(ex))
     , order_(std::move(order))
     , delay_(delay)
@@ -87,8 +88,8 @@ void connect_race::on_attempt(std::size_t i, const error_code& ec) {
     if (!detail_.empty())
         detail_ += "; ";
     const auto& ep = order_[i];
-    detail_ += (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) + ":" +
-               std::to_string(ep.port()) + ": ";
+    detail_ += (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) +
+               ":" + std::to_string(ep.port()) + ": ";
     ++failed_;
     if (a.timed_out) {
         ++timed_out_;
@@ -100,7 +101,7 @@ void connect_race::on_attempt(std::size_t i, const error_code& ec) {
         detail_ += a.note.empty() ? ec.message() : a.note;
     }
     if (failed_ == order_.size()) {
-        const error_code summary = refused_ == failed_                  ? error_code(net::error::connection_refused)
+        const error_code summary = refused_ == failed_ ? error_code(net::error::connection_refused)
                                    : timed_out_ + refused_ == failed_ ? error_code(net::error::timed_out)
                                                                       : last_error_;
         return finish(summary, i);
@@ -110,6 +111,23 @@ void connect_race::on_attempt(std::size_t i, const error_code& ec) {
         next_.cancel();
         start_next();
     }
+}
+
+namespace {
+
+std::string text(const tcp::endpoint& ep) {
+    return (ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string()) + ":" +
+           std::to_string(ep.port());
+}
+
+} // namespace
+
+std::string connect_race::describe() const {
+    std::string out = detail_;
+    for (std::size_t i = 0; i < attempts_.size(); ++i)
+        if (!attempts_[i]->finished)
+            out += (out.empty() ? "" : "; ") + text(order_[i]) + ": no answer yet";
+    return out;
 }
 
 void connect_race::finish(const error_code& ec, std::size_t winner) {

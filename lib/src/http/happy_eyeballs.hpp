@@ -31,8 +31,8 @@ public:
     using done_handler =
         std::function<void(const boost::system::error_code&, boost::asio::ip::tcp::socket*, const endpoint*)>;
 
-    connect_race(boost::asio::any_io_executor ex, std::vector<endpoint> order, std::chrono::milliseconds delay,
-                 std::chrono::milliseconds budget, std::string source = {});
+    connect_race(boost::asio::any_io_executor ex, std::vector<endpoint> order,
+                 std::chrono::milliseconds delay, std::chrono::milliseconds budget, std::string source = {});
     connect_race(const connect_race&) = delete;
     connect_race& operator=(const connect_race&) = delete;
 
@@ -40,6 +40,8 @@ public:
     /// Closes every attempt; the handler is dropped untold.
     void cancel();
     const std::string& detail() const noexcept { return detail_; }
+    /// detail() and the attempts still waiting for an answer (for a deadline that ends the race).
+    std::string describe() const;
     /// Attempts started so far.
     std::size_t started() const noexcept { return attempts_.size(); }
 

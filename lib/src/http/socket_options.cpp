@@ -15,7 +15,8 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using boost::system::error_code;
 
-error_code bind_source(tcp::socket& s, const tcp::endpoint& to, const std::string& source, std::string& detail) {
+error_code bind_source(tcp::socket& s, const tcp::endpoint& to, const std::string& source,
+                       std::string& detail) {
     if (source.empty())
         return {};
     error_code ec;
@@ -43,8 +44,8 @@ error_code bind_source(tcp::socket& s, const tcp::endpoint& to, const std::strin
         const int e = errno;
         ec = error_code(e, boost::system::system_category());
         detail = "cannot bind to device --interface " + source + ": " + ec.message() +
-                 (e == EPERM ? " (binding to a device needs CAP_NET_RAW: run as root, or give the program "
-                               "the capability, e.g. setcap cap_net_raw+ep; or give a source address instead)"
+                 (e == EPERM    ? " (binding to a device needs CAP_NET_RAW: run as root, or give the program "
+                                  "the capability, e.g. setcap cap_net_raw+ep; or give a source address instead)"
                   : e == ENODEV ? " (no such network device)"
                                 : "");
     }

@@ -57,7 +57,8 @@ bool same_host(const std::string& normalised, std::string_view host) {
 
 } // namespace
 
-name_overrides::name_overrides(const std::vector<std::string>& connect_to, const std::vector<std::string>& resolve) {
+name_overrides::name_overrides(const std::vector<std::string>& connect_to,
+                               const std::vector<std::string>& resolve) {
     for (const std::string& entry : connect_to) {
         constexpr const char* option = "--connect-to";
         std::string_view rest = entry;

@@ -3,8 +3,8 @@
 // timer follows ares_timeout(). Nothing blocks, so a server that never answers one name delays no other.
 #include <edgeloop/net/resolver.hpp>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include <ares.h>
@@ -272,9 +272,21 @@ struct resolver::impl : std::enable_shared_from_this<resolver::impl> {
             owner->remember(q->key, answer.addresses);
         // Completed from a posted function, never inside c-ares: the handler may start a lookup, and the
         // channel (released with the query) may be destroyed.
-        asio::post(q->chan->ex, [h = std::move(q->handler), ec, a = std::move(answer)]() mutable {
-            std::move(h)(ec, std::move(a));
-        });
+        complete(q->chan->ex, std::move(q->handler), ec, std::move(answer));
+    }
+
+    /// Calls the handler from a posted function. The handler stays in one place on the heap: Boost 1.81's
+    /// any_completion_handler taken by lvalue reference wraps itself again and again (its converting
+    /// constructor is not constrained against its own type), so it is only ever moved, once.
+    static void complete(const asio::any_io_executor& ex, asio::any_completion_handler<signature> handler,
+                         error_code ec, resolve_answer answer) {
+        struct completion {
+            asio::any_completion_handler<signature> handler;
+            error_code ec;
+            resolve_answer answer;
+        };
+        auto c = std::unique_ptr<completion>(new completion{std::move(handler), ec, std::move(answer)});
+        asio::post(ex, [c = std::move(c)]() mutable { std::move(c->handler)(c->ec, std::move(c->answer)); });
     }
 
     void remember(const std::string& key, const std::vector<asio::ip::address>& addresses) {
@@ -325,10 +337,7 @@ void resolver::initiate(std::string host, asio::any_completion_handler<signature
     if (m.opts.cache_ttl.count() > 0) {
         if (auto it = m.cache.find(key); it != m.cache.end()) {
             if (it->second.expires > std::chrono::steady_clock::now()) {
-                resolve_answer a{it->second.addresses, true, {}};
-                asio::post(m.ex, [h = std::move(handler), a = std::move(a)]() mutable {
-                    std::move(h)(error_code{}, std::move(a));
-                });
+                impl::complete(m.ex, std::move(handler), {}, resolve_answer{it->second.addresses, true, {}});
                 return;
             }
             m.cache.erase(it);
@@ -349,11 +358,7 @@ void resolver::initiate(std::string host, asio::any_completion_handler<signature
         }
     }
     ++m.lookups;
-    auto q = std::make_unique<impl::query>();
-    q->owner = impl_;
-    q->chan = m.current.get();
-    q->key = std::move(key);
-    q->handler = std::move(handler);
+    std::unique_ptr<impl::query> q(new impl::query{impl_, m.current.get(), std::move(key), std::move(handler)});
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;

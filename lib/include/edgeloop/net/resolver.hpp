@@ -41,9 +41,10 @@ public:
     /// Looks `host` up. Completes (never inside this call) with the addresses, or with
     /// boost::asio::error::host_not_found (no such name, or no address), or another error of the
     /// netdb categories (server failure or refusal: host_not_found_try_again; c-ares gave up:
-    /// boost::asio::error::timed_out), the words in resolve_answer::detail. Handler: void(error_code, resolve_answer). No cancellation: a caller that gives
-    /// up ignores the completion (the query ends by c-ares's own timeouts). Lookups still pending when the
-    /// resolver is destroyed are abandoned: their handlers are destroyed uncalled.
+    /// boost::asio::error::timed_out), the words in resolve_answer::detail. Handler: void(error_code,
+    /// resolve_answer). No cancellation: a caller that gives up ignores the completion (the query ends by
+    /// c-ares's own timeouts). Lookups still pending when the resolver is destroyed are abandoned: their
+    /// handlers are destroyed uncalled.
     template <typename Token>
     auto async_resolve(std::string_view host, Token&& token) {
         return boost::asio::async_initiate<Token, signature>(
