@@ -208,6 +208,11 @@ private:
                 .append(info_.alpn)
                 .append("\nProxy: ")
                 .append(info_.proxy_reason.empty() ? "none (not configured)" : info_.proxy_reason)
+                .append("\nAddress: ")
+                .append(info_.remote_ip.find(':') != std::string::npos ? "[" + info_.remote_ip + "]"
+                                                                       : info_.remote_ip)
+                .append(":")
+                .append(std::to_string(info_.remote_port))
                 .append("\nResponse Headers:\n");
             for (const auto& [name, value] : head_.headers)
                 out_.append("    ")

@@ -358,7 +358,8 @@ void resolver::initiate(std::string host, asio::any_completion_handler<signature
         }
     }
     ++m.lookups;
-    std::unique_ptr<impl::query> q(new impl::query{impl_, m.current.get(), std::move(key), std::move(handler)});
+    std::unique_ptr<impl::query> q(
+        new impl::query{impl_, m.current.get(), std::move(key), std::move(handler)});
     ares_addrinfo_hints hints{};
     hints.ai_family = AF_UNSPEC;
     hints.ai_socktype = SOCK_STREAM;
