@@ -213,6 +213,11 @@ private:
                 .append(info_.alpn)
                 .append("\nProxy: ")
                 .append(info_.proxy_reason.empty() ? "none (not configured)" : info_.proxy_reason)
+                .append("\nAddress: ")
+                .append(info_.remote_ip.find(':') != std::string::npos ? "[" + info_.remote_ip + "]"
+                                                                       : info_.remote_ip)
+                .append(":")
+                .append(std::to_string(info_.remote_port))
                 .append("\nResponse Headers:\n");
             for (const auto& [name, value] : head_.headers)
                 out_.append("    ")
@@ -564,6 +569,8 @@ int run(const aws_post::options& opt) {
     copts.redirects.follow = false;          // AWS IoT never redirects a publish
     copts.pool.max_per_host = 1;
     copts.proxy = app_common::to_proxy_options(opt.proxy);
+    copts.connect = opt.connect;
+    app_common::apply_keepalive(opt.connect_cli, copts.pool);
     http::client client(reactor.executor(), std::move(*tls_ctx), copts);
     // The device certificate is reloaded when its files change or on SIGHUP (rotation): into the
     // client that presents it (the credentials provider's with --role-alias, set below).

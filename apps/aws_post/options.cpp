@@ -122,6 +122,7 @@ po::options_description describe_options(options& o, raw_values& raw) {
          "more output: response headers, connection and TLS details; -vv library debug logging");
     // clang-format on
     app_common::add_proxy_options(d, o.proxy);
+    app_common::add_connect_options(d, o.connect_cli);
     return d;
 }
 
@@ -167,6 +168,7 @@ options parse_options(int argc, const char* const argv[]) {
     o.backoff_max = std::chrono::milliseconds(raw.backoff_max_ms);
     if (vm.count("connect-timeout"))
         o.connect_timeout = app_common::seconds_option("connect-timeout", raw.connect_timeout);
+    o.connect = app_common::to_connect_options(o.connect_cli);
     if (vm.count("max-time"))
         o.max_time = app_common::seconds_option("max-time", raw.max_time);
     if (vm.count("message") && vm.count("message-file"))

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/cli.hpp"
+#include "common/connect_cli.hpp"
 #include "common/proxy_cli.hpp"
 
 #include <chrono>
@@ -52,7 +53,9 @@ struct options {
     bool wait_for_clock = false; ///< retry "system clock not set" handshake failures
     int verbose = 0;
     bool help = false;
-    app_common::proxy_cli proxy; ///< -x/--proxy, --proxy-user, --noproxy
+    app_common::proxy_cli proxy;             ///< -x/--proxy, --proxy-user, --noproxy
+    app_common::connect_cli connect_cli;     ///< --resolve, --connect-to, -4, -6, --happy-eyeballs-timeout-ms
+    edgeloop::http::connect_options connect; ///< from connect_cli, checked
 
     // MQTT 5 publish properties (empty / unset: not sent)
     std::string content_type; ///< --content-type: contentType

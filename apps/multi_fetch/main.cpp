@@ -113,6 +113,8 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.redirects.credentials_to_other_origins = opt.location_trusted;
     o.allowed_hosts = opt.allow;
     o.proxy = app_common::to_proxy_options(opt.proxy);
+    o.connect = opt.connect;
+    app_common::apply_keepalive(opt.connect_cli, o.pool);
     o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;
 }

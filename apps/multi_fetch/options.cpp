@@ -101,6 +101,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("quiet,q", "do not print response bodies, only the completion lines and the summary");
     // clang-format on
     app_common::add_proxy_options(d, o.proxy);
+    app_common::add_connect_options(d, o.connect_cli);
     edgeloop::boards::add_options(d, o.board);
     return d;
 }
@@ -212,6 +213,7 @@ options parse_options(int argc, const char* const argv[]) {
     o.quiet = vm.count("quiet") > 0;
     if (vm.count("connect-timeout"))
         o.connect_timeout = app_common::seconds_option("connect-timeout", connect_timeout);
+    o.connect = app_common::to_connect_options(o.connect_cli);
     if (vm.count("max-time"))
         o.max_time = app_common::seconds_option("max-time", max_time);
     o.follow = vm.count("no-location") == 0;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include "common/cli.hpp"
+#include "common/connect_cli.hpp"
 #include "common/proxy_cli.hpp"
 
 #include <edgeloop/boards/cli_options.hpp>
@@ -85,7 +86,9 @@ struct options {
     std::size_t max_per_host = 0; ///< 0: no limit
     std::string output_dir;
     std::vector<std::string> allow;
-    app_common::proxy_cli proxy; ///< -x/--proxy, --proxy-user, --noproxy
+    app_common::proxy_cli proxy;             ///< -x/--proxy, --proxy-user, --noproxy
+    app_common::connect_cli connect_cli;     ///< --resolve, --connect-to, -4, -6, --happy-eyeballs-timeout-ms
+    edgeloop::http::connect_options connect; ///< from connect_cli, checked
     bool follow = true;
     unsigned max_redirs = 10;
     bool session_cache = true;

@@ -80,6 +80,17 @@ std::vector<std::string> operator+(std::vector<std::string> a, const std::vector
 
 BOOST_AUTO_TEST_SUITE(aws_post_app)
 
+BOOST_AUTO_TEST_CASE(address_family_options_apply_to_the_endpoint) {
+    auto v4 = run_aws_post({"--demo", "-v", "-4"});
+    BOOST_TEST(v4.status == 0, v4.output);
+    BOOST_TEST(v4.output.find("Address: 127.0.0.1:") != std::string::npos, v4.output);
+    // The demo endpoint is 127.0.0.1: with -6 it has no address to connect to.
+    auto v6 = run_aws_post({"--demo", "-6", "--attempts", "1"});
+    BOOST_TEST(v6.status == 5, v6.output); // exit_connection
+    BOOST_TEST(v6.output.find("no IPv6 address for 127.0.0.1") != std::string::npos, v6.output);
+    BOOST_TEST(run_aws_post({"--demo", "-4", "-6"}).status == 2);
+}
+
 BOOST_AUTO_TEST_CASE(help_documents_the_exit_statuses) {
     auto r = run_aws_post({"--help"});
     BOOST_TEST(r.status == exit_ok);

@@ -58,6 +58,13 @@
 // | IP-address URL, certificate for another name             | tls host_name_mismatch                  | tls_errors_test
 // | server offering only TLS 1.1                             | tls protocol_version_rejected           | tls_errors_test
 // | nothing listening                                        | http connection_refused                 | deadlines_test
+// | a name's first address blackholed (SYNs unanswered)      | none: the next address wins the race    | happy_eyeballs
+// | every address of a name blackholed                       | http connect_timeout, each address named| happy_eyeballs
+// | every address of a name refuses                          | http connection_refused, each named     | happy_eyeballs
+// | no address of the family asked for (-4 / -6)             | http resolve_failed                     | happy_eyeballs
+// | DNS server never answers a name (others still resolve)   | http resolve_timeout                    | dns
+// | DNS answers NXDOMAIN                                     | http resolve_failed                     | dns
+// | --interface device missing, or no CAP_NET_RAW            | http connect_failed, names the cause    | socket_options
 // | proxy down (nothing listening at the proxy)              | http proxy_connect_failed, names it     | proxy_test
 // | proxy answers 407 (credentials missing or refused)       | http proxy_auth_required, names it      | proxy_test (squid)
 // | proxy refuses CONNECT (403)                              | http proxy_tunnel_refused, status named | proxy_test (squid)

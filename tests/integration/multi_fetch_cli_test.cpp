@@ -116,6 +116,23 @@ std::pair<std::string, std::string> both_send(background_devserver& dev, const s
 
 BOOST_AUTO_TEST_SUITE(multi_fetch_cli)
 
+BOOST_AUTO_TEST_CASE(resolve_and_verbose_say_which_address_was_connected_and_from_where) {
+    background_devserver dev;
+    const auto port = std::to_string(dev.server.port());
+    // localhost given two addresses, the first refusing (nothing listens on 127.0.0.2): the race goes on
+    // to the devserver's; TLS is checked for localhost, the URL's host.
+    auto r = multi_fetch({"-v", "--cacert", dev.server.ca_file(), "--resolve",
+                          "localhost:" + port + ":127.0.0.2,127.0.0.1", "--happy-eyeballs-timeout-ms", "100",
+                          "https://localhost:" + port + "/200"});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(r.output.find("connected to 127.0.0.1:" + port +
+                             " (address from --resolve, Happy Eyeballs: 2 of 2") != std::string::npos,
+               r.output);
+    auto bad = multi_fetch({"--resolve", "localhost:" + port, "https://localhost:" + port + "/"});
+    BOOST_TEST(bad.status == 2, bad.output);
+    BOOST_TEST(bad.output.find("--resolve 'localhost:" + port + "'") != std::string::npos, bad.output);
+}
+
 BOOST_AUTO_TEST_CASE(headers_are_sent_replaced_removed_and_emptied_as_curl_does) {
     background_devserver dev;
     const auto list = write_temp("headers.txt", "X-From-File: one\r\n\nX-Second: two\n");

@@ -65,7 +65,7 @@ struct fault_server::state : std::enable_shared_from_this<fault_server::state> {
     state(net::io_context& ioc, std::vector<fault_step> s, fault_server_options o)
         : script(std::move(s))
         , opts(std::move(o))
-        , acceptor(ioc, {net::ip::make_address("127.0.0.1"), 0}) {}
+        , acceptor(ioc, {net::ip::make_address(opts.address), opts.port}) {}
 
     std::vector<fault_step> script;
     fault_server_options opts;
@@ -258,13 +258,11 @@ fault_server::fault_server(net::io_context& ioc, std::vector<fault_step> script,
     // Backlog 0 holds one pending connection; fill it (non-blocking connects: the kernel drops the SYNs of
     // later ones, so they would block) and never accept: the client's connect stalls.
     ::listen(state_->acceptor.native_handle(), 0);
+    const auto here = state_->acceptor.local_endpoint();
     for (int i = 0; i < 3; ++i) {
-        const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-        sockaddr_in addr{};
-        addr.sin_family = AF_INET;
-        addr.sin_port = htons(port());
-        addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr);
+        const int fd = ::socket(here.address().is_v6() ? AF_INET6 : AF_INET,
+                                SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        ::connect(fd, here.data(), static_cast<socklen_t>(here.size()));
         state_->backlog_fillers.push_back(fd);
     }
 }

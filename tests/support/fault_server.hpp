@@ -81,6 +81,9 @@ fault_step answer(std::string response, fault_action then = repeat());
 } // namespace fault
 
 struct fault_server_options {
+    /// Where it listens (a loopback address: 127.0.0.0/8 or ::1); port 0: any free one.
+    std::string address = "127.0.0.1";
+    std::uint16_t port = 0;
     bool tls = false;
     /// pki base name of the certificate presented (<cert>.crt / <cert>.key, see servers.hpp).
     std::string cert = "server";

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <edgeloop/http/client.hpp>
+#include <edgeloop/http/connect_options.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/http/full_response.hpp>
 #include <edgeloop/http/multi.hpp>

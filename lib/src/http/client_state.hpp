@@ -9,6 +9,8 @@
 #include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
 #include <edgeloop/net/allowlist.hpp>
+#include <edgeloop/net/name_overrides.hpp>
+#include <edgeloop/net/resolver.hpp>
 
 #include <boost/asio/any_io_executor.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -168,6 +170,11 @@ struct client_state : std::enable_shared_from_this<client_state> {
     /// Installs ctx for new connections (rotation): see client::set_tls_context.
     void rotate_tls(tls::context ctx);
     edgeloop::net::allowlist allow;
+    edgeloop::net::name_overrides names; ///< connect_options::connect_to and resolve
+    /// Names to addresses (c-ares on the loop, with the DNS cache): made at the first lookup, or by the
+    /// constructor when connect_options::dns_servers is set (a malformed one throws there).
+    edgeloop::net::resolver& resolver();
+    std::unique_ptr<edgeloop::net::resolver> dns;
     session_cache sessions;
     /// The proxy variables of the environment when the client was made (proxy_options::from_environment).
     std::unordered_map<std::string, std::string> proxy_env;

@@ -2,6 +2,9 @@
 
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/error.hpp>
+#include <edgeloop/net/address_order.hpp>
+
+#include "socket_options.hpp"
 #include <edgeloop/tls/error.hpp>
 
 #include <boost/asio/connect.hpp>
@@ -49,6 +52,10 @@ bool clock_not_set(SSL* ssl, std::string& detail) {
     detail = std::string("system clock not set (it says ") + buf +
              "): the server certificate looks not yet valid; set the clock (NTP) and retry";
     return true;
+}
+
+bool peer_is_v6(const std::string& ip) {
+    return ip.find(':') != std::string::npos;
 }
 
 } // namespace
@@ -158,17 +165,55 @@ void connector::start(std::shared_ptr<connection> c, const connect_target& targe
     handshake_ok_ = false;
     phase_ = connect_phase::resolve;
     arm(timeouts_.resolve, error::resolve_timeout);
-    if (!resolver_)
-        resolver_ = std::make_unique<tcp::resolver>(state_->ex);
     // Through a proxy, the proxy's name is resolved; the target's is the proxy's business (CONNECT).
     const bool proxied = target_.proxy.has_value();
-    resolver_->async_resolve(
-        proxied ? target_.proxy->host : target_.url.host,
-        std::to_string(proxied ? target_.proxy->port : target_.url.port),
-        [self = shared_from_this(), run = run_](const error_code& ec, tcp::resolver::results_type r) {
+    edgeloop::net::name_overrides::route route{proxied ? std::string_view(target_.proxy->host)
+                                                       : std::string_view(target_.url.host),
+                                               proxied ? target_.proxy->port : target_.url.port};
+    address_source_ = "DNS";
+    connect_to_.clear();
+    if (const auto& names = state_->names; !names.empty()) {
+        if (!proxied) {
+            const auto to = names.connect_to(route.host, route.port);
+            if (to.host != route.host || to.port != route.port) {
+                route = to;
+                const bool v6 = route.host.find(':') != std::string_view::npos;
+                connect_to_ = (v6 ? "[" : "") + std::string(route.host) + (v6 ? "]:" : ":") +
+                              std::to_string(route.port);
+            }
+        }
+        if (const auto* fixed = names.resolve(route.host, route.port)) {
+            endpoints_.clear();
+            for (const auto& a : *fixed)
+                endpoints_.emplace_back(a, route.port);
+            address_source_ = "--resolve";
+            net::post(state_->ex, [self = shared_from_this(), run = run_] {
+                if (run == self->run_)
+                    self->on_addresses();
+            });
+            return;
+        }
+    }
+    // An IP literal needs no lookup.
+    error_code not_ip;
+    if (const auto literal = net::ip::make_address(std::string(route.host), not_ip); !not_ip) {
+        endpoints_.clear();
+        endpoints_.emplace_back(literal, route.port);
+        address_source_ = "an IP literal";
+        net::post(state_->ex, [self = shared_from_this(), run = run_] {
             if (run == self->run_)
-                self->on_resolve(ec, std::move(r));
+                self->on_addresses();
         });
+        return;
+    }
+    // The query holds this connector weakly: a lookup abandoned at its deadline (it ends by c-ares's own
+    // timeouts) holds nothing of the client. While the phase runs, the transfer and this connector hold
+    // each other.
+    state_->resolver().async_resolve(route.host, [weak = weak_from_this(), run = run_, port = route.port](
+                                                     const error_code& ec, edgeloop::net::resolve_answer a) {
+        if (auto self = weak.lock(); self && run == self->run_)
+            self->on_resolve(ec, std::move(a), port);
+    });
 }
 
 void connector::cancel() {
@@ -180,8 +225,10 @@ void connector::cancel() {
     listener_.reset();
     phase_ = connect_phase::idle;
     deadline_ = std::chrono::steady_clock::time_point::max();
-    if (resolver_)
-        resolver_->cancel();
+    if (race_) {
+        race_->cancel();
+        race_.reset();
+    }
     release_tls_waits();
     // Closing makes pending operations complete at once; the connection object outlives them (their
     // handlers hold this connector, which holds it until the next start).
@@ -189,46 +236,109 @@ void connector::cancel() {
         conn_->close();
 }
 
-void connector::on_resolve(const error_code& ec, tcp::resolver::results_type results) {
+void connector::on_resolve(const error_code& ec, edgeloop::net::resolve_answer answer, std::uint16_t port) {
     if (ec) {
-        result_.detail = ec.message();
+        result_.detail = answer.detail.empty() ? ec.message() : answer.detail;
         result_.cause = ec;
+        if (target_.proxy) {
+            result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
+            return fail(error::proxy_resolve_failed);
+        }
+        return fail(ec == net::error::timed_out ? error::resolve_timeout : error::resolve_failed);
+    }
+    endpoints_.clear();
+    for (const auto& a : answer.addresses)
+        endpoints_.emplace_back(a, port);
+    address_source_ = answer.from_cache ? "the DNS cache" : "DNS";
+    on_addresses();
+}
+
+/// The addresses are known (DNS or --resolve): one is connected to directly, more race (Happy Eyeballs).
+void connector::on_addresses() {
+    result_.resolved = std::chrono::steady_clock::now();
+    const auto& copts = state_->opts.connect;
+    if (endpoints_.size() > 1 || copts.family != edgeloop::net::ip_family::any)
+        edgeloop::net::happy_eyeballs_order(endpoints_, copts.family);
+    if (endpoints_.empty()) {
+        const std::string name = target_.proxy ? target_.proxy->host : target_.url.host;
+        result_.detail =
+            (copts.family == edgeloop::net::ip_family::v4 ? "no IPv4 address for " : "no IPv6 address for ") +
+            name + " (" + address_source_ + "; -" +
+            (copts.family == edgeloop::net::ip_family::v4 ? "4" : "6") + " given)";
         if (target_.proxy) {
             result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
             return fail(error::proxy_resolve_failed);
         }
         return fail(error::resolve_failed);
     }
-    result_.resolved = std::chrono::steady_clock::now();
     phase_ = connect_phase::connect;
     arm(timeouts_.connect, error::connect_timeout);
     // Each handler holds the connection as well as the connector: finish() drops conn_ at once (a deadline,
     // a cancel), and the pending operation still refers to the socket until its handler has run.
-    net::async_connect(
-        conn_->socket, results,
-        [self = shared_from_this(), conn = conn_, run = run_](const error_code& e, const tcp::endpoint&) {
-            if (run == self->run_)
-                self->on_connect(e);
-        });
+    if (endpoints_.size() == 1) {
+        if (const auto ec =
+                bind_source(conn_->socket, endpoints_.front(), copts.bind_interface, result_.detail)) {
+            result_.cause = ec;
+            return fail(error::connect_failed);
+        }
+        conn_->socket.async_connect(
+            endpoints_.front(), [self = shared_from_this(), conn = conn_, run = run_](const error_code& e) {
+                if (run == self->run_)
+                    self->on_connect(e);
+            });
+        return;
+    }
+    race_ = std::make_shared<connect_race>(state_->ex, endpoints_, copts.happy_eyeballs_delay,
+                                           timeouts_.connect, copts.bind_interface);
+    race_->start([self = shared_from_this(), run = run_](const error_code& e, tcp::socket* winner,
+                                                         const tcp::endpoint*) {
+        if (run != self->run_)
+            return;
+        if (winner != nullptr)
+            self->conn_->socket = std::move(*winner);
+        else
+            self->result_.detail = self->race_->detail();
+        self->on_connect(e);
+    });
 }
 
 void connector::on_connect(const error_code& ec) {
+    const std::size_t attempts = race_ ? race_->started() : 1;
+    race_.reset();
     if (ec) {
-        result_.detail = ec.message();
+        if (result_.detail.empty())
+            result_.detail = ec.message();
+        if (!connect_to_.empty())
+            result_.detail = "--connect-to " + connect_to_ + ": " + result_.detail;
         result_.cause = ec;
         if (target_.proxy) {
             result_.detail = "proxy " + target_.proxy->display() + ": " + result_.detail;
             return fail(error::proxy_connect_failed);
         }
-        return fail(ec == net::error::connection_refused ? error::connection_refused : error::connect_failed);
+        return fail(ec == net::error::connection_refused ? error::connection_refused
+                    : ec == net::error::timed_out        ? error::connect_timeout
+                                                         : error::connect_failed);
     }
     error_code ignored;
     conn_->socket.set_option(tcp::no_delay(true), ignored);
+    apply_keepalive(conn_->socket, state_->opts.pool);
     result_.connected = std::chrono::steady_clock::now();
     if (const auto peer = conn_->socket.remote_endpoint(ignored); !ignored) {
         result_.remote_ip = peer.address().to_string();
         result_.remote_port = peer.port();
     }
+    if (core::log::enabled(core::log_level::info)) // -v: which address, and where it came from
+        core::log::write(
+            core::log_level::info,
+            (target_.proxy ? "proxy " + target_.proxy->display() : target_.url.authority()) +
+                ": connected to " +
+                (peer_is_v6(result_.remote_ip) ? "[" + result_.remote_ip + "]" : result_.remote_ip) + ":" +
+                std::to_string(result_.remote_port) + " (address from " + address_source_ +
+                (connect_to_.empty() ? std::string() : ", --connect-to " + connect_to_) +
+                (attempts > 1 ? ", Happy Eyeballs: " + std::to_string(attempts) + " of " +
+                                    std::to_string(endpoints_.size()) + " addresses tried"
+                              : std::string()) +
+                ")");
     if (!target_.url.tls)
         return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
     if (target_.proxy)
@@ -557,6 +667,10 @@ void connector::succeed() {
 
 /// A phase failed: gives up its waits and closes the connection, then tells the listener.
 void connector::fail(const error_code& ec) {
+    if (race_) {
+        race_->cancel();
+        race_.reset();
+    }
     release_tls_waits();
     if (conn_)
         conn_->close();
@@ -599,9 +713,11 @@ void connector::wait_deadline() {
             return; // no phase is bounded now
         if (std::chrono::steady_clock::now() < self->deadline_)
             return self->wait_deadline(); // the phase changed since: wait for its own deadline
-        if (self->resolver_)
-            self->resolver_->cancel();
         self->result_.detail = std::string("in the ") + to_string(self->phase_) + " phase";
+        if (self->race_)
+            self->result_.detail += " (" + self->race_->describe() + ")";
+        if (!self->connect_to_.empty() && self->phase_ == connect_phase::connect)
+            self->result_.detail += " (--connect-to " + self->connect_to_ + ")";
         if (self->target_.proxy)
             self->result_.detail += " (proxy " + self->target_.proxy->display() + ")";
         self->fail(self->deadline_error_);

@@ -6,9 +6,11 @@
 // session sharing). The transfer (fetch_op) keeps the request, the response and redirects.
 
 #include "client_state.hpp"
+#include "happy_eyeballs.hpp"
 
 #include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
+#include <edgeloop/net/resolver.hpp>
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -94,7 +96,8 @@ public:
 private:
     using error_code = boost::system::error_code;
 
-    void on_resolve(const error_code& ec, boost::asio::ip::tcp::resolver::results_type results);
+    void on_resolve(const error_code& ec, edgeloop::net::resolve_answer answer, std::uint16_t port);
+    void on_addresses();
     void on_connect(const error_code& ec);
     void start_tunnel();
     void on_tunnel_answer(const error_code& ec, std::size_t head_bytes);
@@ -122,8 +125,11 @@ private:
     connect_result result_;
     connect_phase phase_ = connect_phase::idle;
     std::uint64_t run_ = 0; ///< bumped per start and per cancel: late handlers of an earlier run do nothing
-    std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
-    std::string tunnel_; ///< the CONNECT request, then the proxy's answer
+    std::vector<boost::asio::ip::tcp::endpoint> endpoints_; ///< the addresses to connect to, in race order
+    const char* address_source_ = "DNS";                    ///< where endpoints_ came from (for -v)
+    std::string connect_to_;             ///< "host:port" a --connect-to entry led to (for -v), or empty
+    std::shared_ptr<connect_race> race_; ///< Happy Eyeballs over more than one address
+    std::string tunnel_;                 ///< the CONNECT request, then the proxy's answer
     /// Lazy phase deadline, as fetch_op's: arm() moves deadline_, the timer re-arms itself when it fires
     /// early.
     boost::asio::steady_timer phase_timer_;

@@ -155,6 +155,7 @@ client_state::client_state(net::any_io_executor executor, client_options options
     : ex(std::move(executor))
     , opts(std::move(options))
     , allow(opts.allowed_hosts)
+    , names(opts.connect.connect_to, opts.connect.resolve)
     , sessions(opts.pool.tls_session_cache_size)
     , ops(std::make_shared<op_memory>(
           opts.pool.max_total == 0 ? 64 : std::min<std::size_t>(opts.pool.max_total, 256))) {
@@ -165,9 +166,19 @@ client_state::client_state(net::any_io_executor executor, client_options options
              {"https_proxy", "HTTPS_PROXY", "http_proxy", "all_proxy", "ALL_PROXY", "no_proxy", "NO_PROXY"})
             if (const char* v = std::getenv(name); v != nullptr && *v != '\0')
                 proxy_env.emplace(name, v);
+    if (!opts.connect.dns_servers.empty())
+        resolver();
     proxy_configured = !opts.proxy.url.empty() || proxy_env.contains("https_proxy") ||
                        proxy_env.contains("HTTPS_PROXY") || proxy_env.contains("http_proxy") ||
                        proxy_env.contains("all_proxy") || proxy_env.contains("ALL_PROXY");
+}
+
+edgeloop::net::resolver& client_state::resolver() {
+    if (!dns)
+        dns = std::make_unique<edgeloop::net::resolver>(
+            ex, edgeloop::net::resolver_options{.servers = opts.connect.dns_servers,
+                                                .cache_ttl = opts.connect.dns_cache_ttl});
+    return *dns;
 }
 
 boost::system::result<proxy_choice> client_state::choose_proxy(bool https_target,

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <edgeloop/http/connect_options.hpp>
 #include <edgeloop/http/proxy.hpp>
 
 #include <chrono>
@@ -58,6 +59,14 @@ struct pool_options {
     std::size_t max_queued = 0;
     /// Keep connections open after a response that allows it, for the next request to the same origin.
     bool keep_alive = true;
+    /// TCP keepalive probes on every connection (SO_KEEPALIVE; curl's --keepalive-time): a NAT or peer
+    /// that silently dropped an idle pooled connection is noticed (the socket fails and the connection
+    /// is not reused) before a request is written into it. First probe after tcp_keepalive_idle without
+    /// traffic, then every tcp_keepalive_interval; tcp_keepalive_count unanswered probes end it.
+    bool tcp_keepalive = true;
+    std::chrono::seconds tcp_keepalive_idle{60};
+    std::chrono::seconds tcp_keepalive_interval{60};
+    int tcp_keepalive_count = 9;
     /// Most idle connections kept; the least recently used is closed first.
     std::size_t max_idle = 32;
     /// An idle connection older than this is closed rather than reused (curl's default).
@@ -103,6 +112,8 @@ struct client_options {
     std::vector<std::string> allowed_hosts;
     /// The HTTP proxy, if any (see proxy_options: options, then the environment, and no_proxy).
     proxy_options proxy;
+    /// --resolve, --connect-to, -4/-6, Happy Eyeballs.
+    http::connect_options connect;
     std::string user_agent = "edgeloop/0.1";
 };
 
