@@ -15,6 +15,7 @@ TITLES = {
     "f": "(f) edgeloop_bench as (a) with a 2 ms blinker on the same io_context",
     "g": "(g) a million URLs (GET 1 KiB) from a file, 50 keep-alive connections (multi_fetch_1k: 1000 of them)",
     "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
+    "i": "(i) GET 1 KiB through squid (-x, CONNECT tunnels), 10 keep-alive tunnels",
 }
 OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle"]
 PEERS = ["libcurl_multi_ref", "curl", "h2load"]
@@ -84,7 +85,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in "abcdefgh":
+for scen in "abcdefghi":
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue

@@ -1,5 +1,7 @@
 #include "connector.hpp"
 
+#include "socks5.hpp"
+
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/tls/error.hpp>
@@ -19,6 +21,7 @@
 #include <charconv>
 #include <ctime>
 #include <string_view>
+#include <utility>
 
 namespace edgeloop::http::detail {
 
@@ -174,6 +177,8 @@ void connector::cancel() {
     deadline_ = std::chrono::steady_clock::time_point::max();
     if (resolver_)
         resolver_->cancel();
+    if (socks_)
+        std::exchange(socks_, nullptr)->cancel();
     release_tls_waits();
     // Closing makes pending operations complete at once; the connection object outlives them (their
     // handlers hold this connector, which holds it until the next start).
@@ -221,6 +226,8 @@ void connector::on_connect(const error_code& ec) {
         result_.remote_ip = peer.address().to_string();
         result_.remote_port = peer.port();
     }
+    if (target_.proxy && target_.proxy->is_socks())
+        return start_socks();
     if (!target_.url.tls)
         return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
     if (target_.proxy)
@@ -305,6 +312,26 @@ void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
     tunnel_.clear();
     tunnel_.shrink_to_fit();
     start_tls();
+}
+
+/// A SOCKS5 tunnel to the target (socks5.hpp), for http and https alike; TLS with the target follows.
+void connector::start_socks() {
+    phase_ = connect_phase::proxy_tunnel;
+    arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
+    socks_ = socks5_tunnel::start(conn_->socket, *target_.proxy, target_.url,
+                                  [self = shared_from_this(), conn = conn_, run = run_](const socks5_outcome& o) {
+                                      if (run != self->run_)
+                                          return;
+                                      self->socks_.reset();
+                                      if (o.ec) {
+                                          self->result_.detail = o.detail;
+                                          self->result_.cause = o.cause;
+                                          return self->fail(o.ec);
+                                      }
+                                      if (!self->target_.url.tls)
+                                          return self->succeed();
+                                      self->start_tls();
+                                  });
 }
 
 /// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
@@ -547,6 +574,8 @@ void connector::succeed() {
 
 /// A phase failed: gives up its waits and closes the connection, then tells the listener.
 void connector::fail(const error_code& ec) {
+    if (socks_)
+        std::exchange(socks_, nullptr)->cancel();
     release_tls_waits();
     if (conn_)
         conn_->close();
