@@ -63,6 +63,7 @@
 // | proxy refuses CONNECT (403)                              | http proxy_tunnel_refused, status named | here, proxy_test (squid)
 // | proxy stalls the CONNECT answer (http, and SOCKS5)       | http proxy_tunnel_timeout               | here, proxy_test, socks_proxy_test
 // | proxy closes before answering CONNECT                    | http bad_proxy_response                 | here, proxy_test
+// | proxy closes the CONNECT tunnel (200, then close)        | tls handshake_failed, proxy in detail   | here
 // | proxy answers garbage to CONNECT                         | http bad_proxy_response                 | proxy_test
 // | SOCKS5 proxy closes mid-handshake                        | http bad_socks_response                 | here
 // | SOCKS5 proxy closes the open tunnel before the response  | http no_response (transfer_info::proxy) | here
@@ -705,6 +706,15 @@ BOOST_AUTO_TEST_CASE(socks_proxy_closes_the_open_tunnel_before_the_response) {
     BOOST_TEST(out.ec == make_error_code(http::error::no_response), http::describe(out.ec, out.info));
     BOOST_TEST(out.done_calls == 1);
     BOOST_TEST(out.info.proxy == o.proxy.url);
+}
+
+BOOST_AUTO_TEST_CASE(proxy_closes_the_connect_tunnel_in_the_target_handshake) {
+    // CONNECT answered 200, then the proxy closes: the target's TLS handshake sees the close, and the
+    // transfer_info names the proxy the tunnel went through.
+    check_proxy({.step = {fault::read_request(), fault::send("HTTP/1.1 200 Connection established\r\n\r\n"),
+                          fault::close()},
+                 .ec = make_error_code(tls::error::handshake_failed),
+                 .detail = "(through proxy "});
 }
 
 BOOST_AUTO_TEST_CASE(socks_refusal_reply) {

@@ -513,11 +513,16 @@ void connector::on_handshake(const error_code& ec) {
     if (ec == net::error::connection_reset) {
         result_.detail = "during the TLS handshake";
         result_.cause = ec;
+        if (target_.proxy) // the tunnel's far end may be the proxy: name it
+            result_.detail += " (through proxy " + target_.proxy->display() + ")";
         return fail(error::connection_reset);
     }
     if (ec) {
         result_.cause = ec;
-        return fail(map_tls_failure(ssl, ec, result_.detail));
+        const error_code mapped = map_tls_failure(ssl, ec, result_.detail);
+        if (target_.proxy)
+            result_.detail += " (through proxy " + target_.proxy->display() + ")";
+        return fail(mapped);
     }
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;

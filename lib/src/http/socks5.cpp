@@ -209,6 +209,9 @@ void socks5_handshake::received(std::string_view in) {
 void socks5_handshake::failed_io(const error_code& ec) {
     if (ec == net::error::eof)
         return fail(error::bad_socks_response, proxy_ + ": closed the connection during the SOCKS5 handshake");
+    if (ec == net::error::connection_reset || ec == net::error::broken_pipe)
+        return fail(error::bad_socks_response,
+                    proxy_ + ": closed the connection during the SOCKS5 handshake (" + ec.message() + ")");
     fail(error::bad_socks_response, proxy_ + ": " + ec.message() + " during the SOCKS5 handshake");
 }
 
