@@ -641,17 +641,19 @@ BOOST_AUTO_TEST_CASE(http_proxy_down) {
 }
 
 BOOST_AUTO_TEST_CASE(socks_proxy_down) {
-    check_proxy(
-        {.proxy_scheme = "socks5h", .proxy_down = true, .ec = make_error_code(http::error::proxy_connect_failed)});
+    check_proxy({.proxy_scheme = "socks5h",
+                 .proxy_down = true,
+                 .ec = make_error_code(http::error::proxy_connect_failed)});
 }
 
 BOOST_AUTO_TEST_CASE(proxy_answers_407_to_connect) {
-    check_proxy({.step = {fault::read_request(),
-                          fault::send("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
-                                      "realm=\"p\"\r\nContent-Length: 0\r\n\r\n"),
-                          fault::stall()},
-                 .ec = make_error_code(http::error::proxy_auth_required),
-                 .detail = "answered 407"});
+    check_proxy(
+        {.step = {fault::read_request(),
+                  fault::send("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+                              "realm=\"p\"\r\nContent-Length: 0\r\n\r\n"),
+                  fault::stall()},
+         .ec = make_error_code(http::error::proxy_auth_required),
+         .detail = "answered 407"});
 }
 
 BOOST_AUTO_TEST_CASE(proxy_answers_403_to_connect) {

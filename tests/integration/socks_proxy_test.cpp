@@ -91,7 +91,8 @@ BOOST_AUTO_TEST_CASE(https_goes_through_socks5h_and_socks5_and_verifies_the_targ
             BOOST_TEST(!again.ec);
             BOOST_TEST(again.info.reused_connection); // the tunnel is pooled
             // Plain http goes through the tunnel in origin-form (no absolute-form for SOCKS).
-            auto plain = fetch(ioc, client, {.url = "http://localhost:" + port_of(nginx.http_port()) + "/hello.txt"});
+            auto plain =
+                fetch(ioc, client, {.url = "http://localhost:" + port_of(nginx.http_port()) + "/hello.txt"});
             BOOST_TEST(!plain.ec, plain.ec.message() << " " << plain.info.detail);
             BOOST_TEST(plain.body == "hello from nginx\n");
         }
@@ -115,7 +116,8 @@ BOOST_AUTO_TEST_CASE(socks5_resolves_the_name_locally_and_socks5h_leaves_it_to_t
     http::client local(ioc.get_executor(), tls::context(trust_pki()), through(socks.url("socks5")));
     auto out = fetch(ioc, local, {.url = "https://no-such-host.invalid/"});
     BOOST_TEST(out.ec == make_error_code(http::error::resolve_failed), out.ec.message());
-    BOOST_TEST(contains(out.info.detail, "resolved by the client for " + socks.url("socks5")), out.info.detail);
+    BOOST_TEST(contains(out.info.detail, "resolved by the client for " + socks.url("socks5")),
+               out.info.detail);
     // ... socks5h:// sends it, and the proxy's failure comes back as its SOCKS reply (microsocks answers
     // 1, general failure, for a name it cannot resolve).
     http::client remote(ioc.get_executor(), tls::context(trust_pki()), through(socks.url("socks5h")));
@@ -156,8 +158,9 @@ BOOST_AUTO_TEST_CASE(a_wrong_password_is_socks_auth_failed_and_none_is_socks_no_
                        through(socks.url("socks5h", "alice:wrong")));
     auto out = fetch(ioc, wrong, {.url = url});
     BOOST_TEST(out.ec == make_error_code(http::error::socks_auth_failed), out.ec.message());
-    BOOST_TEST(contains(out.info.detail, "proxy " + socks.url("socks5h") + " refused the username and password"),
-               out.info.detail);
+    BOOST_TEST(
+        contains(out.info.detail, "proxy " + socks.url("socks5h") + " refused the username and password"),
+        out.info.detail);
     BOOST_TEST(!contains(out.info.detail, "wrong"), out.info.detail);
     http::client none(ioc.get_executor(), tls::context(trust_pki()), through(socks.url("socks5h")));
     out = fetch(ioc, none, {.url = url});
@@ -174,11 +177,12 @@ BOOST_AUTO_TEST_CASE(a_closed_target_port_is_socks_refused_naming_proxy_code_and
             http::client client(ioc.get_executor(), tls::context(trust_pki()), through(socks.url(scheme)));
             auto out = fetch(ioc, client, {.url = "https://127.0.0.1:" + port_of(closed) + "/"});
             BOOST_TEST(out.ec == make_error_code(http::error::socks_refused), out.ec.message());
-            BOOST_TEST(contains(out.info.detail, "proxy " + socks.url(scheme) +
-                                                     " answered SOCKS5 reply 5 (connection refused) to CONNECT "
-                                                     "127.0.0.1:" +
-                                                     port_of(closed)),
-                       out.info.detail);
+            BOOST_TEST(
+                contains(out.info.detail, "proxy " + socks.url(scheme) +
+                                              " answered SOCKS5 reply 5 (connection refused) to CONNECT "
+                                              "127.0.0.1:" +
+                                              port_of(closed)),
+                out.info.detail);
         }
     }
 }
@@ -224,8 +228,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_takes_a_socks_proxy_from_all_proxy_and_never_sh
     child_process p({MULTI_FETCH_BIN, "--now", "-vv", "--cacert", pki::path("ca.crt"),
                      "https://localhost:" + port_of(nginx.https_port()) + "/hello.txt"},
                     log,
-                    {"all_proxy=" + socks.url("socks5h", "alice:s3cret"), "https_proxy=", "HTTPS_PROXY=",
-                     "no_proxy=", "NO_PROXY="});
+                    {"all_proxy=" + socks.url("socks5h", "alice:s3cret"),
+                     "https_proxy=", "HTTPS_PROXY=", "no_proxy=", "NO_PROXY="});
     const auto status = p.wait_for_exit(30s);
     const auto output = read_file(log);
     BOOST_TEST_REQUIRE(status.has_value(), output);
@@ -239,8 +243,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_dash_x_socks5_with_proxy_user) {
     nginx_server nginx;
     socks_server socks(true);
     const std::string dir = make_temp_dir("socks_app");
-    child_process p({MULTI_FETCH_BIN, "--now", "-v", "--cacert", pki::path("ca.crt"), "-x", socks.url("socks5"),
-                     "--proxy-user", "alice:s3cret",
+    child_process p({MULTI_FETCH_BIN, "--now", "-v", "--cacert", pki::path("ca.crt"), "-x",
+                     socks.url("socks5"), "--proxy-user", "alice:s3cret",
                      "https://localhost:" + port_of(nginx.https_port()) + "/hello.txt"},
                     dir + "/x.log");
     const auto status = p.wait_for_exit(30s);
@@ -255,9 +259,9 @@ BOOST_AUTO_TEST_CASE(aws_post_publishes_with_mutual_tls_through_socks5h) {
     nginx_server nginx;
     socks_server socks(false);
     const std::string dir = make_temp_dir("socks_app");
-    child_process p({AWS_POST_BIN, "--endpoint", "localhost", "--port", port_of(nginx.mtls_port()), "--cacert",
-                     pki::path("ca.crt"), "--cert", pki::path("client.crt"), "--key", pki::path("client.key"),
-                     "--topic", "gw", "--qos", "0", "-v"},
+    child_process p({AWS_POST_BIN, "--endpoint", "localhost", "--port", port_of(nginx.mtls_port()),
+                     "--cacert", pki::path("ca.crt"), "--cert", pki::path("client.crt"), "--key",
+                     pki::path("client.key"), "--topic", "gw", "--qos", "0", "-v"},
                     dir + "/aws.log", {"https_proxy=" + socks.url("socks5h"), "no_proxy=", "NO_PROXY="});
     const auto status = p.wait_for_exit(30s);
     const auto output = read_file(dir + "/aws.log");

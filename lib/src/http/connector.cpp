@@ -318,20 +318,21 @@ void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
 void connector::start_socks() {
     phase_ = connect_phase::proxy_tunnel;
     arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
-    socks_ = socks5_tunnel::start(conn_->socket, *target_.proxy, target_.url,
-                                  [self = shared_from_this(), conn = conn_, run = run_](const socks5_outcome& o) {
-                                      if (run != self->run_)
-                                          return;
-                                      self->socks_.reset();
-                                      if (o.ec) {
-                                          self->result_.detail = o.detail;
-                                          self->result_.cause = o.cause;
-                                          return self->fail(o.ec);
-                                      }
-                                      if (!self->target_.url.tls)
-                                          return self->succeed();
-                                      self->start_tls();
-                                  });
+    socks_ =
+        socks5_tunnel::start(conn_->socket, *target_.proxy, target_.url,
+                             [self = shared_from_this(), conn = conn_, run = run_](const socks5_outcome& o) {
+                                 if (run != self->run_)
+                                     return;
+                                 self->socks_.reset();
+                                 if (o.ec) {
+                                     self->result_.detail = o.detail;
+                                     self->result_.cause = o.cause;
+                                     return self->fail(o.ec);
+                                 }
+                                 if (!self->target_.url.tls)
+                                     return self->succeed();
+                                 self->start_tls();
+                             });
 }
 
 /// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity

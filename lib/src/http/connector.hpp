@@ -128,7 +128,7 @@ private:
     connect_phase phase_ = connect_phase::idle;
     std::uint64_t run_ = 0; ///< bumped per start and per cancel: late handlers of an earlier run do nothing
     std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
-    std::string tunnel_; ///< the CONNECT request, then the proxy's answer
+    std::string tunnel_;                   ///< the CONNECT request, then the proxy's answer
     std::shared_ptr<socks5_tunnel> socks_; ///< the SOCKS5 tunnel being opened
     /// Lazy phase deadline, as fetch_op's: arm() moves deadline_, the timer re-arms itself when it fires
     /// early.

@@ -76,8 +76,8 @@ socks5_handshake::socks5_handshake(std::string_view host, bool host_is_ip, std::
         }
     } else {
         if (host.empty() || host.size() > 255) {
-            fail(error::invalid_url,
-                 "a host name of " + std::to_string(host.size()) + " bytes cannot be sent to a SOCKS5 proxy (1 to 255)");
+            fail(error::invalid_url, "a host name of " + std::to_string(host.size()) +
+                                         " bytes cannot be sent to a SOCKS5 proxy (1 to 255)");
             return;
         }
         request_.push_back(static_cast<char>(atyp_domain));
@@ -87,7 +87,8 @@ socks5_handshake::socks5_handshake(std::string_view host, bool host_is_ip, std::
     request_.push_back(static_cast<char>(port >> 8));
     request_.push_back(static_cast<char>(port & 0xff));
     if (offer_auth_ && (user_.size() > 255 || password_.size() > 255)) {
-        fail(error::invalid_proxy, proxy_ + ": a SOCKS5 user name and password are 255 bytes at most (RFC 1929)");
+        fail(error::invalid_proxy,
+             proxy_ + ": a SOCKS5 user name and password are 255 bytes at most (RFC 1929)");
         return;
     }
     // Offering "no authentication" beside username/password, as curl does: a proxy that needs none
@@ -156,8 +157,9 @@ void socks5_handshake::received(std::string_view in) {
         }
         if (m == method_refused)
             return fail(error::socks_no_acceptable_method,
-                        proxy_ + (offer_auth_ ? " accepts neither no authentication nor username/password"
-                                              : " requires authentication and no proxy credentials were given"));
+                        proxy_ + (offer_auth_
+                                      ? " accepts neither no authentication nor username/password"
+                                      : " requires authentication and no proxy credentials were given"));
         return fail(error::bad_socks_response,
                     proxy_ + " chose authentication method " + std::to_string(m) + ", which was not offered");
     }
@@ -208,7 +210,8 @@ void socks5_handshake::received(std::string_view in) {
 
 void socks5_handshake::failed_io(const error_code& ec) {
     if (ec == net::error::eof)
-        return fail(error::bad_socks_response, proxy_ + ": closed the connection during the SOCKS5 handshake");
+        return fail(error::bad_socks_response,
+                    proxy_ + ": closed the connection during the SOCKS5 handshake");
     if (ec == net::error::connection_reset || ec == net::error::broken_pipe)
         return fail(error::bad_socks_response,
                     proxy_ + ": closed the connection during the SOCKS5 handshake (" + ec.message() + ")");

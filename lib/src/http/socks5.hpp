@@ -75,8 +75,9 @@ class socks5_tunnel : public std::enable_shared_from_this<socks5_tunnel> {
 public:
     using handler = std::function<void(const socks5_outcome&)>;
 
-    static std::shared_ptr<socks5_tunnel> start(boost::asio::ip::tcp::socket& socket, const proxy_endpoint& proxy,
-                                                const url_parts& target, handler done);
+    static std::shared_ptr<socks5_tunnel> start(boost::asio::ip::tcp::socket& socket,
+                                                const proxy_endpoint& proxy, const url_parts& target,
+                                                handler done);
     void cancel();
 
     socks5_tunnel(boost::asio::ip::tcp::socket& socket, const proxy_endpoint& proxy, const url_parts& target,
