@@ -21,10 +21,12 @@ inline void add_proxy_options(boost::program_options::options_description& d, pr
     // clang-format off
     d.add_options()
         ("proxy,x", po::value(&p.proxy)->value_name("URL"),
-         "HTTP proxy, http://[USER:PASSWORD@]HOST[:PORT] (port 1080 by default): CONNECT tunnel for https,\n"
-         "absolute-form requests for http (default: https_proxy/HTTPS_PROXY, http_proxy, all_proxy/ALL_PROXY)")
+         "proxy, SCHEME://[USER:PASSWORD@]HOST[:PORT] (port 1080 by default); SCHEME http (CONNECT tunnel\n"
+         "for https, absolute-form requests for http; the default), socks5 (SOCKS5, names resolved here) or\n"
+         "socks5h (SOCKS5, names resolved by the proxy) (default: https_proxy/HTTPS_PROXY, http_proxy,\n"
+         "all_proxy/ALL_PROXY)")
         ("proxy-user", po::value(&p.proxy_user)->value_name("USER:PASSWORD"),
-         "Basic proxy authentication (instead of the proxy URL's; never logged)")
+         "proxy authentication, Basic or SOCKS5 username/password (instead of the proxy URL's; never logged)")
         ("noproxy", po::value<std::string>()->value_name("LIST")->notifier([&p](const std::string& v) { p.noproxy = v; }),
          "hosts that go direct: names, domain suffixes, IP addresses, CIDR ranges, * for all\n"
          "(default: no_proxy/NO_PROXY)");

@@ -16,6 +16,7 @@ TITLES = {
     "g": "(g) a million URLs (GET 1 KiB) from a file, 50 keep-alive connections (multi_fetch_1k: 1000 of them)",
     "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
     "i": "(i) one-shot mutual-TLS publish (aws_post --count 1, a process each): key in a file, PKCS#11, TPM",
+    "j": "(j) GET 1 KiB through squid (-x, CONNECT tunnels), 10 keep-alive tunnels",
 }
 OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle", "aws_post_file",
         "aws_post_pkcs11", "aws_post_tpm"]

@@ -65,11 +65,17 @@
 // | DNS server never answers a name (others still resolve)   | http resolve_timeout                    | dns
 // | DNS answers NXDOMAIN                                     | http resolve_failed                     | dns
 // | --interface device missing, or no CAP_NET_RAW            | http connect_failed, names the cause    | socket_options
-// | proxy down (nothing listening at the proxy)              | http proxy_connect_failed, names it     | proxy_test
-// | proxy answers 407 (credentials missing or refused)       | http proxy_auth_required, names it      | proxy_test (squid)
-// | proxy refuses CONNECT (403)                              | http proxy_tunnel_refused, status named | proxy_test (squid)
-// | proxy stalls the CONNECT answer                          | http proxy_tunnel_timeout               | proxy_test
-// | proxy answers garbage, or closes before answering        | http bad_proxy_response                 | proxy_test
+// | proxy down (nothing listening at the proxy), http/socks5h | http proxy_connect_failed, names it     | here, proxy_test, socks_proxy_test
+// | proxy answers 407 to CONNECT                             | http proxy_auth_required, names it      | here, proxy_test (squid)
+// | proxy refuses CONNECT (403)                              | http proxy_tunnel_refused, status named | here, proxy_test (squid)
+// | proxy stalls the CONNECT answer (http, and SOCKS5)       | http proxy_tunnel_timeout               | here, proxy_test, socks_proxy_test
+// | proxy closes before answering CONNECT                    | http bad_proxy_response                 | here, proxy_test
+// | proxy closes the CONNECT tunnel (200, then close)        | tls handshake_failed, proxy in detail   | here
+// | proxy answers garbage to CONNECT                         | http bad_proxy_response                 | proxy_test
+// | SOCKS5 proxy closes mid-handshake                        | http bad_socks_response                 | here
+// | SOCKS5 proxy closes the open tunnel before the response  | http no_response (transfer_info::proxy) | here
+// | SOCKS5 refusal: reply 5 (target port closed), reply 2    | http socks_refused, socks_not_allowed   | here, socks_proxy_test (microsocks)
+// | SOCKS5 wrong password / no credentials                   | socks_auth_failed / _no_acceptable_method | socks_proxy_test (microsocks)
 // | DNS failure (.invalid name)                              | http resolve_failed                     | deadlines_test, multi_fetch_app, aws_post_app
 // | kept-alive connection closed by the server while idle    | none: fresh connection, success         | pool_test
 // | kept-alive connection closed as it is reused             | none: retried once on a fresh one       | pool_test
@@ -211,6 +217,61 @@ fetch_outcome check(fault_spec spec) {
         ioc, [&] { return count_open_fds() == fds_before; }, 2s);
     BOOST_TEST(count_open_fds() == fds_before, "a descriptor was leaked");
     return out;
+}
+
+/// A proxy's fault: the client goes through `proxy_scheme`://127.0.0.1:<the fault server> (or a port where
+/// nothing listens, when `proxy_down`) to `target`; the first connection to the proxy plays `step`. The
+/// same checks as check(), the next transfer going direct (its host matches no_proxy) to a healthy server.
+struct proxy_fault_spec {
+    std::string proxy_scheme = "http";
+    fault_step step;
+    bool proxy_down = false;
+    std::string target = "https://127.0.0.1:9/";
+    http::client_options client = patient_options();
+    boost::system::error_code ec{};
+    /// Words the detail must contain (the proxy is always named).
+    std::string detail;
+};
+
+fetch_outcome check_proxy(proxy_fault_spec spec) {
+    fetch_outcome out;
+    net::io_context ioc;
+    warm_up(ioc);
+    const int fds_before = count_open_fds();
+    {
+        fault_server proxy(ioc, {spec.step});
+        fault_server healthy(ioc, {fault::serve_ok()});
+        const std::uint16_t proxy_port = spec.proxy_down ? free_port() : proxy.port();
+        const std::string proxy_url = spec.proxy_scheme + "://127.0.0.1:" + std::to_string(proxy_port);
+        spec.client.proxy.url = proxy_url;
+        spec.client.proxy.no_proxy = "localhost";
+        http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")}), spec.client);
+
+        out = fetch(ioc, client, get(spec.target));
+        BOOST_TEST(out.ec == spec.ec, http::describe(out.ec, out.info));
+        BOOST_TEST(out.done_calls == 1);
+        BOOST_TEST(out.info.proxy == proxy_url);
+        BOOST_TEST(out.info.detail.find("proxy " + proxy_url) != std::string::npos, out.info.detail);
+        BOOST_TEST(out.info.detail.find(spec.detail) != std::string::npos, out.info.detail);
+        BOOST_TEST(proxy.accepted() == (spec.proxy_down ? 0u : 1u));
+        BOOST_TEST(client.active() == 0u);
+        BOOST_TEST(client.idle_connections() == 0u); // a connection that saw a proxy fault is never pooled
+
+        auto next = fetch(ioc, client, get("http://localhost:" + std::to_string(healthy.port()) + "/"));
+        BOOST_TEST(!next.ec, http::describe(next.ec, next.info));
+        BOOST_TEST(next.done_calls == 1);
+        BOOST_TEST(next.body == "ok");
+        BOOST_TEST(next.info.proxy.empty());
+    }
+    run_until(
+        ioc, [&] { return count_open_fds() == fds_before; }, 2s);
+    BOOST_TEST(count_open_fds() == fds_before, "a descriptor was leaked");
+    return out;
+}
+
+/// SOCKS5: "no authentication" chosen, then the CONNECT reply `rep` with an IPv4 bound address.
+std::string socks_answer(char rep) {
+    return std::string("\x05\x00\x05", 3) + rep + std::string("\x00\x01\x7f\x00\x00\x01\x04\x38", 8);
 }
 
 const auto connection_reset = make_error_code(http::error::connection_reset);
@@ -578,6 +639,105 @@ BOOST_DATA_TEST_CASE(bad_certificate, data::make(bad_certificate_names()), cert)
            .server = {.tls = true, .cert = cert},
            .ec = make_error_code(bad_certificates.at(cert)),
            .healthy_elsewhere = true});
+}
+
+// --- proxies --------------------------------------------------------------------------------------
+
+BOOST_AUTO_TEST_CASE(http_proxy_down) {
+    check_proxy({.proxy_down = true, .ec = make_error_code(http::error::proxy_connect_failed)});
+}
+
+BOOST_AUTO_TEST_CASE(socks_proxy_down) {
+    check_proxy({.proxy_scheme = "socks5h",
+                 .proxy_down = true,
+                 .ec = make_error_code(http::error::proxy_connect_failed)});
+}
+
+BOOST_AUTO_TEST_CASE(proxy_answers_407_to_connect) {
+    check_proxy(
+        {.step = {fault::read_request(),
+                  fault::send("HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic "
+                              "realm=\"p\"\r\nContent-Length: 0\r\n\r\n"),
+                  fault::stall()},
+         .ec = make_error_code(http::error::proxy_auth_required),
+         .detail = "answered 407"});
+}
+
+BOOST_AUTO_TEST_CASE(proxy_answers_403_to_connect) {
+    check_proxy({.step = {fault::read_request(),
+                          fault::send("HTTP/1.1 403 Forbidden\r\nContent-Length: 0\r\n\r\n"), fault::stall()},
+                 .ec = make_error_code(http::error::proxy_tunnel_refused),
+                 .detail = "answered 403 Forbidden to CONNECT 127.0.0.1:9"});
+}
+
+BOOST_AUTO_TEST_CASE(proxy_stalls_the_connect_answer) {
+    auto o = patient_options();
+    o.timeouts.proxy_tunnel = 300ms;
+    check_proxy({.step = {fault::read_request(), fault::stall()},
+                 .client = o,
+                 .ec = make_error_code(http::error::proxy_tunnel_timeout),
+                 .detail = "in the proxy tunnel phase"});
+}
+
+BOOST_AUTO_TEST_CASE(socks_proxy_stalls_its_answer) {
+    auto o = patient_options();
+    o.timeouts.proxy_tunnel = 300ms;
+    check_proxy({.proxy_scheme = "socks5",
+                 .step = {fault::stall()},
+                 .client = o,
+                 .ec = make_error_code(http::error::proxy_tunnel_timeout),
+                 .detail = "in the proxy tunnel phase"});
+}
+
+BOOST_AUTO_TEST_CASE(proxy_closes_before_answering_connect) {
+    check_proxy({.step = {fault::read_request(), fault::close()},
+                 .ec = make_error_code(http::error::bad_proxy_response),
+                 .detail = "closed the connection before answering CONNECT"});
+}
+
+BOOST_AUTO_TEST_CASE(socks_proxy_closes_mid_handshake) {
+    check_proxy({.proxy_scheme = "socks5h",
+                 .step = {fault::send(std::string("\x05\x00", 2)), fault::close()},
+                 .ec = make_error_code(http::error::bad_socks_response),
+                 .detail = "closed the connection during the SOCKS5 handshake"});
+}
+
+BOOST_AUTO_TEST_CASE(socks_proxy_closes_the_open_tunnel_before_the_response) {
+    // The tunnel is open (reply 0); the request goes through it, and the proxy closes instead of the target
+    // answering: the transfer's own error, not a proxy one (the proxy is named by transfer_info::proxy).
+    fetch_outcome out;
+    net::io_context ioc;
+    fault_server proxy(ioc, {{fault::send(socks_answer(0)), fault::read_request(), fault::close()}});
+    http::client_options o = patient_options();
+    o.proxy.url = "socks5h://127.0.0.1:" + std::to_string(proxy.port());
+    http::client client(ioc.get_executor(), o);
+    out = fetch(ioc, client, get("http://127.0.0.1:9/"));
+    BOOST_TEST(out.ec == make_error_code(http::error::no_response), http::describe(out.ec, out.info));
+    BOOST_TEST(out.done_calls == 1);
+    BOOST_TEST(out.info.proxy == o.proxy.url);
+}
+
+BOOST_AUTO_TEST_CASE(proxy_closes_the_connect_tunnel_in_the_target_handshake) {
+    // CONNECT answered 200, then the proxy closes: the target's TLS handshake sees the close, and the
+    // transfer_info names the proxy the tunnel went through.
+    check_proxy({.step = {fault::read_request(), fault::send("HTTP/1.1 200 Connection established\r\n\r\n"),
+                          fault::close()},
+                 .ec = make_error_code(tls::error::handshake_failed),
+                 .detail = "(through proxy "});
+}
+
+BOOST_AUTO_TEST_CASE(socks_refusal_reply) {
+    check_proxy({.proxy_scheme = "socks5h",
+                 .step = {fault::send(socks_answer(5)), fault::stall()},
+                 .ec = make_error_code(http::error::socks_refused),
+                 .detail = "answered SOCKS5 reply 5 (connection refused) to CONNECT 127.0.0.1:9"});
+}
+
+BOOST_AUTO_TEST_CASE(socks_not_allowed_reply) {
+    check_proxy({.proxy_scheme = "socks5",
+                 .step = {fault::send(socks_answer(2)), fault::stall()},
+                 .ec = make_error_code(http::error::socks_not_allowed),
+                 .detail = "answered SOCKS5 reply 2 (connection not allowed by ruleset)"});
 }
 
 BOOST_AUTO_TEST_SUITE_END()

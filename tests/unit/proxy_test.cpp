@@ -129,11 +129,26 @@ BOOST_AUTO_TEST_CASE(proxy_urls_parse_with_credentials_and_default_port) {
     auto v6 = http::parse_proxy_url("http://[::1]:8080/");
     BOOST_TEST_REQUIRE(v6.has_value());
     BOOST_TEST(v6->authority() == "[::1]:8080");
-    for (const char* bad : {"https://proxy:443", "socks5://proxy:1080", "socks5h://proxy", "http://",
-                            "http://p/x", "http://p:0", "http://p?q"}) {
+    for (const char* bad : {"https://proxy:443", "socks4://proxy:1080", "socks5h://", "http://", "http://p/x",
+                            "http://p:0", "http://p?q"}) {
         BOOST_TEST_INFO(bad);
         BOOST_TEST(http::parse_proxy_url(bad).error() == make_error_code(http::error::invalid_proxy));
     }
+}
+
+BOOST_AUTO_TEST_CASE(socks5_and_socks5h_urls_parse_and_show_their_scheme) {
+    auto local = http::parse_proxy_url("socks5://u:p@Gw.Example");
+    BOOST_TEST_REQUIRE(local.has_value());
+    BOOST_TEST((local->scheme == http::proxy_scheme::socks5));
+    BOOST_TEST(local->is_socks());
+    BOOST_TEST(local->port == 1080);
+    BOOST_TEST(local->user == "u");
+    BOOST_TEST(local->display() == "socks5://gw.example:1080");
+    auto remote = http::parse_proxy_url("SOCKS5H://[::1]:9050");
+    BOOST_TEST_REQUIRE(remote.has_value());
+    BOOST_TEST((remote->scheme == http::proxy_scheme::socks5h));
+    BOOST_TEST(remote->display() == "socks5h://[::1]:9050");
+    BOOST_TEST(!http::parse_proxy_url("proxy:3128")->is_socks());
 }
 
 namespace {
@@ -210,7 +225,12 @@ BOOST_AUTO_TEST_CASE(credentials_option_replaces_the_urls_and_reason_has_none) {
     c = http::select_proxy(o, true, "h");
     BOOST_TEST(c->proxy->user == "alice");
     BOOST_TEST(c->proxy->password == "pa:ss");
-    o.url = "socks5://p:1080";
+    o.url = "socks5h://p:1080"; // SOCKS5 username/password from the same option
+    c = http::select_proxy(o, true, "h");
+    BOOST_TEST_REQUIRE(c.has_value());
+    BOOST_TEST(c->proxy->user == "alice");
+    BOOST_TEST(c->reason == "proxy socks5h://p:1080 from -x/--proxy");
+    o.url = "https://p:443";
     BOOST_TEST(http::select_proxy(o, true, "h").error() == make_error_code(http::error::invalid_proxy));
 }
 

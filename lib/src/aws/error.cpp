@@ -111,6 +111,12 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::proxy_connect_failed:
     case http::error::proxy_tunnel_timeout:
     case http::error::bad_proxy_response:
+    case http::error::socks_general_failure:
+    case http::error::socks_network_unreachable:
+    case http::error::socks_host_unreachable:
+    case http::error::socks_refused:
+    case http::error::socks_ttl_expired:
+    case http::error::bad_socks_response:
         return true;
     case http::error::invalid_url:
     case http::error::unsupported_scheme:
@@ -130,6 +136,11 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::proxy_auth_required:
     case http::error::digest_mismatch:
     case http::error::proxy_tunnel_refused:
+    case http::error::socks_no_acceptable_method:
+    case http::error::socks_auth_failed:
+    case http::error::socks_not_allowed:
+    case http::error::socks_command_not_supported:
+    case http::error::socks_address_type_not_supported:
         return false;
     }
     return false;

@@ -282,7 +282,8 @@ void fetch_op::begin_hop() {
         // Per hop, after the allowlist: the target is checked whatever proxy carries it.
         auto choice = state_->choose_proxy(url_.tls, url_.host);
         if (!choice) {
-            info_.detail = "proxy URL (from options or environment) is not http://host[:port]";
+            info_.detail = "proxy URL (from options or environment) is not http://, socks5:// or "
+                           "socks5h://host[:port]";
             return abort(choice.error());
         }
         proxy_ = std::move(choice->proxy);
@@ -300,7 +301,7 @@ void fetch_op::begin_hop() {
     if (anonymous_ && url_.tls && state_->tls->has_client_identity())
         key_ += "#anonymous";
     if (proxy_) // a connection through a proxy (with its credentials) serves that route only
-        key_ += " via " + proxy_->authority() + " " + proxy_->user + "\n" +
+        key_ += " via " + proxy_->display() + " " + proxy_->user + "\n" +
                 std::to_string(std::hash<std::string>{}(proxy_->password));
     if (url_.tls) { // per identity (rotation): pooled connections and sessions of one never serve another
         key_generation_ = state_->identity_generation;
@@ -401,7 +402,8 @@ void fetch_op::write_request() {
 
     conn_->head.clear();
     conn_->head.append(method).append(" ");
-    const bool absolute_form = proxy_ && !url_.tls; // RFC 9112 3.2.2: plain http through a proxy
+    // RFC 9112 3.2.2: plain http through an HTTP proxy (a SOCKS tunnel carries the origin-form)
+    const bool absolute_form = proxy_ && !proxy_->is_socks() && !url_.tls;
     if (absolute_form)
         conn_->head.append("http://").append(url_.host_header());
     conn_->head.append(url_.target).append(" HTTP/1.1\r\n");
@@ -703,7 +705,7 @@ void fetch_op::on_header(const error_code& ec) {
                    (status == 301 || status == 302 || status == 303 || status == 307 || status == 308) &&
                    !parser_->location().empty();
     info_.status = status;
-    if (status == 407 && proxy_ && !url_.tls) {
+    if (status == 407 && proxy_ && !proxy_->is_socks() && !url_.tls) {
         // Plain http through the proxy: its 407 is about the proxy's credentials, not the origin's.
         info_.detail = "proxy " + proxy_->display() + " answered 407" +
                        (proxy_->has_credentials ? " (the credentials given were refused)"

@@ -1,5 +1,7 @@
 #include "connector.hpp"
 
+#include "socks5.hpp"
+
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/net/address_order.hpp>
@@ -23,6 +25,7 @@
 #include <charconv>
 #include <ctime>
 #include <string_view>
+#include <utility>
 
 namespace edgeloop::http::detail {
 
@@ -229,6 +232,8 @@ void connector::cancel() {
         race_->cancel();
         race_.reset();
     }
+    if (socks_)
+        std::exchange(socks_, nullptr)->cancel();
     release_tls_waits();
     // Closing makes pending operations complete at once; the connection object outlives them (their
     // handlers hold this connector, which holds it until the next start).
@@ -339,6 +344,8 @@ void connector::on_connect(const error_code& ec) {
                                     std::to_string(endpoints_.size()) + " addresses tried"
                               : std::string()) +
                 ")");
+    if (target_.proxy && target_.proxy->is_socks())
+        return start_socks();
     if (!target_.url.tls)
         return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
     if (target_.proxy)
@@ -423,6 +430,27 @@ void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
     tunnel_.clear();
     tunnel_.shrink_to_fit();
     start_tls();
+}
+
+/// A SOCKS5 tunnel to the target (socks5.hpp), for http and https alike; TLS with the target follows.
+void connector::start_socks() {
+    phase_ = connect_phase::proxy_tunnel;
+    arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
+    socks_ =
+        socks5_tunnel::start(conn_->socket, *target_.proxy, target_.url,
+                             [self = shared_from_this(), conn = conn_, run = run_](const socks5_outcome& o) {
+                                 if (run != self->run_)
+                                     return;
+                                 self->socks_.reset();
+                                 if (o.ec) {
+                                     self->result_.detail = o.detail;
+                                     self->result_.cause = o.cause;
+                                     return self->fail(o.ec);
+                                 }
+                                 if (!self->target_.url.tls)
+                                     return self->succeed();
+                                 self->start_tls();
+                             });
 }
 
 /// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
@@ -606,11 +634,16 @@ void connector::on_handshake(const error_code& ec) {
     if (ec == net::error::connection_reset) {
         result_.detail = "during the TLS handshake";
         result_.cause = ec;
+        if (target_.proxy) // the tunnel's far end may be the proxy: name it
+            result_.detail += " (through proxy " + target_.proxy->display() + ")";
         return fail(error::connection_reset);
     }
     if (ec) {
         result_.cause = ec;
-        return fail(map_tls_failure(ssl, ec, result_.detail));
+        const error_code mapped = map_tls_failure(ssl, ec, result_.detail);
+        if (target_.proxy)
+            result_.detail += " (through proxy " + target_.proxy->display() + ")";
+        return fail(mapped);
     }
     const unsigned char* alpn = nullptr;
     unsigned alpn_len = 0;
@@ -671,6 +704,8 @@ void connector::fail(const error_code& ec) {
         race_->cancel();
         race_.reset();
     }
+    if (socks_)
+        std::exchange(socks_, nullptr)->cancel();
     release_tls_waits();
     if (conn_)
         conn_->close();

@@ -23,6 +23,8 @@
 
 namespace edgeloop::http::detail {
 
+class socks5_tunnel;
+
 /// The phases of establishing one connection, in the order they run. Each has its own deadline
 /// (http::timeouts) and its own error codes.
 enum class connect_phase : unsigned char {
@@ -30,7 +32,8 @@ enum class connect_phase : unsigned char {
     resolve,       ///< name to addresses: resolve_failed, resolve_timeout
     connect,       ///< TCP: connection_refused, connect_failed, connect_timeout (proxy_connect_failed)
     proxy_tunnel,  ///< CONNECT through an HTTP proxy: proxy_auth_required, proxy_tunnel_refused,
-                   ///< bad_proxy_response, proxy_tunnel_timeout
+                   ///< bad_proxy_response, proxy_tunnel_timeout; or a SOCKS5 tunnel (socks5.hpp):
+                   ///< socks_*, bad_socks_response, resolve_failed (socks5://), proxy_tunnel_timeout
     tls_handshake, ///< TLS with the target (waiting for a turn counts): tls::error::*, handshake_timeout
 };
 
@@ -42,8 +45,9 @@ struct connect_target {
     std::string key;          ///< pool key: what a session of this connection may be resumed for
     bool anonymous = false;   ///< withhold the client identity (another origin after a redirect)
     bool sni_override = true; ///< tls::options::sni_name applies (false: a foreign origin)
-    /// The HTTP proxy to go through: resolve and connect go to it; for an https target a CONNECT
-    /// tunnel follows (plain http goes in absolute form on the proxy connection: no tunnel).
+    /// The proxy to go through: resolve and connect go to it; then, through an HTTP proxy, a CONNECT
+    /// tunnel for an https target (plain http goes in absolute form on the proxy connection: no tunnel);
+    /// through a SOCKS5 proxy, a SOCKS tunnel for every target.
     std::optional<proxy_endpoint> proxy;
     std::string user_agent; ///< sent with CONNECT (empty: none)
 };
@@ -101,6 +105,7 @@ private:
     void on_connect(const error_code& ec);
     void start_tunnel();
     void on_tunnel_answer(const error_code& ec, std::size_t head_bytes);
+    void start_socks();
     void start_tls();
     void take_handshake_turn();
     void start_handshake();
@@ -127,9 +132,10 @@ private:
     std::uint64_t run_ = 0; ///< bumped per start and per cancel: late handlers of an earlier run do nothing
     std::vector<boost::asio::ip::tcp::endpoint> endpoints_; ///< the addresses to connect to, in race order
     const char* address_source_ = "DNS";                    ///< where endpoints_ came from (for -v)
-    std::string connect_to_;             ///< "host:port" a --connect-to entry led to (for -v), or empty
-    std::shared_ptr<connect_race> race_; ///< Happy Eyeballs over more than one address
-    std::string tunnel_;                 ///< the CONNECT request, then the proxy's answer
+    std::string connect_to_;               ///< "host:port" a --connect-to entry led to (for -v), or empty
+    std::shared_ptr<connect_race> race_;   ///< Happy Eyeballs over more than one address
+    std::string tunnel_;                   ///< the CONNECT request, then the proxy's answer
+    std::shared_ptr<socks5_tunnel> socks_; ///< the SOCKS5 tunnel being opened
     /// Lazy phase deadline, as fetch_op's: arm() moves deadline_, the timer re-arms itself when it fires
     /// early.
     boost::asio::steady_timer phase_timer_;

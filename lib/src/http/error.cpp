@@ -93,6 +93,28 @@ public:
             return "timed out waiting for the proxy's answer to CONNECT";
         case error::bad_proxy_response:
             return "malformed answer from the proxy";
+        case error::socks_no_acceptable_method:
+            return "the SOCKS5 proxy accepts none of the authentication methods offered";
+        case error::socks_auth_failed:
+            return "the SOCKS5 proxy refused the username and password";
+        case error::socks_general_failure:
+            return "SOCKS5 reply 1: general SOCKS server failure";
+        case error::socks_not_allowed:
+            return "SOCKS5 reply 2: connection not allowed by ruleset";
+        case error::socks_network_unreachable:
+            return "SOCKS5 reply 3: network unreachable";
+        case error::socks_host_unreachable:
+            return "SOCKS5 reply 4: host unreachable";
+        case error::socks_refused:
+            return "SOCKS5 reply 5: connection refused by the target";
+        case error::socks_ttl_expired:
+            return "SOCKS5 reply 6: TTL expired";
+        case error::socks_command_not_supported:
+            return "SOCKS5 reply 7: command not supported";
+        case error::socks_address_type_not_supported:
+            return "SOCKS5 reply 8: address type not supported";
+        case error::bad_socks_response:
+            return "malformed SOCKS5 answer from the proxy";
         case error::digest_mismatch:
             return "the body's SHA-256 is not the one expected";
         }

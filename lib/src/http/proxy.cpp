@@ -113,6 +113,14 @@ std::string proxy_endpoint::authority() const {
 }
 
 std::string proxy_endpoint::display() const {
+    switch (scheme) {
+    case proxy_scheme::socks5:
+        return "socks5://" + authority();
+    case proxy_scheme::socks5h:
+        return "socks5h://" + authority();
+    case proxy_scheme::http:
+        break;
+    }
     return "http://" + authority();
 }
 
@@ -126,7 +134,14 @@ boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view text) {
     if (!parsed)
         return make_error_code(error::invalid_proxy);
     const urls::url_view& u = *parsed;
-    if (u.scheme_id() != urls::scheme::http)
+    proxy_endpoint out;
+    if (u.scheme_id() == urls::scheme::http)
+        out.scheme = proxy_scheme::http;
+    else if (iequal(u.scheme(), "socks5"))
+        out.scheme = proxy_scheme::socks5;
+    else if (iequal(u.scheme(), "socks5h"))
+        out.scheme = proxy_scheme::socks5h;
+    else
         return make_error_code(error::invalid_proxy);
     if (!u.has_authority() || u.encoded_host().empty())
         return make_error_code(error::invalid_proxy);
@@ -134,7 +149,6 @@ boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view text) {
         return make_error_code(error::invalid_proxy);
     if (u.has_query() || u.has_fragment())
         return make_error_code(error::invalid_proxy);
-    proxy_endpoint out;
     out.host = u.host_type() == urls::host_type::ipv6 ? std::string(u.host_address())
                                                       : decode(u.encoded_host_address());
     std::transform(out.host.begin(), out.host.end(), out.host.begin(),

@@ -60,6 +60,24 @@ enum class error {
     proxy_tunnel_timeout,
     /// The proxy's answer to CONNECT is not an HTTP/1.x response head, or it closed the connection.
     bad_proxy_response,
+    /// SOCKS5: the proxy accepts none of the authentication methods offered (it wants credentials and
+    /// none were given, or a method the client does not speak; detail names the proxy).
+    socks_no_acceptable_method,
+    /// SOCKS5: the proxy refused the username and password (RFC 1929; detail names the proxy, never the
+    /// credentials).
+    socks_auth_failed,
+    /// SOCKS5 reply codes (RFC 1928 6), each its own error; detail names the proxy, the code and the target.
+    socks_general_failure,            ///< 1: general SOCKS server failure
+    socks_not_allowed,                ///< 2: connection not allowed by ruleset
+    socks_network_unreachable,        ///< 3: network unreachable
+    socks_host_unreachable,           ///< 4: host unreachable (socks5h: also a name the proxy cannot resolve)
+    socks_refused,                    ///< 5: connection refused by the target
+    socks_ttl_expired,                ///< 6: TTL expired
+    socks_command_not_supported,      ///< 7: command not supported
+    socks_address_type_not_supported, ///< 8: address type not supported
+    /// The proxy's SOCKS5 answer is malformed (another version, an unknown method or reply code), or it
+    /// closed the connection during the SOCKS handshake.
+    bad_socks_response,
     /// The body's SHA-256 is not request::expected_sha256 (detail: both digests).
     digest_mismatch,
 };

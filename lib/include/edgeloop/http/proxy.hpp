@@ -16,11 +16,13 @@ namespace edgeloop::http {
 /// target host matching the no_proxy list (`no_proxy`, or else no_proxy / NO_PROXY from the environment)
 /// goes direct. The client's allowlist applies to the target on every hop, proxied or not.
 struct proxy_options {
-    /// "http://[user:password@]host[:port]" (port 1080 when left out, as curl); "" = none. Only http://
-    /// proxies are supported (https://, socks5:// and socks5h:// fail with error::invalid_proxy).
+    /// "SCHEME://[user:password@]host[:port]" (port 1080 when left out, as curl); "" = none. Schemes:
+    /// http:// (CONNECT tunnel for https, absolute-form requests for http), socks5:// (SOCKS5, RFC 1928;
+    /// the client resolves the target's name and sends an address) and socks5h:// (SOCKS5; the proxy
+    /// resolves the name). https:// proxies are not supported (error::invalid_proxy).
     std::string url;
-    /// "user:password" for Basic proxy authentication; takes the place of the URL's userinfo. Never
-    /// logged.
+    /// "user:password" for proxy authentication (Basic for http://, RFC 1929 username/password for
+    /// SOCKS5); takes the place of the URL's userinfo. Never logged.
     std::string credentials;
     /// Hosts that never go through a proxy (curl's --noproxy): comma (or space) separated host names,
     /// domain suffixes with or without a leading dot, IP addresses, CIDR ranges, or "*" for all. When
@@ -31,20 +33,30 @@ struct proxy_options {
     bool from_environment = false;
 };
 
+/// The protocol spoken to a proxy.
+enum class proxy_scheme : unsigned char {
+    http,    ///< HTTP: CONNECT for https targets, absolute-form requests for http ones
+    socks5,  ///< SOCKS5 with the target's name resolved by the client (an address is sent)
+    socks5h, ///< SOCKS5 with the target's name sent to the proxy, which resolves it
+};
+
 /// A parsed proxy URL.
 struct proxy_endpoint {
+    proxy_scheme scheme = proxy_scheme::http;
     std::string host; ///< without IPv6 brackets
     std::uint16_t port = 1080;
     std::string user;     ///< percent-decoded
     std::string password; ///< percent-decoded
     bool has_credentials = false;
     std::string authority() const; ///< "host:port", IPv6 in brackets
-    /// "http://host:port": what messages and -v show (never the credentials).
+    /// "scheme://host:port": what messages and -v show (never the credentials).
     std::string display() const;
+    bool is_socks() const noexcept { return scheme != proxy_scheme::http; }
 };
 
-/// Parses "http://[user:password@]host[:port]" (a URL without scheme is taken as http://, as curl does).
-/// Error: error::invalid_proxy (another scheme, no host, a path).
+/// Parses "SCHEME://[user:password@]host[:port]" with SCHEME http, socks5 or socks5h (a URL without
+/// scheme is taken as http://, as curl does). Error: error::invalid_proxy (another scheme, no host, a
+/// path).
 boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view url);
 
 /// True when `host` (a name, an IPv4 address or an IPv6 address with or without brackets, optionally
