@@ -228,17 +228,7 @@ void connector::cancel() {
     listener_.reset();
     phase_ = connect_phase::idle;
     deadline_ = std::chrono::steady_clock::time_point::max();
-    if (race_) {
-        race_->cancel();
-        race_.reset();
-    }
-    if (socks_)
-        std::exchange(socks_, nullptr)->cancel();
-    release_tls_waits();
-    // Closing makes pending operations complete at once; the connection object outlives them (their
-    // handlers hold this connector, which holds it until the next start).
-    if (conn_)
-        conn_->close();
+    stop_pending();
 }
 
 void connector::on_resolve(const error_code& ec, edgeloop::net::resolve_answer answer, std::uint16_t port) {
@@ -700,6 +690,14 @@ void connector::succeed() {
 
 /// A phase failed: gives up its waits and closes the connection, then tells the listener.
 void connector::fail(const error_code& ec) {
+    stop_pending();
+    finish(ec);
+}
+
+/// Stops what a phase left running (the address race, the SOCKS tunnel, waits for a TLS turn) and closes the
+/// connection. Closing makes pending operations complete at once; the connection object outlives them (their
+/// handlers hold this connector, which holds it until the next start).
+void connector::stop_pending() {
     if (race_) {
         race_->cancel();
         race_.reset();
@@ -709,7 +707,6 @@ void connector::fail(const error_code& ec) {
     release_tls_waits();
     if (conn_)
         conn_->close();
-    finish(ec);
 }
 
 void connector::finish(const error_code& ec) {

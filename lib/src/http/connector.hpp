@@ -117,6 +117,7 @@ private:
     void release_session_source();
     void succeed();
     void fail(const error_code& ec);
+    void stop_pending(); ///< the race, the SOCKS tunnel and TLS waits stopped, the connection closed
     void finish(const error_code& ec);
     void arm(std::chrono::milliseconds d, const error_code& on_expiry);
     void wait_deadline();

@@ -36,7 +36,7 @@ enum class error {
     protocol_version_rejected,
     alpn_not_negotiated,
     // configuration of a client identity (tls::identity), reported before any connection is tried
-    token_unavailable = 100,    ///< the PKCS#11 engine or module cannot be loaded
+    token_unavailable = 100,    ///< the PKCS#11 engine or module cannot be loaded, or the token cannot sign
     token_not_found,            ///< no token matches the URI
     object_not_found,           ///< the token has no such key or certificate
     wrong_pin,                  ///< the token refused the PIN (or none was given for a key that needs one)
