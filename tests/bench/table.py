@@ -17,6 +17,8 @@ TITLES = {
     "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
     "i": "(i) one-shot mutual-TLS publish (aws_post --count 1, a process each): key in a file, PKCS#11, TPM",
     "j": "(j) GET 1 KiB through squid (-x, CONNECT tunnels), 10 keep-alive tunnels",
+    "k": "(k) one-shot mutual-TLS publish, a process each (aws_post --count 1; curl and libcurl the same POST)",
+    "kf": "(k) one-shot fetch, a process each (multi_fetch with one URL; curl and libcurl the same GET)",
 }
 OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle", "aws_post_file",
         "aws_post_pkcs11", "aws_post_tpm"]
@@ -87,7 +89,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in "abcdefghi":
+for scen in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "kf"]:
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue
@@ -177,6 +179,11 @@ for scen in "abcdefghi":
     if scen == "d":
         ratio_target("100 MiB download rate >= 1.0x curl (multi_fetch vs curl CLI)", "multi_fetch", "curl", "rate",
                      1.0, True)
+    if scen == "k":
+        ratio_target("one-shot publish CPU <= 0.7x the curl CLI's", "aws_post", "curl", "cpu_us", 0.7, False)
+        rss = med([r["rss"] for r in runs_of(scen, "aws_post")])
+        if rss == rss:
+            target("one-shot publish peak RSS <= 7 MiB", rss, rss <= 7.0, f"{rss:.1f} MiB (median)")
     if scen == "e":
         ratio_target("mTLS keep-alive POST rate >= 1.2x libcurl ref", "edgeloop_bench", "libcurl_multi_ref", "rate",
                      1.2, True)
