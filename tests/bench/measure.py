@@ -6,7 +6,7 @@ FILE's bytes and then closes (a producer on a pipe, as `producer | multi_fetch -
 tests/bench/run's timer, in place of /usr/bin/time (whose %e/%U/%S have 10 ms resolution: runs of
 (d) and (e) last 0.05 s). From the child's own rusage (os.wait4): user and system CPU time in
 microseconds; wall time from a monotonic clock around fork and wait. While the child runs, its
-/proc/PID/status is sampled every 2 ms: peak RSS is its VmHWM (the high-water mark since exec; rusage's
+/proc/PID/status is sampled every 2 ms (every 0.5 ms in its first 0.25 s): peak RSS is its VmHWM (the high-water mark since exec; rusage's
 ru_maxrss cannot be used here, it counts this Python process's own pages, inherited at fork), and peak
 anonymous memory its RssAnon: RSS also counts the pages of shared libraries a process has touched
 (libcrypto alone is ~4 MiB of it for every client here); RssAnon is the memory the process itself costs
@@ -73,7 +73,9 @@ def main():
         if s and s[0] != own_name:  # not before exec: the forked child still shares this process's pages
             peak_rss = max(peak_rss, s[1])
             peak_anon = max(peak_anon, s[2])
-        time.sleep(0.002)
+        # Every 0.5 ms for the first 0.25 s: a one-shot client ((i), (k)) lives ~30 ms and its peak
+        # can come in its last milliseconds; every 2 ms after that.
+        time.sleep(0.0005 if time.perf_counter() - start < 0.25 else 0.002)
     wall = time.perf_counter() - start
     with open(out, "w") as f:
         f.write(f"{wall:.6f} {ru.ru_utime:.6f} {ru.ru_stime:.6f} {peak_rss} {peak_anon}\n")
