@@ -13,6 +13,7 @@
 #include <boost/asio/bind_cancellation_slot.hpp>
 #include <boost/asio/cancellation_signal.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/test/unit_test.hpp>
 
 #include <openssl/evp.h>
@@ -366,6 +367,84 @@ BOOST_FIXTURE_TEST_CASE(a_416_for_a_complete_file_is_done_any_other_416_an_error
     BOOST_TEST(out.info.detail.find("the resource has " + std::to_string(file.size()) + " bytes") !=
                    std::string::npos,
                out.info.detail);
+}
+
+BOOST_FIXTURE_TEST_CASE(multi_fetch_continue_at_fetches_only_the_rest_of_a_part_file, nginx_fixture) {
+    const std::string dir = make_temp_dir("resume_out");
+    write_bytes(dir + "/100k.bin.part", file.substr(0, 40000)); // an interrupted run's
+    auto r = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "--output-dir", dir, "-C", "-",
+                              "--sha256", sha256_hex(file), https("/100k.bin")});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(files_in(dir) == std::vector<std::string>{"100k.bin"}, r.output);
+    BOOST_TEST(read_file(dir + "/100k.bin") == file);
+    const auto rest = std::to_string(file.size() - 40000);
+    BOOST_TEST(r.output.find("download complete: HTTP 206, " + rest + " bytes, resumed from byte 40000 -> " +
+                             dir + "/100k.bin") != std::string::npos,
+               r.output);
+    // nginx sent the bytes that were missing, nothing of what was on disk.
+    const auto log = nginx.bytes_log();
+    BOOST_TEST(log.find("206 " + rest + " \"bytes=40000-\" GET /100k.bin") != std::string::npos, log);
+    BOOST_TEST(log.find("200 ") == std::string::npos, log);
+}
+
+BOOST_FIXTURE_TEST_CASE(multi_fetch_continue_at_with_a_bad_digest_leaves_no_file, nginx_fixture) {
+    const std::string dir = make_temp_dir("resume_bad");
+    std::string prefix = file.substr(0, 40000);
+    prefix[10] ^= 1; // the interrupted run wrote a wrong byte
+    write_bytes(dir + "/100k.bin.part", prefix);
+    auto r = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "--output-dir", dir, "-C", "-",
+                              "--sha256", sha256_hex(file), https("/100k.bin")});
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(files_in(dir).empty(), r.output);
+    BOOST_TEST(r.output.find("the body's SHA-256 is not the one expected") != std::string::npos, r.output);
+}
+
+BOOST_FIXTURE_TEST_CASE(multi_fetch_continue_at_on_a_whole_part_file_just_renames_it, nginx_fixture) {
+    const std::string dir = make_temp_dir("resume_whole");
+    write_bytes(dir + "/100k.bin.part", file);
+    auto r = run_multi_fetch({"--now", "--fail", "--cacert", pki::path("ca.crt"), "--output-dir", dir, "-C", "-",
+                              https("/100k.bin")});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(files_in(dir) == std::vector<std::string>{"100k.bin"}, r.output);
+    BOOST_TEST(read_file(dir + "/100k.bin") == file);
+    BOOST_TEST(r.output.find("HTTP 416, 0 bytes, already complete") != std::string::npos, r.output);
+}
+
+BOOST_AUTO_TEST_CASE(multi_fetch_retry_resumes_a_cut_download_and_keeps_a_cut_part_with_continue_at) {
+    boost::asio::io_context server_ioc;
+    const std::string file = test_bytes(30000);
+    const std::string etag = "\"v1\"";
+    fault_server server(server_ioc, {cut(head_200(file.size(), etag), file, 0, 12345, false),
+                                     {fault::read_request(), fault::send(head_206(12345, file.size(), etag) +
+                                                                         file.substr(12345))}});
+    auto guard = boost::asio::make_work_guard(server_ioc);
+    std::thread runner([&] { server_ioc.run(); });
+    const std::string dir = make_temp_dir("resume_retry");
+    auto r = run_multi_fetch({"--now", "--output-dir", dir, "--retry", "2", "--retry-delay", "0.01",
+                              server.url("/fw.bin")});
+    // Without --retry the cut transfer fails; with -C - its .part stays for the next run.
+    const std::string dir2 = make_temp_dir("resume_cut");
+    fault_server cutter(server_ioc, {cut(head_200(file.size(), etag), file, 0, 5000, false)});
+    auto r2 = run_multi_fetch({"--now", "--output-dir", dir2, "-C", "-", cutter.url("/fw.bin")});
+    boost::asio::post(server_ioc, [&] {
+        server.close();
+        cutter.close();
+        guard.reset();
+    });
+    runner.join();
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(read_file(dir + "/fw.bin") == file);
+    BOOST_TEST(r.output.find("HTTP 206, 30000 bytes, resumed from byte 12345, 2 attempts") != std::string::npos,
+               r.output);
+    BOOST_TEST(r2.status == 1, r2.output);
+    BOOST_TEST(files_in(dir2) == std::vector<std::string>{"fw.bin.part"}, r2.output);
+    BOOST_TEST(read_file(dir2 + "/fw.bin.part") == file.substr(0, 5000));
+}
+
+BOOST_AUTO_TEST_CASE(multi_fetch_continue_at_takes_only_a_dash) {
+    auto r = run_multi_fetch({"--now", "-C", "100", "http://127.0.0.1:1/"});
+    BOOST_TEST(r.status == 2, r.output);
+    BOOST_TEST(r.output.find("--continue-at: only '-'") != std::string::npos, r.output);
 }
 
 BOOST_AUTO_TEST_SUITE_END()
