@@ -334,8 +334,10 @@ int run(const multi_fetch::options& opt) {
             if (file)
                 file->rewind(offset);
             else if (!opt.silent)
-                std::fprintf(stderr, "multi_fetch: [%zu] the body starts again from byte %llu (what was written stays)\n",
-                             n, static_cast<unsigned long long>(offset));
+                std::fprintf(
+                    stderr,
+                    "multi_fetch: [%zu] the body starts again from byte %llu (what was written stays)\n", n,
+                    static_cast<unsigned long long>(offset));
         };
         auto fields = std::make_shared<http::header_list>(); // the final response's, for -w and --json-lines
         const bool show_head = opt.include || opt.head;
@@ -369,7 +371,8 @@ int run(const multi_fetch::options& opt) {
             const bool keep_body = !ec && body->error.empty() && (!status_failed || opt.fail_with_body);
             // -C -: a transfer cut off leaves its .part (the right file's first bytes) for the next run.
             const bool resumable_part = opt.continue_at && ec && ec != http::error::digest_mismatch &&
-                                        ec != http::error::range_mismatch && (info.status == 200 || info.status == 206);
+                                        ec != http::error::range_mismatch &&
+                                        (info.status == 200 || info.status == 206);
             if (file) {
                 if (!keep_body && resumable_part)
                     file->keep_part();

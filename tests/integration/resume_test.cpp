@@ -117,7 +117,8 @@ run_result run_multi_fetch(std::vector<std::string> args) {
     args.insert(args.begin(), MULTI_FETCH_BIN);
     child_process p(args, log);
     auto status = p.wait_for_exit(60s);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n" << read_file(log));
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
+                                                  << read_file(log));
     return {*status, read_file(log)};
 }
 
@@ -143,8 +144,8 @@ BOOST_FIXTURE_TEST_CASE(a_body_cut_at_three_offsets_resumes_byte_identical_and_n
     fault_server server(ioc, {cut(head_200(file.size(), etag), file, 0, cuts[0], false),
                               cut(head_206(cuts[0], file.size(), etag), file, cuts[0], cuts[1], true),
                               cut(head_206(cuts[1], file.size(), etag), file, cuts[1], cuts[2], false),
-                              {fault::read_request(), fault::send(head_206(cuts[2], file.size(), etag) +
-                                                                  file.substr(cuts[2]))}});
+                              {fault::read_request(),
+                               fault::send(head_206(cuts[2], file.size(), etag) + file.substr(cuts[2]))}});
     auto req = retrying(server.url("/fw.bin"));
     req.expected_sha256 = sha256_hex(file);
     auto out = run(std::move(req));
@@ -167,9 +168,10 @@ BOOST_FIXTURE_TEST_CASE(a_body_cut_at_three_offsets_resumes_byte_identical_and_n
 
 BOOST_FIXTURE_TEST_CASE(a_file_changed_between_attempts_restarts_from_zero, fault_fixture) {
     const std::string changed = test_bytes(25000).replace(0, 5, "NEWER");
-    fault_server server(ioc, {cut(head_200(file.size(), "\"v1\""), file, 0, 5000, true),
-                              // If-Range "v1" no longer matches: the whole new version (RFC 9110 13.1.5)
-                              {fault::read_request(), fault::send(head_200(changed.size(), "\"v2\"") + changed)}});
+    fault_server server(ioc,
+                        {cut(head_200(file.size(), "\"v1\""), file, 0, 5000, true),
+                         // If-Range "v1" no longer matches: the whole new version (RFC 9110 13.1.5)
+                         {fault::read_request(), fault::send(head_200(changed.size(), "\"v2\"") + changed)}});
     auto req = retrying(server.url("/fw.bin"));
     req.expected_sha256 = sha256_hex(changed);
     auto out = run(std::move(req));
@@ -184,8 +186,10 @@ BOOST_FIXTURE_TEST_CASE(a_file_changed_between_attempts_restarts_from_zero, faul
 }
 
 BOOST_FIXTURE_TEST_CASE(without_a_validator_a_retry_restarts_from_zero, fault_fixture) {
-    const std::string plain = "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(file.size()) + "\r\n\r\n";
-    fault_server server(ioc, {cut(plain, file, 0, 4000, false), {fault::read_request(), fault::send(plain + file)}});
+    const std::string plain =
+        "HTTP/1.1 200 OK\r\nContent-Length: " + std::to_string(file.size()) + "\r\n\r\n";
+    fault_server server(
+        ioc, {cut(plain, file, 0, 4000, false), {fault::read_request(), fault::send(plain + file)}});
     auto out = run(retrying(server.url("/fw.bin")));
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.body == file);
@@ -211,8 +215,8 @@ BOOST_FIXTURE_TEST_CASE(a_server_that_ignores_range_restarts_cleanly, fault_fixt
 
 BOOST_FIXTURE_TEST_CASE(a_206_not_starting_where_asked_is_an_error, fault_fixture) {
     fault_server server(ioc, {cut(head_200(file.size(), "\"v1\""), file, 0, 3000, false),
-                              {fault::read_request(), fault::send(head_206(2000, file.size(), "\"v1\"") +
-                                                                  file.substr(2000))}});
+                              {fault::read_request(),
+                               fault::send(head_206(2000, file.size(), "\"v1\"") + file.substr(2000))}});
     auto out = run(retrying(server.url("/fw.bin")));
     BOOST_TEST(out.ec == make_error_code(http::error::range_mismatch), out.ec.message());
     BOOST_TEST(out.info.detail.find("asked bytes=3000-") != std::string::npos, out.info.detail);
@@ -282,8 +286,9 @@ BOOST_FIXTURE_TEST_CASE(cancel_during_the_backoff_ends_with_operation_aborted, f
         fetch_outcome out;
         boost::asio::cancellation_signal signal;
         const auto accepted_before = server.accepted();
-        client.async_fetch(std::move(req), detail::recording_handlers(out),
-                           boost::asio::bind_cancellation_slot(signal.slot(), detail::recording_completion(out)));
+        client.async_fetch(
+            std::move(req), detail::recording_handlers(out),
+            boost::asio::bind_cancellation_slot(signal.slot(), detail::recording_completion(out)));
         // Until the first attempt has failed: nothing is connected, the transfer waits for its retry.
         const auto deadline = std::chrono::steady_clock::now() + 20s;
         ioc.restart();
@@ -321,7 +326,8 @@ BOOST_FIXTURE_TEST_CASE(the_digest_of_a_resume_covers_the_bytes_already_on_disk,
     std::string bad_prefix = file.substr(0, 40000);
     bad_prefix[123] ^= 1;
     write_bytes(dir + "/bad.part", bad_prefix);
-    for (const auto& [part, ok] : {std::pair{std::string("good.part"), true}, {std::string("bad.part"), false}}) {
+    for (const auto& [part, ok] :
+         {std::pair{std::string("good.part"), true}, {std::string("bad.part"), false}}) {
         http::request req;
         req.url = https("/100k.bin");
         req.range = http::byte_range{.first = 40000, .last = std::nullopt};
@@ -402,8 +408,8 @@ BOOST_FIXTURE_TEST_CASE(multi_fetch_continue_at_with_a_bad_digest_leaves_no_file
 BOOST_FIXTURE_TEST_CASE(multi_fetch_continue_at_on_a_whole_part_file_just_renames_it, nginx_fixture) {
     const std::string dir = make_temp_dir("resume_whole");
     write_bytes(dir + "/100k.bin.part", file);
-    auto r = run_multi_fetch({"--now", "--fail", "--cacert", pki::path("ca.crt"), "--output-dir", dir, "-C", "-",
-                              https("/100k.bin")});
+    auto r = run_multi_fetch({"--now", "--fail", "--cacert", pki::path("ca.crt"), "--output-dir", dir, "-C",
+                              "-", https("/100k.bin")});
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(files_in(dir) == std::vector<std::string>{"100k.bin"}, r.output);
     BOOST_TEST(read_file(dir + "/100k.bin") == file);
@@ -415,13 +421,13 @@ BOOST_AUTO_TEST_CASE(multi_fetch_retry_resumes_a_cut_download_and_keeps_a_cut_pa
     const std::string file = test_bytes(30000);
     const std::string etag = "\"v1\"";
     fault_server server(server_ioc, {cut(head_200(file.size(), etag), file, 0, 12345, false),
-                                     {fault::read_request(), fault::send(head_206(12345, file.size(), etag) +
-                                                                         file.substr(12345))}});
+                                     {fault::read_request(),
+                                      fault::send(head_206(12345, file.size(), etag) + file.substr(12345))}});
     auto guard = boost::asio::make_work_guard(server_ioc);
     std::thread runner([&] { server_ioc.run(); });
     const std::string dir = make_temp_dir("resume_retry");
-    auto r = run_multi_fetch({"--now", "--output-dir", dir, "--retry", "2", "--retry-delay", "0.01",
-                              server.url("/fw.bin")});
+    auto r = run_multi_fetch(
+        {"--now", "--output-dir", dir, "--retry", "2", "--retry-delay", "0.01", server.url("/fw.bin")});
     // Without --retry the cut transfer fails; with -C - its .part stays for the next run.
     const std::string dir2 = make_temp_dir("resume_cut");
     fault_server cutter(server_ioc, {cut(head_200(file.size(), etag), file, 0, 5000, false)});
@@ -434,7 +440,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_retry_resumes_a_cut_download_and_keeps_a_cut_pa
     runner.join();
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST(read_file(dir + "/fw.bin") == file);
-    BOOST_TEST(r.output.find("HTTP 206, 30000 bytes, resumed from byte 12345, 2 attempts") != std::string::npos,
+    BOOST_TEST(r.output.find("HTTP 206, 30000 bytes, resumed from byte 12345, 2 attempts") !=
+                   std::string::npos,
                r.output);
     BOOST_TEST(r2.status == 1, r2.output);
     BOOST_TEST(files_in(dir2) == std::vector<std::string>{"fw.bin.part"}, r2.output);

@@ -189,15 +189,16 @@ void retry_op::hash_prefix() {
             return fail(std::strerror(errno));
     }
     std::array<std::byte, prefix_piece> buffer{};
-    const auto want = static_cast<std::size_t>(std::min<std::uint64_t>(prefix_piece, first_ - prefix_hashed_));
+    const auto want =
+        static_cast<std::size_t>(std::min<std::uint64_t>(prefix_piece, first_ - prefix_hashed_));
     const auto n = ::read(prefix_fd_, buffer.data(), want);
     if (n < 0 && errno == EINTR)
         return net::post(state_->ex, [self = shared_from_this()] { self->hash_prefix(); });
     if (n < 0)
         return fail(std::strerror(errno));
     if (n == 0)
-        return fail("holds " + std::to_string(prefix_hashed_) + " bytes, fewer than the " + std::to_string(first_) +
-                    " the range starts at");
+        return fail("holds " + std::to_string(prefix_hashed_) + " bytes, fewer than the " +
+                    std::to_string(first_) + " the range starts at");
     digest_->update(std::span<const std::byte>(buffer.data(), static_cast<std::size_t>(n)));
     prefix_hashed_ += static_cast<std::uint64_t>(n);
     if (prefix_hashed_ < first_)
@@ -259,7 +260,8 @@ void retry_op::attempt() {
                 self->accept(generation, bytes);
         };
     if (h_.on_body_paced)
-        inner.on_body_paced = [weak, generation](std::span<const std::byte> bytes, std::function<void()> resume) {
+        inner.on_body_paced = [weak, generation](std::span<const std::byte> bytes,
+                                                 std::function<void()> resume) {
             auto self = weak.lock();
             if (!self || !self->accept(generation, bytes) || !self->h_.on_body_paced)
                 return resume();
@@ -267,11 +269,11 @@ void retry_op::attempt() {
         };
     inner_running_ = true;
     start_single_fetch(state_, std::move(r), std::move(inner),
-                       net::bind_cancellation_slot(
-                           inner_signal_.slot(), [self = shared_from_this(), generation](
-                                                     const error_code& ec, transfer_info info) mutable {
-                               self->on_attempt_done(generation, ec, std::move(info));
-                           }));
+                       net::bind_cancellation_slot(inner_signal_.slot(),
+                                                   [self = shared_from_this(), generation](
+                                                       const error_code& ec, transfer_info info) mutable {
+                                                       self->on_attempt_done(generation, ec, std::move(info));
+                                                   }));
 }
 
 void retry_op::rewind(std::uint64_t offset) {
@@ -313,7 +315,8 @@ void retry_op::on_head(std::uint64_t generation, const response_head& head) {
     if (range_asked_ && head.status == 206) {
         const auto cr = parse_content_range(head.header("Content-Range"));
         if (!cr || !cr->first || *cr->first != asked_from_) {
-            info_.detail = range_words + ", got Content-Range \"" + std::string(head.header("Content-Range")) + "\"";
+            info_.detail =
+                range_words + ", got Content-Range \"" + std::string(head.header("Content-Range")) + "\"";
             return end_attempt(error::range_mismatch);
         }
         base = asked_from_;
@@ -326,8 +329,9 @@ void retry_op::on_head(std::uint64_t generation, const response_head& head) {
                 h_.on_response(head);
             return;
         }
-        info_.detail = range_words + (cr && cr->length ? ", the resource has " + std::to_string(*cr->length) + " bytes"
-                                                       : ", got no resource length");
+        info_.detail =
+            range_words + (cr && cr->length ? ", the resource has " + std::to_string(*cr->length) + " bytes"
+                                            : ", got no resource length");
         return end_attempt(error::range_not_satisfiable);
     }
     // Anything else (200 to a range: Range ignored or If-Range failed; an error page) starts at byte 0.
@@ -404,7 +408,8 @@ bool retry_op::may_retry() const {
     return req_.replayable || is_idempotent_method(req_.method);
 }
 
-std::optional<std::chrono::milliseconds> retry_op::next_delay(std::optional<std::chrono::milliseconds> retry_after) {
+std::optional<std::chrono::milliseconds>
+retry_op::next_delay(std::optional<std::chrono::milliseconds> retry_after) {
     if (!may_retry())
         return std::nullopt;
     auto delay = backoff_->next_backoff(); // counts the retry
@@ -425,9 +430,9 @@ std::optional<std::chrono::milliseconds> retry_op::next_delay(std::optional<std:
 void retry_op::wait_and_retry(std::chrono::milliseconds delay) {
     waiting_ = true;
     if (core::log::enabled(core::log_level::debug))
-        core::log::write(core::log_level::debug, core::redact_url(req_.url) + ": attempt " +
-                                                     std::to_string(info_.attempts) + " failed, retrying in " +
-                                                     std::to_string(delay.count()) + " ms");
+        core::log::write(core::log_level::debug,
+                         core::redact_url(req_.url) + ": attempt " + std::to_string(info_.attempts) +
+                             " failed, retrying in " + std::to_string(delay.count()) + " ms");
     timer_.expires_after(delay);
     timer_.async_wait([self = shared_from_this()](const error_code& ec) {
         self->waiting_ = false;
@@ -505,7 +510,8 @@ void retry_op::complete(const error_code& ec_in) {
         std::move(h)(ec, std::move(info));
     };
     // Posted: complete() may run inside a canceller's call or a callback of the consumer.
-    net::post(state_->ex, [ex, invoke = std::move(invoke)]() mutable { net::dispatch(ex, std::move(invoke)); });
+    net::post(state_->ex,
+              [ex, invoke = std::move(invoke)]() mutable { net::dispatch(ex, std::move(invoke)); });
 }
 
 } // namespace edgeloop::http::detail

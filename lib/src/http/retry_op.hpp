@@ -79,17 +79,17 @@ private:
     transfer_info info_;
     std::chrono::steady_clock::time_point started_;
     std::uint64_t cancel_epoch_ = 0;
-    std::uint64_t generation_ = 0;   ///< the attempt running; callbacks of older ones are ignored
-    std::uint64_t first_ = 0;        ///< range->first
-    std::uint64_t next_offset_ = 0;  ///< the offset of the resource the next delivered byte is at
-    std::uint64_t held_from_ = 0;    ///< the consumer holds [held_from_, next_offset_)
-    std::uint64_t asked_from_ = 0;   ///< this attempt's Range start (when range_asked_)
+    std::uint64_t generation_ = 0;  ///< the attempt running; callbacks of older ones are ignored
+    std::uint64_t first_ = 0;       ///< range->first
+    std::uint64_t next_offset_ = 0; ///< the offset of the resource the next delivered byte is at
+    std::uint64_t held_from_ = 0;   ///< the consumer holds [held_from_, next_offset_)
+    std::uint64_t asked_from_ = 0;  ///< this attempt's Range start (when range_asked_)
     std::uint64_t prefix_hashed_ = 0;
-    std::uint64_t delivered_ = 0;    ///< body bytes delivered, all attempts
-    std::string validator_;          ///< If-Range for a resume: strong ETag, else Last-Modified
+    std::uint64_t delivered_ = 0; ///< body bytes delivered, all attempts
+    std::string validator_;       ///< If-Range for a resume: strong ETag, else Last-Modified
     std::string prefix_detail_;
     std::optional<std::chrono::milliseconds> retry_after_;
-    error_code abandon_;             ///< why this attempt was ended by us (range error, retried status)
+    error_code abandon_; ///< why this attempt was ended by us (range error, retried status)
     std::optional<std::chrono::milliseconds> status_retry_delay_; ///< set: the status is retried
     int prefix_fd_ = -1;
     bool range_asked_ = false;
