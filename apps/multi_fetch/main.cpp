@@ -307,10 +307,10 @@ int run(const multi_fetch::options& opt) {
                 }
             }
         } else if (!opt.output_dir.empty()) {
-            target = names.pick(url);
+            target = names.pick(url, opt.continue_at);
         }
         if (!target.empty()) {
-            file = std::make_shared<multi_fetch::file_sink>(target);
+            file = std::make_shared<multi_fetch::file_sink>(target, opt.continue_at);
             if (!file->ok()) {
                 refuse(file->error());
                 return std::nullopt;
@@ -327,6 +327,17 @@ int run(const multi_fetch::options& opt) {
                 std::fwrite(bytes.data(), 1, bytes.size(), stdout);
             else if (print_bodies)
                 printer->feed(bytes);
+        };
+        // --retry, -C -: the body may start again (a changed file, a server ignoring Range).
+        h.on_body_rewind = [&, n, file, received](std::uint64_t offset) {
+            *received = offset;
+            if (file)
+                file->rewind(offset);
+            else if (!opt.silent)
+                std::fprintf(
+                    stderr,
+                    "multi_fetch: [%zu] the body starts again from byte %llu (what was written stays)\n", n,
+                    static_cast<unsigned long long>(offset));
         };
         auto fields = std::make_shared<http::header_list>(); // the final response's, for -w and --json-lines
         const bool show_head = opt.include || opt.head;
@@ -352,13 +363,20 @@ int run(const multi_fetch::options& opt) {
             printer->flush();
             ++totals.transfers;
             totals.bytes += info.body_bytes;
-            const bool status_ok = info.status >= 200 && info.status < 300;
+            // -C - on a .part already whole: the 416 says there is nothing more (as curl -C -).
+            const bool status_ok = (info.status >= 200 && info.status < 300) || info.already_complete;
             std::string where;
             const bool status_failed = !ec && fail_status && !status_ok;
             bool failed = ec || status_failed || !body->error.empty();
             const bool keep_body = !ec && body->error.empty() && (!status_failed || opt.fail_with_body);
+            // -C -: a transfer cut off leaves its .part (the right file's first bytes) for the next run.
+            const bool resumable_part = opt.continue_at && ec && ec != http::error::digest_mismatch &&
+                                        ec != http::error::range_mismatch &&
+                                        (info.status == 200 || info.status == 206);
             if (file) {
-                if (!keep_body)
+                if (!keep_body && resumable_part)
+                    file->keep_part();
+                else if (!keep_body)
                     file->discard();
                 else if (file->commit())
                     where = " -> " + file->path();
@@ -387,12 +405,20 @@ int run(const multi_fetch::options& opt) {
                     errormsg = file && !file->error().empty()
                                    ? file->error()
                                    : "The requested URL returned error: " + std::to_string(info.status);
+                // Resumed (-C -, --retry): from which byte; retried: how many attempts.
+                std::string resumed;
+                if (info.already_complete)
+                    resumed = ", already complete";
+                else if (info.resumed_from > 0)
+                    resumed = ", resumed from byte " + std::to_string(info.resumed_from);
+                if (info.attempts > 1)
+                    resumed += ", " + std::to_string(info.attempts) + " attempts";
                 std::fprintf(
                     prose,
-                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                    "%s-==- %s download complete: HTTP %u, %llu bytes%s%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
-                    static_cast<unsigned long long>(info.body_bytes), where.c_str(),
+                    static_cast<unsigned long long>(info.body_bytes), resumed.c_str(), where.c_str(),
                     static_cast<long long>(info.elapsed.count()));
             }
             totals.failed += failed;
@@ -419,6 +445,15 @@ int run(const multi_fetch::options& opt) {
         req.expected_sha256 = !entry.sha256.empty()    ? entry.sha256
                               : n <= opt.sha256.size() ? opt.sha256[n - 1]
                                                        : std::string();
+        req.retry.count = opt.retry;
+        req.retry.delay = opt.retry_delay.value_or(std::chrono::milliseconds(0));
+        req.retry.max_time = opt.retry_max_time.value_or(std::chrono::milliseconds(0));
+        req.retry.all_errors = opt.retry_all_errors;
+        if (file && file->resumed_bytes() > 0) { // -C -: the rest of what the .part holds
+            req.range = http::byte_range{.first = file->resumed_bytes(), .last = std::nullopt};
+            req.resume_file = file->part_path(); // hashed first for --sha256
+            *received = file->resumed_bytes();
+        }
         return http::transfer{
             .req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };

@@ -83,6 +83,17 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("max-time,m", po::value(&max_time)->value_name("SECONDS"),
          "limit for each whole transfer, queue time included (default: none)")
         ("fail,f", "count an HTTP status outside 200-299 as a failure")
+        ("continue-at,C", po::value<std::string>()->value_name("-"),
+         "only '-': resume into the FILE.part an interrupted run left for -o/-O/--output-dir (Range from its\n"
+         "size); the file appears, renamed, only when whole; a .part already whole (416) is just renamed")
+        ("retry", po::value(&o.retry)->value_name("N"),
+         "retry a transient failure (timeout, refused, reset, cut-off body; HTTP 408, 429, 500, 502, 503,\n"
+         "504) up to N times, backing off 1 s, 2 s, 4 s ... (full jitter) up to 10 min; a cut-off body\n"
+         "resumes with Range and If-Range (a file changed meanwhile comes again whole)")
+        ("retry-delay", po::value<double>()->value_name("SECONDS"), "wait SECONDS before each retry instead of backing off")
+        ("retry-max-time", po::value<double>()->value_name("SECONDS"),
+         "start no retry later than SECONDS after the transfer started")
+        ("retry-all-errors", "with --retry: retry on any error, not only transient ones")
         ("max-total", po::value(&o.max_total)->value_name("N"), "at most N connections at once (default: no limit)")
         ("max-per-host", po::value(&o.max_per_host)->value_name("N"),
          "at most N connections to one host (default: no limit)")
@@ -216,6 +227,16 @@ options parse_options(int argc, const char* const argv[]) {
     o.connect = app_common::to_connect_options(o.connect_cli);
     if (vm.count("max-time"))
         o.max_time = app_common::seconds_option("max-time", max_time);
+    if (vm.count("continue-at")) {
+        if (vm["continue-at"].as<std::string>() != "-")
+            throw usage_error("--continue-at: only '-' (resume where the .part file ends) is supported");
+        o.continue_at = true;
+    }
+    if (vm.count("retry-delay"))
+        o.retry_delay = app_common::seconds_option("retry-delay", vm["retry-delay"].as<double>());
+    if (vm.count("retry-max-time"))
+        o.retry_max_time = app_common::seconds_option("retry-max-time", vm["retry-max-time"].as<double>());
+    o.retry_all_errors = vm.count("retry-all-errors") > 0;
     o.follow = vm.count("no-location") == 0;
     o.session_cache = vm.count("no-sessionid") == 0;
     if (vm.count("allow")) {

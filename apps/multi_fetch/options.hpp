@@ -7,6 +7,7 @@
 #include <edgeloop/boards/cli_options.hpp>
 
 #include <chrono>
+#include <cstdint>
 #include <optional>
 #include <stdexcept>
 #include <string>
@@ -78,6 +79,12 @@ struct options {
     bool insecure = false;
     std::optional<std::chrono::milliseconds> connect_timeout;
     std::optional<std::chrono::milliseconds> max_time;
+    // Resume and retries (curl's -C -, --retry, --retry-delay, --retry-max-time, --retry-all-errors).
+    bool continue_at = false; ///< -C -: resume into an existing ".part" file of --output-dir/-o/-O
+    std::uint32_t retry = 0;
+    std::optional<std::chrono::milliseconds> retry_delay;
+    std::optional<std::chrono::milliseconds> retry_max_time;
+    bool retry_all_errors = false;
     bool fail = false;
     int verbose = 0;
     bool quiet = false;

@@ -8,6 +8,7 @@
 #include <filesystem>
 
 #include <sys/stat.h>
+#include <unistd.h>
 
 namespace multi_fetch {
 
@@ -71,21 +72,22 @@ std::string unclobbered(const std::string& path) {
     return {};
 }
 
-std::string name_picker::pick(std::string_view url) {
+std::string name_picker::pick(std::string_view url, bool resume) {
     std::string base = url_file_name(url);
     if (base.empty())
         base = "index.html";
     std::string name = base;
     // A ".part" file is a body being written (for -o/-O, say) under that name.
+    // With resume, a ".part" of an earlier run is what this run continues.
     for (int n = 1; used_.count(name) || std::filesystem::exists(dir_ + "/" + name) ||
-                    std::filesystem::exists(dir_ + "/" + name + ".part");
+                    (!resume && std::filesystem::exists(dir_ + "/" + name + ".part"));
          ++n)
         name = base + "." + std::to_string(n);
     used_.insert(name);
     return dir_ + "/" + name;
 }
 
-file_sink::file_sink(std::string final_path)
+file_sink::file_sink(std::string final_path, bool resume)
     : final_(std::move(final_path))
     , part_(final_ + ".part") {
     // An existing non-regular file (/dev/null, a FIFO) is written as it is: nothing to rename over it.
@@ -94,6 +96,9 @@ file_sink::file_sink(std::string final_path)
         direct_ = true;
         part_ = final_;
         file_ = std::fopen(final_.c_str(), "wb");
+    } else if (resume && ::stat(part_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        resumed_ = static_cast<std::uint64_t>(st.st_size); // -C -: what an interrupted run left
+        file_ = std::fopen(part_.c_str(), "ab");
     } else {
         file_ = std::fopen(part_.c_str(), "wbx");
     }
@@ -110,6 +115,21 @@ void file_sink::write(std::span<const std::byte> bytes) {
         return;
     if (std::fwrite(bytes.data(), 1, bytes.size(), file_) != bytes.size())
         error_ = part_ + ": " + std::strerror(errno);
+}
+
+void file_sink::rewind(std::uint64_t offset) {
+    if (file_ == nullptr || !error_.empty())
+        return;
+    if (std::fflush(file_) != 0 || ::ftruncate(::fileno(file_), static_cast<off_t>(offset)) != 0 ||
+        std::fseek(file_, 0, SEEK_END) != 0)
+        error_ = part_ + ": " + std::strerror(errno);
+}
+
+void file_sink::keep_part() {
+    if (file_ == nullptr)
+        return;
+    std::fclose(file_);
+    file_ = nullptr;
 }
 
 bool file_sink::commit() {

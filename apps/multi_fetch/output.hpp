@@ -3,6 +3,7 @@
 // Where multi_fetch puts bodies: prefixed lines on stdout, or one file per transfer.
 
 #include <cstddef>
+#include <cstdint>
 #include <cstdio>
 #include <set>
 #include <span>
@@ -45,7 +46,8 @@ public:
         : dir_(std::move(dir)) {}
     /// A path in the directory named after the URL's last path segment ("index.html" for "/"), made of
     /// safe characters only, and not used before by this run nor present on disk.
-    std::string pick(std::string_view url);
+    /// With `resume` (-C -), a name whose ".part" exists (and not the name itself) is taken, to resume.
+    std::string pick(std::string_view url, bool resume = false);
 
 private:
     std::string dir_;
@@ -57,7 +59,8 @@ private:
 /// file (/dev/null, a FIFO) is written directly.
 class file_sink {
 public:
-    explicit file_sink(std::string final_path);
+    /// `resume` (-C -): an existing "<final>.part" is kept and appended to (resumed_bytes() its size).
+    explicit file_sink(std::string final_path, bool resume = false);
     file_sink(const file_sink&) = delete;
     file_sink& operator=(const file_sink&) = delete;
     /// Removes the partial file when neither commit() nor discard() ran.
@@ -68,6 +71,13 @@ public:
     const std::string& error() const noexcept { return error_; }
     const std::string& path() const noexcept { return final_; }
     void write(std::span<const std::byte> bytes);
+    /// The size the ".part" file had when it was resumed (0: a new file).
+    std::uint64_t resumed_bytes() const noexcept { return resumed_; }
+    const std::string& part_path() const noexcept { return part_; }
+    /// The body starts again at `offset`: the file is cut there (http::handlers::on_body_rewind).
+    void rewind(std::uint64_t offset);
+    /// Closes the ".part" file and leaves it for a later -C - run (a transfer cut off).
+    void keep_part();
     /// Renames the complete body into place. False (with error()) if writing or renaming failed.
     bool commit();
     void discard();
@@ -78,6 +88,7 @@ private:
     std::FILE* file_ = nullptr;
     std::string error_;
     bool direct_ = false;
+    std::uint64_t resumed_ = 0;
 };
 
 } // namespace multi_fetch

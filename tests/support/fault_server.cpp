@@ -16,6 +16,7 @@
 
 #include <algorithm>
 #include <list>
+#include <mutex>
 #include <optional>
 
 namespace edgeloop::test {
@@ -77,6 +78,8 @@ struct fault_server::state : std::enable_shared_from_this<fault_server::state> {
     std::vector<std::shared_ptr<fault_connection>> stalled;
     std::atomic<std::size_t> accepted{0};
     std::atomic<std::size_t> requests{0};
+    std::mutex heads_mutex;
+    std::vector<std::string> heads; ///< every request head read, in order
     bool closed = false;
 
     void accept();
@@ -136,6 +139,10 @@ struct fault_connection : std::enable_shared_from_this<fault_connection> {
                                       [self](const error_code& ec, std::size_t n) {
                                           if (ec)
                                               return self->close();
+                                          {
+                                              std::lock_guard lock(self->state->heads_mutex);
+                                              self->state->heads.push_back(self->input.substr(0, n));
+                                          }
                                           self->input.erase(0, n);
                                           ++self->state->requests;
                                           self->run();
@@ -281,6 +288,11 @@ std::string fault_server::url(const std::string& path) const {
 
 std::size_t fault_server::accepted() const noexcept {
     return state_->accepted;
+}
+
+std::vector<std::string> fault_server::request_heads() const {
+    std::lock_guard lock(state_->heads_mutex);
+    return state_->heads;
 }
 
 std::size_t fault_server::requests() const noexcept {

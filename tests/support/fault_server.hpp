@@ -114,6 +114,8 @@ public:
     std::size_t accepted() const noexcept;
     /// Request heads read so far, on all connections.
     std::size_t requests() const noexcept;
+    /// The request heads read so far (start line and fields, up to the blank line), in order.
+    std::vector<std::string> request_heads() const;
     /// Stops accepting and closes every connection (stalled ones too). Call it on the server's loop
     /// (or with the loop stopped); the destructor does it too.
     void close();

@@ -101,6 +101,9 @@ std::string nginx_conf(const std::string& dir, const std::string& docroot, std::
     conf += "http {\n";
     conf += "    log_format edgeloop '$status $ssl_session_reused $connection $request';\n";
     conf += "    access_log " + quoted(dir + "/access.log") + " edgeloop;\n";
+    // Body bytes sent and the Range asked, per request (resume tests count what was sent again).
+    conf += "    log_format edgeloop_bytes '$status $body_bytes_sent \"$http_range\" $request';\n";
+    conf += "    access_log " + quoted(dir + "/bytes.log") + " edgeloop_bytes;\n";
     for (const char* temp : {"client_body", "proxy", "fastcgi", "uwsgi", "scgi"}) {
         conf += "    " + std::string(temp) + "_temp_path " + quoted(dir + "/" + temp + "_temp") + ";\n";
     }
@@ -288,6 +291,10 @@ std::string nginx_server::wait_for_access_log(std::size_t lines, std::chrono::mi
         }
         std::this_thread::sleep_for(10ms);
     }
+}
+
+std::string nginx_server::bytes_log() const {
+    return read_file(dir_ + "/bytes.log");
 }
 
 std::string nginx_server::error_log() const {

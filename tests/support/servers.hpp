@@ -74,6 +74,8 @@ public:
     /// The access log once it has at least `lines` lines, or as it is when the timeout passes.
     std::string wait_for_access_log(std::size_t lines, std::chrono::milliseconds timeout) const;
     std::string error_log() const;
+    /// One line per request: "<status> <body bytes sent> \"<Range asked>\" <request line>".
+    std::string bytes_log() const;
 
 private:
     std::string dir_;

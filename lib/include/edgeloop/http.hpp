@@ -1,5 +1,6 @@
 #pragma once
 
+#include <edgeloop/http/byte_range.hpp>
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/connect_options.hpp>
 #include <edgeloop/http/error.hpp>
@@ -9,4 +10,5 @@
 #include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/request.hpp>
 #include <edgeloop/http/response.hpp>
+#include <edgeloop/http/transfer_retry.hpp>
 #include <edgeloop/http/url.hpp>

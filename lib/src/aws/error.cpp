@@ -135,6 +135,9 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::invalid_proxy:
     case http::error::proxy_auth_required:
     case http::error::digest_mismatch:
+    case http::error::range_mismatch:
+    case http::error::range_not_satisfiable:
+    case http::error::resume_file_unreadable:
     case http::error::proxy_tunnel_refused:
     case http::error::socks_no_acceptable_method:
     case http::error::socks_auth_failed:

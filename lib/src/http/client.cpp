@@ -1,6 +1,7 @@
 #include "fetch_op.hpp"
 
 #include "connector.hpp"
+#include "retry_op.hpp"
 
 #include <edgeloop/core/log.hpp>
 #include <edgeloop/http/client.hpp>
@@ -1071,6 +1072,13 @@ void fetch_op::close_gracefully(std::shared_ptr<connection> c) {
 }
 
 void start_fetch(const std::shared_ptr<client_state>& state, request req, handlers h, fetch_handler handler) {
+    if (wants_retry_op(req)) // retries, ranges and resume: retry_op.cpp
+        return start_retry_op(state, std::move(req), std::move(h), std::move(handler));
+    start_single_fetch(state, std::move(req), std::move(h), std::move(handler));
+}
+
+void start_single_fetch(const std::shared_ptr<client_state>& state, request req, handlers h,
+                        fetch_handler handler) {
     fetch_op::start(std::allocate_shared<fetch_op>(op_allocator<fetch_op>(state->ops), state, std::move(req),
                                                    std::move(h), std::move(handler)));
 }
@@ -1116,6 +1124,12 @@ void client::cancel_all() {
         if (auto p = op->weak_from_this().lock())
             ops.push_back(std::move(p));
     for (auto& op : ops)
+        op->cancel();
+    std::vector<std::shared_ptr<detail::retry_op>> retrying;
+    for (auto* op : state_->retrying)
+        if (auto p = op->weak_from_this().lock())
+            retrying.push_back(std::move(p));
+    for (auto& op : retrying)
         op->cancel();
     state_->close_idle();
 }

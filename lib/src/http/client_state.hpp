@@ -36,6 +36,7 @@
 namespace edgeloop::http::detail {
 
 class fetch_op;
+class retry_op;
 class connector;
 struct client_state;
 
@@ -184,6 +185,8 @@ struct client_state : std::enable_shared_from_this<client_state> {
     boost::system::result<proxy_choice> choose_proxy(bool https_target, std::string_view host) const;
 
     std::unordered_set<fetch_op*> active;
+    /// Transfers with retries or a range (retry_op): cancel_all() reaches them between attempts too.
+    std::unordered_set<retry_op*> retrying;
     /// Bumped by cancel_all(): a transfer initiated before it but not yet started is cancelled too.
     std::atomic<std::uint64_t> cancel_epoch{0};
     std::list<std::shared_ptr<fetch_op>> waiting; ///< FIFO of transfers waiting for a connection slot

@@ -117,6 +117,12 @@ public:
             return "malformed SOCKS5 answer from the proxy";
         case error::digest_mismatch:
             return "the body's SHA-256 is not the one expected";
+        case error::range_mismatch:
+            return "the 206 response's Content-Range is not the range asked for";
+        case error::range_not_satisfiable:
+            return "the server cannot satisfy the range asked for (416)";
+        case error::resume_file_unreadable:
+            return "the file to resume cannot be read";
         }
         return "unknown edgeloop.http error";
     }

@@ -42,6 +42,12 @@ struct handlers {
     /// the transfer waits for one of those. It completes only after resume has been called for the
     /// last piece.
     std::function<void(std::span<const std::byte> bytes, std::function<void()> resume)> on_body_paced;
+    /// The body starts again: the bytes delivered next belong at `offset` of the resource, so the
+    /// consumer drops what it holds from there on (a file is truncated to `offset`). Called before the
+    /// next body byte when a retry cannot resume where the last attempt stopped (the resource changed,
+    /// no validator, the server ignores Range: offset 0), and when request::range asked for bytes from
+    /// range->first > 0 but the whole body comes (offset 0). Only for request::retry or request::range.
+    std::function<void(std::uint64_t offset)> on_body_rewind;
 };
 
 namespace detail {

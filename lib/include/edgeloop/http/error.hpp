@@ -80,6 +80,14 @@ enum class error {
     bad_socks_response,
     /// The body's SHA-256 is not request::expected_sha256 (detail: both digests).
     digest_mismatch,
+    /// A 206 answer to a Range request does not start at the byte asked for, or its Content-Range is
+    /// missing or malformed (detail: the range asked and the Content-Range got).
+    range_mismatch,
+    /// A Range request was answered 416 and the bytes held are not the whole resource (detail: the
+    /// range asked and the resource's length when the server gave it).
+    range_not_satisfiable,
+    /// request::resume_file cannot be read, or holds fewer than range->first bytes (detail: why).
+    resume_file_unreadable,
 };
 
 const boost::system::error_category& http_category() noexcept;

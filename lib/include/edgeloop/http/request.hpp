@@ -1,6 +1,8 @@
 #pragma once
 
+#include <edgeloop/http/byte_range.hpp>
 #include <edgeloop/http/options.hpp>
+#include <edgeloop/http/transfer_retry.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -60,6 +62,21 @@ struct request {
     /// caller writing a file keeps it only on success. Checked whatever the status (an error page is not
     /// the file expected), not for a HEAD request. Not 64 hex digits: error::invalid_request.
     std::string expected_sha256;
+    /// Ask for part of the body only (`Range: bytes=first-[last]`). A 206 answer must carry a
+    /// Content-Range starting at `first` (else error::range_mismatch); a 200 answer (the server ignores
+    /// Range) delivers the whole body from its first byte, after handlers::on_body_rewind(0). A 416
+    /// answer to `bytes=first-` whose Content-Range says the resource is exactly `first` bytes long means
+    /// the bytes before `first` are the whole body already: a success with
+    /// transfer_info::already_complete (its body is not delivered), as curl -C - does; any other 416 is
+    /// error::range_not_satisfiable. transfer_info::resumed_from is `first` when the body started there.
+    std::optional<byte_range> range;
+    /// Resuming a body kept on disk (with `range`): the file holding its first range->first bytes, e.g.
+    /// a ".part" file. With expected_sha256 they are hashed first (read in pieces on the executor before
+    /// the request is sent), so the digest is over the whole body; a file shorter than range->first or
+    /// unreadable fails with error::resume_file_unreadable. Without expected_sha256 it is not read.
+    std::string resume_file;
+    /// Retries of this transfer in the engine, resuming a cut-off body (transfer_retry); none by default.
+    transfer_retry retry;
 };
 
 } // namespace edgeloop::http

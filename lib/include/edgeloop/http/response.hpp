@@ -54,6 +54,14 @@ struct transfer_info {
     std::string proxy_reason;
     /// The SHA-256 (lower-case hex) of the body delivered, when request::expected_sha256 was set.
     std::string sha256;
+    /// Attempts made (request::retry): 1 without a retry.
+    unsigned attempts = 1;
+    /// The offset of the resource the last attempt's body started at: range->first or where a retry
+    /// resumed (a 206 answer); 0 when the body delivered last started at the first byte.
+    std::uint64_t resumed_from = 0;
+    /// request::range from first > 0 was answered 416 with the resource exactly that long: the bytes
+    /// before `first` are the whole body (nothing more delivered; status is 416).
+    bool already_complete = false;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
