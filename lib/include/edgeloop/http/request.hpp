@@ -1,6 +1,7 @@
 #pragma once
 
 #include <edgeloop/http/options.hpp>
+#include <edgeloop/http/rate_limit.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -60,6 +61,10 @@ struct request {
     /// caller writing a file keeps it only on success. Checked whatever the status (an error page is not
     /// the file expected), not for a HEAD request. Not 64 hex digits: error::invalid_request.
     std::string expected_sha256;
+    /// This transfer's bandwidth limit for its response body (curl's --limit-rate), besides the client's
+    /// (client_options::rate_limit; the stricter holds). Keep a copy of the handle to change the limit
+    /// while the transfer runs (`lim.set(0)` lifts it). Empty: only the client's. See http::rate_limit.
+    http::rate_limit rate_limit;
 };
 
 } // namespace edgeloop::http
