@@ -17,6 +17,7 @@ TITLES = {
     "h": "(h) (a)'s URLs on a pipe into stdin (-K -), 50 keep-alive connections",
     "i": "(i) one-shot mutual-TLS publish (aws_post --count 1, a process each): key in a file, PKCS#11, TPM",
     "j": "(j) GET 1 KiB through squid (-x, CONNECT tunnels), 10 keep-alive tunnels",
+    "l": "(l) --limit-rate 1M: one 10 MiB download at 1 MiB/s (~10 s)",
 }
 OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle", "aws_post_file",
         "aws_post_pkcs11", "aws_post_tpm"]
@@ -87,7 +88,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in "abcdefghi":
+for scen in "abcdefghijkl":
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue
@@ -177,6 +178,17 @@ for scen in "abcdefghi":
     if scen == "d":
         ratio_target("100 MiB download rate >= 1.0x curl (multi_fetch vs curl CLI)", "multi_fetch", "curl", "rate",
                      1.0, True)
+    if scen == "l":
+        for c in ("multi_fetch", "curl"):
+            got = [tuple(float(x) for x in r["extra"].split(",")) for r in runs_of("l", c) if r["extra"] != "-"]
+            if not got:
+                continue
+            achieved = [size / secs / asked for size, secs, asked in got]
+            print(f"  {LABEL.get(c, c)}: achieved {fmt([size / secs / 1024 for size, secs, _ in got], 1)} KiB/s"
+                  f" of {got[0][2] / 1024:.0f}; achieved / asked {fmt(achieved, 3)}")
+            within = all(abs(x - 1) <= 0.10 for x in achieved)
+            target(f"--limit-rate holds within 10 % over ~10 s ({c})", med(achieved), within,
+                   f"achieved / asked {min(achieved):.3f}-{max(achieved):.3f} over {len(achieved)} runs")
     if scen == "e":
         ratio_target("mTLS keep-alive POST rate >= 1.2x libcurl ref", "edgeloop_bench", "libcurl_multi_ref", "rate",
                      1.2, True)
