@@ -193,7 +193,7 @@ BOOST_AUTO_TEST_CASE(multi_fetch_limit_rate_throttles_each_transfer) {
     auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", "1k", "--max-time",
                               "1", https("/100k.bin")});
     BOOST_TEST(r.status == 1, r.output);
-    BOOST_TEST(r.output.find("timeout") != std::string::npos, r.output);
+    BOOST_TEST(r.output.find("total time limit") != std::string::npos, r.output);
     r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate-total", "1K", "--max-time",
                          "1", https("/100k.bin")});
     BOOST_TEST(r.status == 1, r.output);

@@ -185,7 +185,9 @@ bool fetch_op::rate_allows(std::size_t& room) {
     const std::size_t allowed = rate_gate_->allowance(room);
     if (allowed > 0) {
         room = allowed;
-        read_cap_ = allowed;
+        // The piece delivered is capped exactly; a socket read of at least Beast's minimum keeps a slow
+        // rate from reading chunk framing a byte at a time (what is read ahead waits in the buffer).
+        read_cap_ = std::max<std::size_t>(allowed, 512);
         return true;
     }
     disarm(); // waiting for the budget is not the server being idle; the total deadline runs on
