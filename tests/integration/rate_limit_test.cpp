@@ -34,7 +34,8 @@ struct rate_fixture {
     rate_fixture() {
         const std::string path = nginx.docroot() + "/1m.bin";
         std::ofstream(path, std::ios::binary) << big;
-        std::filesystem::permissions(path, std::filesystem::perms::owner_read | std::filesystem::perms::group_read |
+        std::filesystem::permissions(path, std::filesystem::perms::owner_read |
+                                               std::filesystem::perms::group_read |
                                                std::filesystem::perms::others_read);
     }
     std::string https(const std::string& path) const {
@@ -51,7 +52,8 @@ struct rate_fixture {
     }
     /// Starts a transfer recording into `out`.
     void start(http::request req, fetch_outcome& out) {
-        client.async_fetch(std::move(req), detail::recording_handlers(out), detail::recording_completion(out));
+        client.async_fetch(std::move(req), detail::recording_handlers(out),
+                           detail::recording_completion(out));
     }
     /// Runs the loop until `done()` or `limit` passes (which fails the test).
     template <typename Pred>
@@ -83,7 +85,8 @@ run_result run_multi_fetch(std::vector<std::string> args) {
     args.insert(args.begin(), MULTI_FETCH_BIN);
     child_process p(args, log);
     auto status = p.wait_for_exit(30s);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n" << read_file(log));
+    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
+                                                  << read_file(log));
     return {*status, read_file(log)};
 }
 
@@ -190,12 +193,12 @@ BOOST_AUTO_TEST_CASE(waiting_for_the_budget_is_not_an_idle_server) {
 
 BOOST_AUTO_TEST_CASE(multi_fetch_limit_rate_throttles_each_transfer) {
     // 1 KiB/s on 100 KiB: --max-time 1 ends it (exit 1); without the limit it completes in milliseconds.
-    auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", "1k", "--max-time",
-                              "1", https("/100k.bin")});
+    auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", "1k",
+                              "--max-time", "1", https("/100k.bin")});
     BOOST_TEST(r.status == 1, r.output);
     BOOST_TEST(r.output.find("total time limit") != std::string::npos, r.output);
-    r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate-total", "1K", "--max-time",
-                         "1", https("/100k.bin")});
+    r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate-total", "1K",
+                         "--max-time", "1", https("/100k.bin")});
     BOOST_TEST(r.status == 1, r.output);
 }
 
@@ -205,8 +208,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_limit_rate_delivers_the_file_whole) {
         BOOST_TEST_CONTEXT(rate) {
             const std::string file = dir + "/out.bin";
             std::filesystem::remove(file);
-            auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", rate, "-o",
-                                      file, https("/1m.bin")});
+            auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", rate,
+                                      "-o", file, https("/1m.bin")});
             BOOST_TEST(r.status == 0, r.output);
             BOOST_TEST(read_file(file) == big);
         }
@@ -218,7 +221,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_refuses_a_malformed_rate_with_exit_2) {
         BOOST_TEST_CONTEXT("'" << rate << "'") {
             auto r = run_multi_fetch({"--now", "--limit-rate=" + rate, https("/1k.bin")});
             BOOST_TEST(r.status == 2, r.output);
-            BOOST_TEST(r.output.find("--limit-rate: expected bytes per second") != std::string::npos, r.output);
+            BOOST_TEST(r.output.find("--limit-rate: expected bytes per second") != std::string::npos,
+                       r.output);
             BOOST_TEST(r.output.find("got '" + rate + "'") != std::string::npos, r.output);
         }
     }

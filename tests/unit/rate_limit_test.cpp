@@ -75,7 +75,8 @@ BOOST_AUTO_TEST_CASE(an_idle_bucket_fills_up_to_its_burst_only) {
 }
 
 BOOST_AUTO_TEST_CASE(the_average_holds_over_ten_seconds_within_a_burst) {
-    for (const std::uint64_t rate : {1ULL, 10ULL, 1024ULL, 100'000ULL, 1024ULL * 1024, 100ULL * 1024 * 1024}) {
+    for (const std::uint64_t rate :
+         {1ULL, 10ULL, 1024ULL, 100'000ULL, 1024ULL * 1024, 100ULL * 1024 * 1024}) {
         token_bucket b(rate, t0);
         const auto got = read_for(b, t0, 10s);
         BOOST_TEST_CONTEXT("rate " << rate) {
@@ -155,7 +156,8 @@ BOOST_AUTO_TEST_CASE(a_gate_under_two_limits_obeys_the_stricter) {
     {
         const http::rate_limit loose(1'000'000);
         const http::rate_limit strict(10'000);
-        auto gate = std::make_shared<http::detail::rate_gate>(ioc.get_executor(), state(loose), state(strict));
+        auto gate =
+            std::make_shared<http::detail::rate_gate>(ioc.get_executor(), state(loose), state(strict));
         BOOST_TEST(gate->allowance(chunk) == 1000u, "the client's is the stricter here");
         gate->consume(1000);
         BOOST_TEST(gate->allowance(chunk) == 0u);
