@@ -47,7 +47,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "arrives: another digest fails the transfer, and its -o/--output-dir file is not kept.\n"
          "In a -K file: a line sha256 = HEX after its url line, or \"URL sha256=HEX\" on one line")
         ("limit-rate", po::value<std::string>()->value_name("RATE"),
-         "limit each transfer's download to RATE bytes per second, as curl: a number with an optional\n"
+         "limit each transfer's download to RATE bytes per second, as curl: a number with an optional "
          "suffix k/K, m/M, g/G (times 1024, 1024^2, 1024^3) or b/B; 0: no limit. Averaged over seconds")
         ("limit-rate-total", po::value<std::string>()->value_name("RATE"),
          "(edgeloop's own) limit all transfers together to RATE bytes per second (as --limit-rate)")
