@@ -115,6 +115,8 @@ http::client_options client_options_from(const multi_fetch::options& opt) {
     o.proxy = app_common::to_proxy_options(opt.proxy);
     o.connect = opt.connect;
     app_common::apply_keepalive(opt.connect_cli, o.pool);
+    if (opt.limit_rate_total > 0)
+        o.rate_limit = http::rate_limit(opt.limit_rate_total);
     o.user_agent.clear(); // request_plan sends the User-Agent (-A, or none after -H "User-Agent:")
     return o;
 }
@@ -454,6 +456,8 @@ int run(const multi_fetch::options& opt) {
             req.resume_file = file->part_path(); // hashed first for --sha256
             *received = file->resumed_bytes();
         }
+        if (opt.limit_rate > 0) // per transfer, as curl's
+            req.rate_limit = http::rate_limit(opt.limit_rate);
         return http::transfer{
             .req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <limits>
 #include <sstream>
 
 namespace multi_fetch {
@@ -45,6 +46,11 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "the SHA-256 the body of the next URL must have (paired with the URLs as -o is); checked as it\n"
          "arrives: another digest fails the transfer, and its -o/--output-dir file is not kept.\n"
          "In a -K file: a line sha256 = HEX after its url line, or \"URL sha256=HEX\" on one line")
+        ("limit-rate", po::value<std::string>()->value_name("RATE"),
+         "limit each transfer's download to RATE bytes per second, as curl: a number with an optional "
+         "suffix k/K, m/M, g/G (times 1024, 1024^2, 1024^3) or b/B; 0: no limit. Averaged over seconds")
+        ("limit-rate-total", po::value<std::string>()->value_name("RATE"),
+         "(edgeloop's own) limit all transfers together to RATE bytes per second (as --limit-rate)")
         ("create-dirs", "create the directories -o names")
         ("no-clobber", "never overwrite: FILE exists, FILE.1 ... FILE.100 are tried")
         ("remove-on-error", "leave no file of a failed transfer (always so: bodies are renamed into place when complete)")
@@ -178,6 +184,16 @@ options parse_options(int argc, const char* const argv[]) {
             throw usage_error("--request: expected a method name, got '" + *o.method + "'");
     }
     o.get = vm.count("get") > 0;
+    for (const char* name : {"limit-rate", "limit-rate-total"}) {
+        if (!vm.count(name))
+            continue;
+        const auto& text = vm[name].as<std::string>();
+        const auto rate = parse_rate(text);
+        if (!rate)
+            throw usage_error(std::string("--") + name + ": expected bytes per second, a number with an " +
+                              "optional suffix k, m, g or b (1024 multiples, as curl), got '" + text + "'");
+        (std::string_view(name) == "limit-rate" ? o.limit_rate : o.limit_rate_total) = *rate;
+    }
     o.json_lines = vm.count("json-lines") > 0;
     o.silent = vm.count("silent") > 0;
     o.show_error = vm.count("show-error") > 0;
@@ -428,6 +444,49 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
         throw usage_error(where(path, number) + ": option " + name +
                           " @-: stdin cannot be read from a -K file");
     return config_line{name, std::move(value), false};
+}
+
+std::optional<std::uint64_t> parse_rate(std::string_view text) {
+    // curl 7.88's --limit-rate: a decimal number (an optional '+'), then at most one unit character.
+    if (!text.empty() && text.front() == '+')
+        text.remove_prefix(1);
+    std::size_t digits = 0;
+    while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9')
+        ++digits;
+    if (digits == 0 || text.size() - digits > 1)
+        return std::nullopt;
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < digits; ++i) {
+        const auto digit = static_cast<std::uint64_t>(text[i] - '0');
+        if (value > (std::numeric_limits<std::uint64_t>::max() - digit) / 10)
+            return std::nullopt;
+        value = value * 10 + digit;
+    }
+    std::uint64_t unit = 1;
+    if (digits < text.size()) {
+        switch (text[digits]) {
+        case 'g':
+        case 'G':
+            unit = 1024ULL * 1024 * 1024;
+            break;
+        case 'm':
+        case 'M':
+            unit = 1024ULL * 1024;
+            break;
+        case 'k':
+        case 'K':
+            unit = 1024;
+            break;
+        case 'b':
+        case 'B':
+            break;
+        default:
+            return std::nullopt;
+        }
+    }
+    if (value > std::numeric_limits<std::uint64_t>::max() / unit)
+        return std::nullopt;
+    return value * unit;
 }
 
 bool is_sha256_hex(std::string_view hex) {

@@ -63,6 +63,8 @@ struct options {
     std::vector<data_arg> data;            ///< -d, --data-*, --json
     std::string upload_file;               ///< -T ("-": stdin)
     bool get = false;                      ///< -G: the data goes into the URL's query
+    std::uint64_t limit_rate = 0;          ///< --limit-rate: bytes per second per transfer (0: none)
+    std::uint64_t limit_rate_total = 0;    ///< --limit-rate-total: for all transfers together
     // Authentication.
     std::optional<std::string> user;   ///< -u USER[:PASSWORD] (no password: asked on the terminal)
     std::optional<std::string> bearer; ///< --oauth2-bearer
@@ -120,6 +122,10 @@ struct config_line {
     bool bare = false;  ///< a line that is just a URL: it takes no lines after it, so it starts at once
     std::string sha256; ///< a bare URL line's "sha256=HEX" after the URL
 };
+
+/// curl's --limit-rate RATE: bytes per second, with an optional suffix k/K, m/M, g/G (1024 multiples) or
+/// b/B; nullopt when malformed or too large.
+std::optional<std::uint64_t> parse_rate(std::string_view text);
 
 /// True when `hex` is a SHA-256 digest in hex (64 hexadecimal digits, either case).
 bool is_sha256_hex(std::string_view hex);

@@ -8,6 +8,7 @@
 #include <edgeloop/http/multi.hpp>
 #include <edgeloop/http/options.hpp>
 #include <edgeloop/http/proxy.hpp>
+#include <edgeloop/http/rate_limit.hpp>
 #include <edgeloop/http/request.hpp>
 #include <edgeloop/http/response.hpp>
 #include <edgeloop/http/transfer_retry.hpp>

@@ -617,7 +617,7 @@ void fetch_op::read_response(bool head) {
 }
 
 void fetch_op::read_more() {
-    const std::size_t size = beast::read_size(conn_->buffer, 65536);
+    const std::size_t size = beast::read_size(conn_->buffer, reading_head_ ? 65536 : read_cap_);
     with_stream([this, size](auto& s) {
         s.async_read_some(
             conn_->buffer.prepare(size),
@@ -746,10 +746,14 @@ void fetch_op::on_header(const error_code& ec) {
 }
 
 void fetch_op::read_body() {
+    std::size_t room = limits().body_chunk_bytes;
+    if (!rate_allows(room))
+        return; // waits for its bandwidth budget, then comes back here
     arm(timeouts().idle, error::idle_timeout);
     if (!chunk_)
         chunk_ = state_->take_chunk(limits().body_chunk_bytes);
-    parser_->body_buffer(chunk_.get(), limits().body_chunk_bytes);
+    body_room_ = room;
+    parser_->body_buffer(chunk_.get(), room);
     read_response(false);
 }
 
@@ -758,7 +762,9 @@ void fetch_op::on_body(error_code ec) {
         return;
     if (ec == bhttp::error::need_buffer)
         ec = {};
-    const std::size_t got = limits().body_chunk_bytes - parser_->body_room();
+    const std::size_t got = body_room_ - parser_->body_room();
+    if (rate_gate_)
+        rate_gate_->consume(got);
     if (got > 0) {
         info_.body_bytes += got;
         const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
@@ -990,6 +996,8 @@ void fetch_op::complete(const error_code& ec) {
     timer_at_ = std::chrono::steady_clock::time_point::max();
     phase_timer_.cancel();
     total_timer_.cancel();
+    if (rate_gate_)
+        rate_gate_->cancel();
     info_.time_total = since_start();
     info_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(info_.time_total);
     if (ec && core::log::enabled(core::log_level::debug))
@@ -1096,7 +1104,10 @@ client_options checked(client_options opts) {
 } // namespace
 
 client::client(net::any_io_executor ex, client_options opts)
-    : state_(std::make_shared<detail::client_state>(std::move(ex), checked(std::move(opts)))) {}
+    : state_(std::make_shared<detail::client_state>(std::move(ex), checked(std::move(opts)))) {
+    if (!state_->opts.rate_limit) // set_rate_limit changes this one: transfers running see it
+        state_->opts.rate_limit.set(0);
+}
 
 client::client(net::any_io_executor ex, tls::context tls, client_options opts)
     : client(std::move(ex), std::move(opts)) {
@@ -1132,6 +1143,10 @@ void client::cancel_all() {
     for (auto& op : retrying)
         op->cancel();
     state_->close_idle();
+}
+
+void client::set_rate_limit(std::uint64_t bytes_per_second) {
+    state_->opts.rate_limit.set(bytes_per_second);
 }
 
 std::size_t client::active() const noexcept {

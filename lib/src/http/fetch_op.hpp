@@ -6,6 +6,7 @@
 #include "client_state.hpp"
 #include "connector.hpp"
 #include "digest.hpp"
+#include "rate_limiter.hpp"
 #include "response_parser.hpp"
 
 #include <edgeloop/http/url.hpp>
@@ -64,6 +65,7 @@ private:
     bool normalize(std::size_t from);
     void on_header(const error_code& ec);
     void read_body();
+    bool rate_allows(std::size_t& room); ///< rate_limiter.cpp
     void on_body(error_code ec);
     void after_body(const error_code& ec);
     void resume_body(std::uint64_t token, const error_code& ec);
@@ -123,6 +125,12 @@ private:
     std::uint64_t body_file_sent_ = 0;
     std::unique_ptr<response_parser> parser_; ///< made per response
     std::unique_ptr<body_digest> digest_;     ///< request::expected_sha256, when set
+    /// Bandwidth limits (request::rate_limit, client_options::rate_limit): made at the first body read
+    /// under one. body_room_: the room given to the parser for this piece; read_cap_: the most read from
+    /// the connection at once while reading the body.
+    std::shared_ptr<rate_gate> rate_gate_;
+    std::size_t body_room_ = 0;
+    std::size_t read_cap_ = 65536;
     line_normalizer normalizer_;
     bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
     const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head

@@ -178,6 +178,10 @@ public:
     /// Number of set_identity()/set_tls_context() calls so far.
     std::uint64_t identity_generation() const noexcept;
 
+    /// Bandwidth limit of the whole client in bytes per second (0: unlimited), from now on: transfers
+    /// running and waiting for their budget included (client_options::rate_limit, http::rate_limit).
+    void set_rate_limit(std::uint64_t bytes_per_second);
+
     /// Number of transfers started and not yet completed.
     std::size_t active() const noexcept;
     /// Kept-alive connections waiting for a next request.

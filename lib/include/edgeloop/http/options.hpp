@@ -2,6 +2,7 @@
 
 #include <edgeloop/http/connect_options.hpp>
 #include <edgeloop/http/proxy.hpp>
+#include <edgeloop/http/rate_limit.hpp>
 
 #include <chrono>
 #include <cstddef>
@@ -115,6 +116,10 @@ struct client_options {
     /// --resolve, --connect-to, -4/-6, Happy Eyeballs.
     http::connect_options connect;
     std::string user_agent = "edgeloop/0.1";
+    /// Bandwidth limit of the whole client: every transfer's response body bytes together (besides each
+    /// request::rate_limit; the stricter holds). Empty or 0: unlimited. client::set_rate_limit changes it
+    /// while transfers run; a handle shared with another client makes both share one budget.
+    http::rate_limit rate_limit;
 };
 
 } // namespace edgeloop::http

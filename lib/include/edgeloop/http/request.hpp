@@ -3,6 +3,7 @@
 #include <edgeloop/http/byte_range.hpp>
 #include <edgeloop/http/options.hpp>
 #include <edgeloop/http/transfer_retry.hpp>
+#include <edgeloop/http/rate_limit.hpp>
 
 #include <cstddef>
 #include <functional>
@@ -77,6 +78,10 @@ struct request {
     std::string resume_file;
     /// Retries of this transfer in the engine, resuming a cut-off body (transfer_retry); none by default.
     transfer_retry retry;
+    /// This transfer's bandwidth limit for its response body (curl's --limit-rate), besides the client's
+    /// (client_options::rate_limit; the stricter holds). Keep a copy of the handle to change the limit
+    /// while the transfer runs (`lim.set(0)` lifts it). Empty: only the client's. See http::rate_limit.
+    http::rate_limit rate_limit;
 };
 
 } // namespace edgeloop::http
