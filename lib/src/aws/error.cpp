@@ -110,6 +110,7 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::proxy_resolve_failed:
     case http::error::proxy_connect_failed:
     case http::error::proxy_tunnel_timeout:
+    case http::error::proxy_handshake_timeout:
     case http::error::bad_proxy_response:
     case http::error::socks_general_failure:
     case http::error::socks_network_unreachable:
@@ -135,6 +136,7 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::invalid_proxy:
     case http::error::proxy_auth_required:
     case http::error::digest_mismatch:
+    case http::error::proxy_tls_failed:
     case http::error::proxy_tunnel_refused:
     case http::error::socks_no_acceptable_method:
     case http::error::socks_auth_failed:

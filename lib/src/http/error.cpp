@@ -117,6 +117,10 @@ public:
             return "malformed SOCKS5 answer from the proxy";
         case error::digest_mismatch:
             return "the body's SHA-256 is not the one expected";
+        case error::proxy_tls_failed:
+            return "TLS with the https proxy failed";
+        case error::proxy_handshake_timeout:
+            return "timed out in the TLS handshake with the https proxy";
         }
         return "unknown edgeloop.http error";
     }

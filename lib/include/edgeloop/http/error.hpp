@@ -80,6 +80,12 @@ enum class error {
     bad_socks_response,
     /// The body's SHA-256 is not request::expected_sha256 (detail: both digests).
     digest_mismatch,
+    /// TLS with an https:// proxy failed: its certificate did not verify (untrusted, expired, another
+    /// name) or the handshake itself failed. detail names the proxy and the reason; transfer_info::cause
+    /// holds the tls::error (untrusted_issuer, host_name_mismatch, handshake_failed, ...).
+    proxy_tls_failed,
+    /// The TLS handshake with an https:// proxy did not finish within timeouts::proxy_handshake.
+    proxy_handshake_timeout,
 };
 
 const boost::system::error_category& http_category() noexcept;
