@@ -243,7 +243,7 @@ BOOST_AUTO_TEST_CASE(credentials_option_replaces_the_urls_and_reason_has_none) {
     BOOST_TEST_REQUIRE(c.has_value());
     BOOST_TEST(c->proxy->user == "alice");
     BOOST_TEST(c->reason == "proxy socks5h://p:1080 from -x/--proxy");
-    o.url = "https://p:443";
+    o.url = "ftp://p:21";
     BOOST_TEST(http::select_proxy(o, true, "h").error() == make_error_code(http::error::invalid_proxy));
 }
 

@@ -1,7 +1,7 @@
 // socks5:// (the client resolves the target's name): the target's address comes the way a direct
 // connection's does, from the client's name overrides (connect_options::connect_to and resolve, curl's
 // --connect-to and --resolve) and else the client's resolver (c-ares on the loop, with its DNS cache).
-// The first address in the order of connect_options::family goes to the proxy. Bounded by the tunnel
+// The first address goes to the proxy: IPv4 first, within connect_options::family. Bounded by the tunnel
 // phase's deadline (timeouts::proxy_tunnel), which the connector armed.
 
 #include "connector.hpp"
@@ -12,6 +12,7 @@
 #include <boost/asio/ip/address.hpp>
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -33,7 +34,11 @@ void connector::resolve_socks_target() {
         std::vector<net::ip::tcp::endpoint> ordered;
         for (const auto& a : addresses)
             ordered.emplace_back(a, port);
-        edgeloop::net::happy_eyeballs_order(ordered, state_->opts.connect.family);
+        edgeloop::net::happy_eyeballs_order(ordered, state_->opts.connect.family); // -4 / -6
+        // One address goes to the proxy, with no race to fall back on: IPv4 first (as getaddrinfo with
+        // AI_ADDRCONFIG gives "localhost" on a host without global IPv6), IPv6 when it is all there is.
+        std::stable_partition(ordered.begin(), ordered.end(),
+                              [](const net::ip::tcp::endpoint& e) { return e.address().is_v4(); });
         return ordered;
     };
     std::string source = "DNS";
