@@ -18,6 +18,8 @@ inline edgeloop::http::proxy_options to_proxy_options(const proxy_cli& p) {
     o.credentials = p.proxy_user;
     o.no_proxy = p.noproxy;
     o.from_environment = true;
+    o.ca_file = p.proxy_cacert;
+    o.insecure = p.proxy_insecure;
     return o;
 }
 

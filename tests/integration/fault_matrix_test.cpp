@@ -72,6 +72,10 @@
 // | proxy closes before answering CONNECT                    | http bad_proxy_response                 | here, proxy_test
 // | proxy closes the CONNECT tunnel (200, then close)        | tls handshake_failed, proxy in detail   | here
 // | proxy answers garbage to CONNECT                         | http bad_proxy_response                 | proxy_test
+// | https proxy: certificate untrusted                       | http proxy_tls_failed, cause tls untrusted_issuer | here, proxy_test (stunnel)
+// | https proxy: handshake refused (RST)                     | http proxy_tls_failed, names the proxy  | here
+// | https proxy stalls its TLS handshake                     | http proxy_handshake_timeout            | here
+// | https proxy answers 407 to CONNECT inside its TLS        | http proxy_auth_required                | here, proxy_test (stunnel + squid)
 // | SOCKS5 proxy closes mid-handshake                        | http bad_socks_response                 | here
 // | SOCKS5 proxy closes the open tunnel before the response  | http no_response (transfer_info::proxy) | here
 // | SOCKS5 refusal: reply 5 (target port closed), reply 2    | http socks_refused, socks_not_allowed   | here, socks_proxy_test (microsocks)
@@ -225,6 +229,7 @@ fetch_outcome check(fault_spec spec) {
 struct proxy_fault_spec {
     std::string proxy_scheme = "http";
     fault_step step;
+    fault_server_options server = {}; ///< the proxy's listener (tls: an https:// proxy)
     bool proxy_down = false;
     std::string target = "https://127.0.0.1:9/";
     http::client_options client = patient_options();
@@ -239,7 +244,7 @@ fetch_outcome check_proxy(proxy_fault_spec spec) {
     warm_up(ioc);
     const int fds_before = count_open_fds();
     {
-        fault_server proxy(ioc, {spec.step});
+        fault_server proxy(ioc, {spec.step}, spec.server);
         fault_server healthy(ioc, {fault::serve_ok()});
         const std::uint16_t proxy_port = spec.proxy_down ? free_port() : proxy.port();
         const std::string proxy_url = spec.proxy_scheme + "://127.0.0.1:" + std::to_string(proxy_port);
@@ -724,6 +729,53 @@ BOOST_AUTO_TEST_CASE(proxy_closes_the_connect_tunnel_in_the_target_handshake) {
                           fault::close()},
                  .ec = make_error_code(tls::error::handshake_failed),
                  .detail = "(through proxy "});
+}
+
+BOOST_AUTO_TEST_CASE(https_proxy_certificate_untrusted) {
+    // The pki's CA is the target's trust only; the proxy's is the system store here.
+    const auto out = check_proxy({.proxy_scheme = "https",
+                                  .step = {fault::read_request(), fault::stall()},
+                                  .server = {.tls = true},
+                                  .ec = make_error_code(http::error::proxy_tls_failed),
+                                  .detail = "TLS handshake with the proxy failed"});
+    BOOST_TEST(out.info.cause == make_error_code(tls::error::untrusted_issuer), out.info.cause.message());
+}
+
+BOOST_AUTO_TEST_CASE(https_proxy_refuses_its_tls_handshake) {
+    auto o = patient_options();
+    o.proxy.ca_file = pki::path("ca.crt");
+    check_proxy({.proxy_scheme = "https",
+                 .step = {fault::reset()},
+                 .server = {.tls = true},
+                 .client = o,
+                 .ec = make_error_code(http::error::proxy_tls_failed),
+                 .detail = "TLS handshake with the proxy failed"});
+}
+
+BOOST_AUTO_TEST_CASE(https_proxy_stalls_its_tls_handshake) {
+    auto o = patient_options();
+    o.proxy.ca_file = pki::path("ca.crt");
+    o.timeouts.proxy_handshake = 300ms;
+    check_proxy({.proxy_scheme = "https",
+                 .step = {fault::stall()},
+                 .server = {.tls = true},
+                 .client = o,
+                 .ec = make_error_code(http::error::proxy_handshake_timeout),
+                 .detail = "in the proxy TLS handshake phase"});
+}
+
+BOOST_AUTO_TEST_CASE(https_proxy_answers_407_inside_its_tls) {
+    auto o = patient_options();
+    o.proxy.ca_file = pki::path("ca.crt");
+    check_proxy(
+        {.proxy_scheme = "https",
+         .step = {fault::read_request(),
+                  fault::send("HTTP/1.1 407 Proxy Authentication Required\r\nContent-Length: 0\r\n\r\n"),
+                  fault::stall()},
+         .server = {.tls = true},
+         .client = o,
+         .ec = make_error_code(http::error::proxy_auth_required),
+         .detail = "answered 407 Proxy Authentication Required to CONNECT 127.0.0.1:9"});
 }
 
 BOOST_AUTO_TEST_CASE(socks_refusal_reply) {

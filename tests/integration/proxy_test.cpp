@@ -8,6 +8,7 @@
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
+#include <support/stunnel.hpp>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/test/unit_test.hpp>
@@ -368,6 +369,182 @@ BOOST_AUTO_TEST_CASE(aws_post_publishes_with_mutual_tls_through_squid) {
     BOOST_TEST(*status == 0, output);
     BOOST_TEST(contains(output, "Response Status:\n200"), output);
     BOOST_TEST(contains(output, "Proxy: proxy " + squid.open_url() + " from -x/--proxy"), output);
+    BOOST_TEST(contains(squid.access_log(1), "CONNECT localhost:" + port_of(nginx.mtls_port())));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// HTTPS proxies: TLS with the proxy itself (its own trust: proxy_options::ca_file, --proxy-cacert), then
+// CONNECT, then the target's TLS inside the proxy's. The proxy is stunnel (Debian `stunnel4`) presenting
+// pki untrusted.crt (localhost, signed by untrusted-ca, which the target's trust does not hold) in front of
+// squid's plain port: squid-openssl, which has an https_port, would replace squid.
+BOOST_AUTO_TEST_SUITE(https_proxy)
+
+namespace {
+
+http::client_options through_https(const stunnel_server& front, const std::string& userinfo = "") {
+    auto o =
+        through("https://" + (userinfo.empty() ? "" : userinfo + "@") + "localhost:" + port_of(front.port()));
+    o.proxy.ca_file = pki::path("untrusted-ca.crt");
+    return o;
+}
+
+} // namespace
+
+BOOST_AUTO_TEST_CASE(https_target_through_an_https_proxy_verifies_both_with_their_own_trust) {
+    nginx_server nginx;
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.open_port(), .cert = "untrusted"});
+    boost::asio::io_context ioc;
+    http::client client(ioc.get_executor(), tls::context(trust_pki()), through_https(front));
+    const std::string url = "https://localhost:" + port_of(nginx.https_port()) + "/hello.txt";
+    auto out = fetch(ioc, client, {.url = url});
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.info.status == 200u);
+    BOOST_TEST(out.body == "hello from nginx\n");
+    BOOST_TEST(out.info.proxy == "https://localhost:" + port_of(front.port()));
+    // The tunnel (proxy TLS, CONNECT, target TLS inside) is pooled per proxy, target and identity.
+    auto again = fetch(ioc, client, {.url = url});
+    BOOST_TEST(!again.ec, http::describe(again.ec, again.info));
+    BOOST_TEST(again.body == "hello from nginx\n");
+    BOOST_TEST(again.info.reused_connection);
+    client.cancel_all();
+    ioc.run_for(100ms);
+    const auto log = squid.access_log(1);
+    BOOST_TEST(contains(log, "TCP_TUNNEL/200"), log);
+    BOOST_TEST(contains(log, "CONNECT localhost:" + port_of(nginx.https_port())), log);
+    BOOST_TEST(std::count(log.begin(), log.end(), '\n') == 1, log);
+    BOOST_TEST(contains(front.log(), "accepted connection"), front.log());
+}
+
+BOOST_AUTO_TEST_CASE(an_untrusted_proxy_certificate_is_proxy_tls_failed_naming_the_proxy) {
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.open_port(), .cert = "untrusted"});
+    boost::asio::io_context ioc;
+    const std::string proxy = "https://localhost:" + port_of(front.port());
+    for (const std::string& proxy_ca : {std::string(), pki::path("ca.crt")}) {
+        // The system store, or the target's CA: neither signed the proxy's certificate. The target's trust
+        // (ca.crt, given to the client) is never the proxy's.
+        BOOST_TEST_INFO("proxy CA file: " << proxy_ca);
+        auto o = through(proxy);
+        o.proxy.ca_file = proxy_ca;
+        http::client client(ioc.get_executor(), tls::context({.ca_file = pki::path("untrusted-ca.crt")}), o);
+        auto out = fetch(ioc, client, {.url = "https://localhost:1/"});
+        BOOST_TEST(out.ec == make_error_code(http::error::proxy_tls_failed),
+                   http::describe(out.ec, out.info));
+        BOOST_TEST(out.info.cause == make_error_code(tls::error::untrusted_issuer), out.info.cause.message());
+        BOOST_TEST(contains(out.info.detail, "proxy " + proxy + ": TLS handshake with the proxy failed"),
+                   out.info.detail);
+    }
+    BOOST_TEST(squid.access_log(0).empty()); // nothing reached the proxy behind the TLS
+}
+
+BOOST_AUTO_TEST_CASE(plain_http_through_an_https_proxy_goes_in_absolute_form_with_basic_auth) {
+    nginx_server nginx;
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.auth_port(), .cert = "untrusted"});
+    boost::asio::io_context ioc;
+    http::client client(ioc.get_executor(), through_https(front, "alice:s3cret"));
+    auto out = fetch(ioc, client, {.url = "http://localhost:" + port_of(nginx.http_port()) + "/hello.txt"});
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "hello from nginx\n");
+    const auto log = squid.access_log(1);
+    BOOST_TEST(contains(log, "GET http://localhost:" + port_of(nginx.http_port()) + "/hello.txt alice"), log);
+    // Without the credentials: the 407 path, over the proxy's TLS.
+    http::client anonymous(ioc.get_executor(), tls::context(trust_pki()), through_https(front));
+    auto refused = fetch(ioc, anonymous, {.url = "https://localhost:" + port_of(nginx.https_port()) + "/"});
+    BOOST_TEST(refused.ec == make_error_code(http::error::proxy_auth_required),
+               http::describe(refused.ec, refused.info));
+    BOOST_TEST(
+        contains(refused.info.detail, "proxy https://localhost:" + port_of(front.port()) + " answered 407"),
+        refused.info.detail);
+}
+
+BOOST_AUTO_TEST_CASE(multi_fetch_takes_an_https_proxy_from_the_environment_with_proxy_cacert) {
+    nginx_server nginx;
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.auth_port(), .cert = "untrusted"});
+    const std::string dir = make_temp_dir("proxy_app");
+    const std::string url = "https://localhost:" + port_of(nginx.https_port()) + "/hello.txt";
+    const std::string proxy = "https://localhost:" + port_of(front.port());
+    child_process p(
+        {MULTI_FETCH_BIN, "--now", "-vv", "--cacert", pki::path("ca.crt"), "--proxy-cacert",
+         pki::path("untrusted-ca.crt"), url},
+        dir + "/env.log",
+        {"https_proxy=https://alice:s3cret@localhost:" + port_of(front.port()), "no_proxy=", "NO_PROXY="});
+    const auto status = p.wait_for_exit(30s);
+    const auto output = read_file(dir + "/env.log");
+    BOOST_TEST_REQUIRE(status.has_value(), output);
+    BOOST_TEST(*status == 0, output);
+    BOOST_TEST(contains(output, "hello from nginx"), output);
+    BOOST_TEST(contains(output, "proxy " + proxy + " from https_proxy"), output);
+    BOOST_TEST(!contains(output, "s3cret"), output);
+    BOOST_TEST(!contains(output, "verification of the PROXY is OFF"), output);
+    BOOST_TEST(contains(squid.access_log(1), " alice"));
+    // Without --proxy-cacert the proxy is not trusted: its own error, exit non-zero.
+    child_process untrusted({MULTI_FETCH_BIN, "--now", "--cacert", pki::path("ca.crt"), url}, dir + "/no.log",
+                            {"https_proxy=https://alice:s3cret@localhost:" + port_of(front.port())});
+    const auto failed = untrusted.wait_for_exit(30s);
+    BOOST_TEST_REQUIRE(failed.has_value());
+    BOOST_TEST(*failed != 0, read_file(dir + "/no.log"));
+    BOOST_TEST(contains(read_file(dir + "/no.log"), "TLS handshake with the proxy failed"),
+               read_file(dir + "/no.log"));
+}
+
+BOOST_AUTO_TEST_CASE(multi_fetch_proxy_insecure_works_and_warns) {
+    nginx_server nginx;
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.open_port(), .cert = "untrusted"});
+    const std::string dir = make_temp_dir("proxy_app");
+    child_process p({MULTI_FETCH_BIN, "--now", "--cacert", pki::path("ca.crt"), "-x",
+                     "https://localhost:" + port_of(front.port()), "--proxy-insecure",
+                     "https://localhost:" + port_of(nginx.https_port()) + "/hello.txt"},
+                    dir + "/insecure.log");
+    const auto status = p.wait_for_exit(30s);
+    const auto output = read_file(dir + "/insecure.log");
+    BOOST_TEST_REQUIRE(status.has_value(), output);
+    BOOST_TEST(*status == 0, output);
+    BOOST_TEST(contains(output, "hello from nginx"), output);
+    // As loud as --insecure: a warning without -v.
+    BOOST_TEST(contains(output, "TLS certificate verification of the PROXY is OFF (--proxy-insecure)"),
+               output);
+}
+
+BOOST_AUTO_TEST_CASE(aws_post_publishes_with_mutual_tls_through_an_https_proxy) {
+    // The client certificate goes to the target (nginx's mTLS port refuses a handshake without one),
+    // never to the proxy: stunnel asks for none, and the client has none configured for it.
+    nginx_server nginx;
+    squid_server squid;
+    stunnel_server front({.forward_port = squid.open_port(), .cert = "untrusted"});
+    const std::string dir = make_temp_dir("proxy_app");
+    const std::string proxy = "https://localhost:" + port_of(front.port());
+    child_process p({AWS_POST_BIN,
+                     "--endpoint",
+                     "localhost",
+                     "--port",
+                     port_of(nginx.mtls_port()),
+                     "--cacert",
+                     pki::path("ca.crt"),
+                     "--cert",
+                     pki::path("client.crt"),
+                     "--key",
+                     pki::path("client.key"),
+                     "--topic",
+                     "gw",
+                     "--qos",
+                     "0",
+                     "-v",
+                     "--proxy",
+                     proxy,
+                     "--proxy-cacert",
+                     pki::path("untrusted-ca.crt")},
+                    dir + "/aws.log");
+    const auto status = p.wait_for_exit(30s);
+    const auto output = read_file(dir + "/aws.log");
+    BOOST_TEST_REQUIRE(status.has_value(), output);
+    BOOST_TEST(*status == 0, output);
+    BOOST_TEST(contains(output, "Response Status:\n200"), output);
+    BOOST_TEST(contains(output, "Proxy: proxy " + proxy + " from -x/--proxy"), output);
     BOOST_TEST(contains(squid.access_log(1), "CONNECT localhost:" + port_of(nginx.mtls_port())));
 }
 

@@ -128,6 +128,22 @@ BOOST_AUTO_TEST_CASE(socks5_resolves_the_name_locally_and_socks5h_leaves_it_to_t
     BOOST_TEST(contains(out.info.detail, "to CONNECT no-such-host.invalid:443"), out.info.detail);
 }
 
+BOOST_AUTO_TEST_CASE(socks5_resolves_the_target_with_the_clients_resolve_overrides) {
+    // --resolve names an address for a name DNS does not know: socks5:// (the client resolves) uses it,
+    // as a direct connection would, and sends the address to the proxy.
+    nginx_server nginx;
+    socks_server socks(false);
+    boost::asio::io_context ioc;
+    auto o = through(socks.url("socks5"));
+    o.connect.resolve = {"gateway.invalid:" + port_of(nginx.http_port()) + ":127.0.0.1"};
+    http::client client(ioc.get_executor(), o);
+    auto out =
+        fetch(ioc, client, {.url = "http://gateway.invalid:" + port_of(nginx.http_port()) + "/hello.txt"});
+    BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+    BOOST_TEST(out.body == "hello from nginx\n");
+    BOOST_TEST(out.info.remote_port == socks.port());
+}
+
 BOOST_AUTO_TEST_CASE(username_and_password_from_the_url_or_the_option) {
     nginx_server nginx;
     socks_server socks(true);

@@ -129,11 +129,24 @@ BOOST_AUTO_TEST_CASE(proxy_urls_parse_with_credentials_and_default_port) {
     auto v6 = http::parse_proxy_url("http://[::1]:8080/");
     BOOST_TEST_REQUIRE(v6.has_value());
     BOOST_TEST(v6->authority() == "[::1]:8080");
-    for (const char* bad : {"https://proxy:443", "socks4://proxy:1080", "socks5h://", "http://", "http://p/x",
+    for (const char* bad : {"ftp://proxy:21", "socks4://proxy:1080", "socks5h://", "http://", "http://p/x",
                             "http://p:0", "http://p?q"}) {
         BOOST_TEST_INFO(bad);
         BOOST_TEST(http::parse_proxy_url(bad).error() == make_error_code(http::error::invalid_proxy));
     }
+}
+
+BOOST_AUTO_TEST_CASE(https_proxy_urls_parse_with_port_443_by_default) {
+    auto p = http::parse_proxy_url("HTTPS://u:p@Proxy.Example");
+    BOOST_TEST_REQUIRE(p.has_value());
+    BOOST_TEST((p->scheme == http::proxy_scheme::https));
+    BOOST_TEST(p->is_tls());
+    BOOST_TEST(!p->is_socks());
+    BOOST_TEST(p->port == 443);
+    BOOST_TEST(p->display() == "https://proxy.example:443");
+    auto port = http::parse_proxy_url("https://127.0.0.1:8443");
+    BOOST_TEST_REQUIRE(port.has_value());
+    BOOST_TEST(port->port == 8443);
 }
 
 BOOST_AUTO_TEST_CASE(socks5_and_socks5h_urls_parse_and_show_their_scheme) {
@@ -230,7 +243,7 @@ BOOST_AUTO_TEST_CASE(credentials_option_replaces_the_urls_and_reason_has_none) {
     BOOST_TEST_REQUIRE(c.has_value());
     BOOST_TEST(c->proxy->user == "alice");
     BOOST_TEST(c->reason == "proxy socks5h://p:1080 from -x/--proxy");
-    o.url = "https://p:443";
+    o.url = "ftp://p:21";
     BOOST_TEST(http::select_proxy(o, true, "h").error() == make_error_code(http::error::invalid_proxy));
 }
 

@@ -90,64 +90,6 @@ public:
     }
 };
 
-bool is_retryable_http(http::error e) noexcept {
-    switch (e) {
-    case http::error::resolve_failed:
-    case http::error::connection_refused:
-    case http::error::connect_failed:
-    case http::error::resolve_timeout:
-    case http::error::connect_timeout:
-    case http::error::handshake_timeout:
-    case http::error::write_timeout:
-    case http::error::response_head_timeout:
-    case http::error::idle_timeout:
-    case http::error::total_timeout:
-    case http::error::partial_response:
-    case http::error::no_response:
-    case http::error::connection_reset:
-    case http::error::write_failed:
-    case http::error::read_failed:
-    case http::error::proxy_resolve_failed:
-    case http::error::proxy_connect_failed:
-    case http::error::proxy_tunnel_timeout:
-    case http::error::bad_proxy_response:
-    case http::error::socks_general_failure:
-    case http::error::socks_network_unreachable:
-    case http::error::socks_host_unreachable:
-    case http::error::socks_refused:
-    case http::error::socks_ttl_expired:
-    case http::error::bad_socks_response:
-        return true;
-    case http::error::invalid_url:
-    case http::error::unsupported_scheme:
-    case http::error::header_too_large:
-    case http::error::body_too_large:
-    case http::error::malformed_response:
-    case http::error::host_not_allowed:
-    case http::error::too_many_redirects:
-    case http::error::insecure_redirect:
-    case http::error::bad_redirect:
-    case http::error::invalid_request:
-    case http::error::request_body_unreadable:
-    case http::error::request_body_not_replayable:
-    case http::error::unsupported_transfer_coding:
-    case http::error::queue_full:
-    case http::error::invalid_proxy:
-    case http::error::proxy_auth_required:
-    case http::error::digest_mismatch:
-    case http::error::range_mismatch:
-    case http::error::range_not_satisfiable:
-    case http::error::resume_file_unreadable:
-    case http::error::proxy_tunnel_refused:
-    case http::error::socks_no_acceptable_method:
-    case http::error::socks_auth_failed:
-    case http::error::socks_not_allowed:
-    case http::error::socks_command_not_supported:
-    case http::error::socks_address_type_not_supported:
-        return false;
-    }
-    return false;
-}
 
 } // namespace
 
@@ -202,7 +144,7 @@ bool is_retryable(const boost::system::error_code& ec) noexcept {
         }
     }
     if (ec.category() == http::http_category())
-        return is_retryable_http(static_cast<http::error>(ec.value()));
+        return http::is_transient(static_cast<http::error>(ec.value()));
     if (ec.category() == tls::tls_category())
         return ec == tls::error::handshake_failed;
     return ec.category() == boost::system::system_category() ||

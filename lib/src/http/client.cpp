@@ -283,8 +283,8 @@ void fetch_op::begin_hop() {
         // Per hop, after the allowlist: the target is checked whatever proxy carries it.
         auto choice = state_->choose_proxy(url_.tls, url_.host);
         if (!choice) {
-            info_.detail = "proxy URL (from options or environment) is not http://, socks5:// or "
-                           "socks5h://host[:port]";
+            info_.detail = "proxy URL (from options or environment) is not http://, https://, socks5:// "
+                           "or socks5h://host[:port]";
             return abort(choice.error());
         }
         proxy_ = std::move(choice->proxy);

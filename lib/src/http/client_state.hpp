@@ -87,10 +87,7 @@ public:
     bool looks_alive();
     /// True when bytes that arrived are still unread: in `buffer` or inside OpenSSL (read-ahead takes in
     /// whatever the socket has, so records after a response, a close_notify included, wait there).
-    bool has_unread_bytes() const noexcept {
-        return buffer.size() != 0 ||
-               (tls && tls->native_handle() != nullptr && SSL_has_pending(tls->native_handle()) == 1);
-    }
+    bool has_unread_bytes() const noexcept { return buffer.size() != 0 || (tls && tls->has_pending()); }
     void close() noexcept;
 
     std::weak_ptr<client_state> state;
@@ -183,6 +180,9 @@ struct client_state : std::enable_shared_from_this<client_state> {
     bool proxy_configured = false;
     /// proxy selection for one hop's target (select_proxy over opts.proxy and proxy_env).
     boost::system::result<proxy_choice> choose_proxy(bool https_target, std::string_view host) const;
+    /// The TLS context for https:// proxies (proxy_options::ca_file, ca_dir, insecure; no client
+    /// identity), made at the first connection to one (proxy_tls.cpp: proxy_tls_context).
+    std::optional<tls::context> proxy_tls;
 
     std::unordered_set<fetch_op*> active;
     /// Transfers with retries or a range (retry_op): cancel_all() reaches them between attempts too.

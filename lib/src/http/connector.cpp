@@ -146,6 +146,8 @@ const char* to_string(connect_phase p) noexcept {
         return "connect";
     case connect_phase::proxy_tunnel:
         return "proxy tunnel";
+    case connect_phase::proxy_tls:
+        return "proxy TLS handshake";
     case connect_phase::tls_handshake:
         return "TLS handshake";
     }
@@ -336,6 +338,8 @@ void connector::on_connect(const error_code& ec) {
                 ")");
     if (target_.proxy && target_.proxy->is_socks())
         return start_socks();
+    if (target_.proxy && target_.proxy->is_tls())
+        return start_proxy_tls(); // then as below, inside the proxy's TLS
     if (!target_.url.tls)
         return succeed(); // through a proxy too: plain http goes in absolute form, no tunnel
     if (target_.proxy)
@@ -360,31 +364,40 @@ void connector::start_tunnel() {
     if (!target_.user_agent.empty())
         tunnel_.append("User-Agent: ").append(target_.user_agent).append("\r\n");
     tunnel_.append("\r\n");
-    net::async_write(
-        conn_->socket, net::buffer(tunnel_),
-        [self = shared_from_this(), conn = conn_, run = run_](const error_code& ec, std::size_t) {
-            if (run != self->run_)
-                return;
-            if (ec)
-                return self->on_tunnel_answer(ec, 0);
-            self->tunnel_.clear();
-            net::async_read_until(conn->socket, net::dynamic_buffer(self->tunnel_, 16 * 1024), "\r\n\r\n",
-                                  [self, conn, run](const error_code& e, std::size_t n) {
-                                      if (run == self->run_)
-                                          self->on_tunnel_answer(e, n);
-                                  });
-        });
+    // On the socket, or inside the TLS with an https:// proxy. The stream lives in the connection, which
+    // the handlers hold.
+    const auto exchange = [this](auto& stream) {
+        net::async_write(stream, net::buffer(tunnel_),
+                         [self = shared_from_this(), conn = conn_, run = run_, &stream](const error_code& ec,
+                                                                                        std::size_t) {
+                             if (run != self->run_)
+                                 return;
+                             if (ec)
+                                 return self->on_tunnel_answer(ec, 0);
+                             self->tunnel_.clear();
+                             net::async_read_until(stream, net::dynamic_buffer(self->tunnel_, 16 * 1024),
+                                                   "\r\n\r\n",
+                                                   [self, conn, run](const error_code& e, std::size_t n) {
+                                                       if (run == self->run_)
+                                                           self->on_tunnel_answer(e, n);
+                                                   });
+                         });
+    };
+    if (conn_->tls)
+        exchange(*conn_->tls);
+    else
+        exchange(conn_->socket);
 }
 
 void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
     const std::string proxy = "proxy " + target_.proxy->display();
     if (ec) {
         result_.cause = ec;
-        result_.detail =
-            proxy + ": " +
-            (ec == net::error::not_found ? std::string("answer head larger than 16 KiB")
-             : ec == net::error::eof     ? std::string("closed the connection before answering CONNECT")
-                                         : ec.message());
+        result_.detail = proxy + ": " +
+                         (ec == net::error::not_found ? std::string("answer head larger than 16 KiB")
+                          : ec == net::error::eof || ec == net::ssl::error::stream_truncated
+                              ? std::string("closed the connection before answering CONNECT")
+                              : ec.message());
         return fail(error::bad_proxy_response);
     }
     // "HTTP/1.x NNN reason"
@@ -426,8 +439,14 @@ void connector::on_tunnel_answer(const error_code& ec, std::size_t head_bytes) {
 void connector::start_socks() {
     phase_ = connect_phase::proxy_tunnel;
     arm(timeouts_.proxy_tunnel, error::proxy_tunnel_timeout);
+    if (target_.proxy->scheme == proxy_scheme::socks5 && !target_.url.host_is_ip)
+        return resolve_socks_target(); // socks5_target.cpp; open_socks follows
+    open_socks(target_.url);
+}
+
+void connector::open_socks(const url_parts& to) {
     socks_ =
-        socks5_tunnel::start(conn_->socket, *target_.proxy, target_.url,
+        socks5_tunnel::start(conn_->socket, *target_.proxy, to,
                              [self = shared_from_this(), conn = conn_, run = run_](const socks5_outcome& o) {
                                  if (run != self->run_)
                                      return;
@@ -446,8 +465,13 @@ void connector::start_socks() {
 /// TLS with the target, inside the tunnel when there is one: SNI, verification and the client identity
 /// are the target's, as without a proxy.
 void connector::start_tls() {
-    conn_->tls.emplace(std::move(conn_->socket),
-                       conn_->context->native().native_handle()); // see rotation.cpp
+    if (!conn_->tls)
+        conn_->tls.emplace(std::move(conn_->socket),
+                           conn_->context->native().native_handle());             // see rotation.cpp
+    else if (!conn_->tls->push_inner(conn_->context->native().native_handle())) { // an https:// proxy's
+        result_.detail = "cannot create a TLS session inside the proxy's";
+        return fail(tls::error::handshake_failed);
+    }
     phase_ = connect_phase::tls_handshake;
     arm(timeouts_.handshake, error::handshake_timeout); // waiting for a turn counts too
     take_handshake_turn();

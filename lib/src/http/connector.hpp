@@ -31,10 +31,12 @@ enum class connect_phase : unsigned char {
     idle,          ///< not started, or finished
     resolve,       ///< name to addresses: resolve_failed, resolve_timeout
     connect,       ///< TCP: connection_refused, connect_failed, connect_timeout (proxy_connect_failed)
+    proxy_tls,     ///< TLS with an https:// proxy (proxy_tls.cpp): proxy_tls_failed, proxy_handshake_timeout
     proxy_tunnel,  ///< CONNECT through an HTTP proxy: proxy_auth_required, proxy_tunnel_refused,
                    ///< bad_proxy_response, proxy_tunnel_timeout; or a SOCKS5 tunnel (socks5.hpp):
                    ///< socks_*, bad_socks_response, resolve_failed (socks5://), proxy_tunnel_timeout
-    tls_handshake, ///< TLS with the target (waiting for a turn counts): tls::error::*, handshake_timeout
+    tls_handshake, ///< TLS with the target (waiting for a turn counts): tls::error::*, handshake_timeout;
+                   ///< through an https:// proxy, inside the proxy's TLS (tls_stream::push_inner)
 };
 
 const char* to_string(connect_phase p) noexcept;
@@ -106,6 +108,11 @@ private:
     void start_tunnel();
     void on_tunnel_answer(const error_code& ec, std::size_t head_bytes);
     void start_socks();
+    void resolve_socks_target(); // socks5_target.cpp
+    void open_socks(const url_parts& to);
+    void start_proxy_tls(); // proxy_tls.cpp
+    bool configure_proxy_tls();
+    void on_proxy_handshake(const error_code& ec);
     void start_tls();
     void take_handshake_turn();
     void start_handshake();

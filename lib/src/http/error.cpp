@@ -123,12 +123,77 @@ public:
             return "the server cannot satisfy the range asked for (416)";
         case error::resume_file_unreadable:
             return "the file to resume cannot be read";
+        case error::proxy_tls_failed:
+            return "TLS with the https proxy failed";
+        case error::proxy_handshake_timeout:
+            return "timed out in the TLS handshake with the https proxy";
         }
         return "unknown edgeloop.http error";
     }
 };
 
 } // namespace
+
+bool is_transient(error e) noexcept {
+    switch (e) {
+    case error::resolve_failed:
+    case error::connection_refused:
+    case error::connect_failed:
+    case error::resolve_timeout:
+    case error::connect_timeout:
+    case error::handshake_timeout:
+    case error::write_timeout:
+    case error::response_head_timeout:
+    case error::idle_timeout:
+    case error::total_timeout:
+    case error::partial_response:
+    case error::no_response:
+    case error::connection_reset:
+    case error::write_failed:
+    case error::read_failed:
+    case error::proxy_resolve_failed:
+    case error::proxy_connect_failed:
+    case error::proxy_tunnel_timeout:
+    case error::proxy_handshake_timeout:
+    case error::bad_proxy_response:
+    case error::socks_general_failure:
+    case error::socks_network_unreachable:
+    case error::socks_host_unreachable:
+    case error::socks_refused:
+    case error::socks_ttl_expired:
+    case error::bad_socks_response:
+        return true;
+    case error::invalid_url:
+    case error::unsupported_scheme:
+    case error::header_too_large:
+    case error::body_too_large:
+    case error::malformed_response:
+    case error::host_not_allowed:
+    case error::too_many_redirects:
+    case error::insecure_redirect:
+    case error::bad_redirect:
+    case error::invalid_request:
+    case error::request_body_unreadable:
+    case error::request_body_not_replayable:
+    case error::unsupported_transfer_coding:
+    case error::queue_full:
+    case error::invalid_proxy:
+    case error::proxy_auth_required:
+    case error::digest_mismatch:
+    case error::range_mismatch:
+    case error::range_not_satisfiable:
+    case error::resume_file_unreadable:
+    case error::proxy_tls_failed:
+    case error::proxy_tunnel_refused:
+    case error::socks_no_acceptable_method:
+    case error::socks_auth_failed:
+    case error::socks_not_allowed:
+    case error::socks_command_not_supported:
+    case error::socks_address_type_not_supported:
+        return false;
+    }
+    return false;
+}
 
 const boost::system::error_category& http_category() noexcept {
     static const category instance;

@@ -118,6 +118,8 @@ std::string proxy_endpoint::display() const {
         return "socks5://" + authority();
     case proxy_scheme::socks5h:
         return "socks5h://" + authority();
+    case proxy_scheme::https:
+        return "https://" + authority();
     case proxy_scheme::http:
         break;
     }
@@ -137,7 +139,10 @@ boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view text) {
     proxy_endpoint out;
     if (u.scheme_id() == urls::scheme::http)
         out.scheme = proxy_scheme::http;
-    else if (iequal(u.scheme(), "socks5"))
+    else if (u.scheme_id() == urls::scheme::https) {
+        out.scheme = proxy_scheme::https;
+        out.port = 443; // curl's default for an HTTPS proxy
+    } else if (iequal(u.scheme(), "socks5"))
         out.scheme = proxy_scheme::socks5;
     else if (iequal(u.scheme(), "socks5h"))
         out.scheme = proxy_scheme::socks5h;

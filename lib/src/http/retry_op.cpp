@@ -366,36 +366,8 @@ bool retry_op::transient(const error_code& ec) const {
         return true;
     if (ec.category() != http_category())
         return false;
-    switch (static_cast<error>(ec.value())) {
-    case error::resolve_failed:
-    case error::connection_refused:
-    case error::connect_failed:
-    case error::resolve_timeout:
-    case error::connect_timeout:
-    case error::handshake_timeout:
-    case error::write_timeout:
-    case error::response_head_timeout:
-    case error::idle_timeout:
-    case error::total_timeout:
-    case error::partial_response:
-    case error::no_response:
-    case error::connection_reset:
-    case error::write_failed:
-    case error::read_failed:
-    case error::proxy_resolve_failed:
-    case error::proxy_connect_failed:
-    case error::proxy_tunnel_timeout:
-    case error::bad_proxy_response:
-    case error::socks_general_failure:
-    case error::socks_network_unreachable:
-    case error::socks_host_unreachable:
-    case error::socks_refused:
-    case error::socks_ttl_expired:
-    case error::bad_socks_response:
-        return true; // as aws_post's retries (lib/src/aws/error.cpp)
-    default:
-        return false;
-    }
+    return is_transient(static_cast<error>(ec.value())); // as aws_post's retries
+}
 }
 
 /// The request may be sent again at all: something left of the count, and a request that may be

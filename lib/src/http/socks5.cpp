@@ -221,27 +221,8 @@ void socks5_handshake::failed_io(const error_code& ec) {
 std::shared_ptr<socks5_tunnel> socks5_tunnel::start(tcp::socket& socket, const proxy_endpoint& proxy,
                                                     const url_parts& target, handler done) {
     auto t = std::make_shared<socks5_tunnel>(socket, proxy, target, std::move(done));
-    if (proxy.scheme == proxy_scheme::socks5h || t->target_.host_is_ip) {
-        const std::string host = t->target_.host;
-        t->begin(host, t->target_.host_is_ip);
-        return t;
-    }
-    // socks5://: the client resolves the target's name and sends the first address.
-    t->resolver_ = std::make_unique<tcp::resolver>(socket.get_executor());
-    t->resolver_->async_resolve(t->target_.host, std::to_string(t->target_.port),
-                                [t](const error_code& ec, const tcp::resolver::results_type& r) {
-                                    if (t->cancelled_)
-                                        return;
-                                    if (ec || r.empty()) {
-                                        t->outcome_.ec = error::resolve_failed;
-                                        t->outcome_.cause = ec;
-                                        t->outcome_.detail = "host " + t->target_.host +
-                                                             " (resolved by the client for " +
-                                                             t->proxy_.display() + "): " + ec.message();
-                                        return t->complete();
-                                    }
-                                    t->begin(r.begin()->endpoint().address().to_string(), true);
-                                });
+    const std::string host = t->target_.host;
+    t->begin(host, t->target_.host_is_ip);
     return t;
 }
 
@@ -254,8 +235,6 @@ socks5_tunnel::socks5_tunnel(tcp::socket& socket, const proxy_endpoint& proxy, c
 
 void socks5_tunnel::cancel() {
     cancelled_ = true;
-    if (resolver_)
-        resolver_->cancel();
     // done_ stays until the pending handlers have run: it holds the socket's owner.
 }
 

@@ -2,8 +2,8 @@
 
 // Private to lib/src/http: the client side of a SOCKS5 tunnel (RFC 1928) with username/password
 // authentication (RFC 1929). The protocol is sans-io (socks5_handshake: bytes in, bytes out, unit-tested
-// without sockets); socks5_tunnel drives it over the connector's socket, resolving the target's name first
-// for socks5:// (socks5h:// sends the name to the proxy).
+// without sockets); socks5_tunnel drives it over the connector's socket. For socks5:// the connector has
+// resolved the target's name already (socks5_target.cpp) and passes an address; socks5h:// sends the name.
 
 #include <edgeloop/http/proxy.hpp>
 #include <edgeloop/http/url.hpp>
@@ -59,8 +59,7 @@ private:
     std::string detail_;
 };
 
-/// The outcome of a SOCKS5 tunnel: ec is an http::error (or resolve_failed for socks5:// when the target's
-/// name did not resolve locally); cause is the I/O error under it, if any.
+/// The outcome of a SOCKS5 tunnel: ec is an http::error; cause is the I/O error under it, if any.
 struct socks5_outcome {
     boost::system::error_code ec;
     std::string detail;
@@ -69,8 +68,7 @@ struct socks5_outcome {
 
 /// Opens a SOCKS5 tunnel over a socket connected to the proxy. `done` is called once, never inside
 /// start(), unless cancel() came first (then never). The socket must outlive the operation: `done` is
-/// where the caller holds it. Cancellation: cancel(), which also stops a pending local resolution; closing
-/// the socket ends the pending read or write.
+/// where the caller holds it. Cancellation: cancel(); closing the socket ends the pending read or write.
 class socks5_tunnel : public std::enable_shared_from_this<socks5_tunnel> {
 public:
     using handler = std::function<void(const socks5_outcome&)>;
@@ -92,7 +90,6 @@ private:
     proxy_endpoint proxy_;
     url_parts target_;
     handler done_;
-    std::unique_ptr<boost::asio::ip::tcp::resolver> resolver_;
     std::unique_ptr<socks5_handshake> handshake_;
     std::string in_;
     socks5_outcome outcome_;

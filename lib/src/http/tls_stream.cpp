@@ -131,7 +131,29 @@ tls_stream::tls_stream(socket_type socket, SSL_CTX* ctx)
 }
 
 tls_stream::~tls_stream() {
-    SSL_free(ssl_); // and the BIO; the socket closes itself
+    SSL_free(ssl_);   // and the BIO (with push_inner: the filter BIO, then its reference to the socket BIO)
+    SSL_free(outer_); // and the socket BIO; the socket closes itself
+}
+
+bool tls_stream::push_inner(SSL_CTX* ctx) {
+    if (ssl_ == nullptr || outer_ != nullptr)
+        return false;
+    SSL* inner = SSL_new(ctx);
+    BIO* filter = inner != nullptr ? BIO_new(BIO_f_ssl()) : nullptr;
+    // BIO_NOCLOSE: freeing the inner SSL (and so the filter) leaves the outer SSL to the destructor.
+    if (filter == nullptr || BIO_set_ssl(filter, ssl_, BIO_NOCLOSE) != 1) {
+        BIO_free(filter);
+        SSL_free(inner);
+        ERR_clear_error();
+        return false;
+    }
+    SSL_set_bio(inner, filter, filter);
+    SSL_set_connect_state(inner);
+    SSL_set_mode(inner, SSL_MODE_ENABLE_PARTIAL_WRITE | SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_set_read_ahead(inner, 1);
+    outer_ = ssl_;
+    ssl_ = inner;
+    return true;
 }
 
 void tls_stream::clear_errors() noexcept {

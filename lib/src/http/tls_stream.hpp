@@ -59,7 +59,22 @@ public:
     ~tls_stream();
 
     executor_type get_executor() noexcept { return socket_.get_executor(); }
+    /// The SSL that operations use: the innermost one (the target's, after push_inner).
     SSL* native_handle() const noexcept { return ssl_; }
+    /// TLS inside this stream's TLS (an https:// proxy's tunnel): a new client SSL from ctx whose BIO is
+    /// OpenSSL's SSL filter BIO (BIO_f_ssl) over the current SSL, which becomes the outer one. From then on
+    /// native_handle() and every operation are the inner SSL's; the outer SSL's records carry its bytes and
+    /// the outer SSL alone meets the socket, so the socket waits stay as they are. A stream without it (no
+    /// https:// proxy) pays nothing: no extra copy, call or indirection on its path. False when OpenSSL
+    /// could not (out of memory): the stream is left as it was.
+    bool push_inner(SSL_CTX* ctx);
+    /// The outer SSL after push_inner (the proxy's), or nullptr.
+    SSL* outer_handle() const noexcept { return outer_; }
+    /// Decrypted bytes wait inside OpenSSL, in the inner SSL or (TLS in TLS) the outer one.
+    bool has_pending() const noexcept {
+        return (ssl_ != nullptr && SSL_has_pending(ssl_) == 1) ||
+               (outer_ != nullptr && SSL_has_pending(outer_) == 1);
+    }
     next_layer_type& next_layer() noexcept { return socket_; }
     lowest_layer_type& lowest_layer() noexcept { return socket_; }
 
@@ -121,8 +136,9 @@ private:
 
     socket_type socket_;
     SSL* ssl_ = nullptr;
-    int last_errno_ = 0; ///< of the last failed recv/send other than EAGAIN (0: none since the last call)
-    bool eof_ = false;   ///< recv returned 0: the peer closed its side of the TCP connection
+    SSL* outer_ = nullptr; ///< push_inner: the SSL under ssl_ (the proxy's), owned here
+    int last_errno_ = 0;   ///< of the last failed recv/send other than EAGAIN (0: none since the last call)
+    bool eof_ = false;     ///< recv returned 0: the peer closed its side of the TCP connection
 };
 
 namespace tls_core {

@@ -88,9 +88,21 @@ enum class error {
     range_not_satisfiable,
     /// request::resume_file cannot be read, or holds fewer than range->first bytes (detail: why).
     resume_file_unreadable,
+    /// TLS with an https:// proxy failed: its certificate did not verify (untrusted, expired, another
+    /// name) or the handshake itself failed. detail names the proxy and the reason; transfer_info::cause
+    /// holds the tls::error (untrusted_issuer, host_name_mismatch, handshake_failed, ...).
+    proxy_tls_failed,
+    /// The TLS handshake with an https:// proxy did not finish within timeouts::proxy_handshake.
+    proxy_handshake_timeout,
 };
 
 const boost::system::error_category& http_category() noexcept;
+
+/// The error may go away if the same request is made again later: the name did not resolve, the
+/// connection was refused, failed or reset, a deadline passed, the answer was cut off or missing, a
+/// proxy or SOCKS server failed in a way that is not a refusal. What request::retry retries by default
+/// (with 408, 429 and 5xx answers) and what aws_post's retries take as transient.
+bool is_transient(error e) noexcept;
 
 inline boost::system::error_code make_error_code(error e) noexcept {
     return {static_cast<int>(e), http_category()};

@@ -28,6 +28,8 @@ struct timeouts {
     std::chrono::milliseconds total{0};
     /// From the CONNECT request to the end of the proxy's answer head (error::proxy_tunnel_timeout).
     std::chrono::milliseconds proxy_tunnel{std::chrono::seconds(10)};
+    /// The TLS handshake with an https:// proxy (error::proxy_handshake_timeout).
+    std::chrono::milliseconds proxy_handshake{std::chrono::seconds(10)};
 };
 
 /// Size limits, each with its own error (header_too_large, body_too_large).

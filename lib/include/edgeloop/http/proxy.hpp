@@ -16,10 +16,11 @@ namespace edgeloop::http {
 /// target host matching the no_proxy list (`no_proxy`, or else no_proxy / NO_PROXY from the environment)
 /// goes direct. The client's allowlist applies to the target on every hop, proxied or not.
 struct proxy_options {
-    /// "SCHEME://[user:password@]host[:port]" (port 1080 when left out, as curl); "" = none. Schemes:
-    /// http:// (CONNECT tunnel for https, absolute-form requests for http), socks5:// (SOCKS5, RFC 1928;
-    /// the client resolves the target's name and sends an address) and socks5h:// (SOCKS5; the proxy
-    /// resolves the name). https:// proxies are not supported (error::invalid_proxy).
+    /// "SCHEME://[user:password@]host[:port]" (port 1080 when left out, 443 for https://, as curl); "" =
+    /// none. Schemes: http:// (CONNECT tunnel for https, absolute-form requests for http), https:// (the
+    /// same inside TLS with the proxy itself, verified with ca_file/ca_dir/insecure below: an https
+    /// target's TLS then runs inside the proxy's), socks5:// (SOCKS5, RFC 1928; the client resolves the
+    /// target's name and sends an address) and socks5h:// (SOCKS5; the proxy resolves the name).
     std::string url;
     /// "user:password" for proxy authentication (Basic for http://, RFC 1929 username/password for
     /// SOCKS5); takes the place of the URL's userinfo. Never logged.
@@ -31,6 +32,15 @@ struct proxy_options {
     /// Read the proxy environment variables (see above) when the client is made. Off by default in the
     /// library; the apps turn it on.
     bool from_environment = false;
+    /// Trust for an https:// proxy's own certificate (curl's --proxy-cacert / --proxy-capath), separate
+    /// from the target's (tls::options). Neither set: the system store. The proxy is verified by
+    /// default: its chain, and its host name (or IP address) in the subjectAltName; SNI carries its name.
+    /// The client identity of tls::options is never presented to the proxy, only to the target.
+    std::string ca_file;
+    std::string ca_dir;
+    /// Turns off all verification of an https:// proxy (curl's --proxy-insecure). Loud: every connection
+    /// to the proxy logs a warning, as tls::options::insecure does for the target.
+    bool insecure = false;
 };
 
 /// The protocol spoken to a proxy.
@@ -38,6 +48,7 @@ enum class proxy_scheme : unsigned char {
     http,    ///< HTTP: CONNECT for https targets, absolute-form requests for http ones
     socks5,  ///< SOCKS5 with the target's name resolved by the client (an address is sent)
     socks5h, ///< SOCKS5 with the target's name sent to the proxy, which resolves it
+    https,   ///< HTTP inside TLS with the proxy: as http, with the target's TLS inside the proxy's
 };
 
 /// A parsed proxy URL.
@@ -51,12 +62,15 @@ struct proxy_endpoint {
     std::string authority() const; ///< "host:port", IPv6 in brackets
     /// "scheme://host:port": what messages and -v show (never the credentials).
     std::string display() const;
-    bool is_socks() const noexcept { return scheme != proxy_scheme::http; }
+    bool is_socks() const noexcept {
+        return scheme == proxy_scheme::socks5 || scheme == proxy_scheme::socks5h;
+    }
+    bool is_tls() const noexcept { return scheme == proxy_scheme::https; } ///< https://: TLS with the proxy
 };
 
-/// Parses "SCHEME://[user:password@]host[:port]" with SCHEME http, socks5 or socks5h (a URL without
-/// scheme is taken as http://, as curl does). Error: error::invalid_proxy (another scheme, no host, a
-/// path).
+/// Parses "SCHEME://[user:password@]host[:port]" with SCHEME http, https, socks5 or socks5h (a URL
+/// without scheme is taken as http://, as curl does; https:// defaults to port 443). Error:
+/// error::invalid_proxy (another scheme, no host, a path).
 boost::system::result<proxy_endpoint> parse_proxy_url(std::string_view url);
 
 /// True when `host` (a name, an IPv4 address or an IPv6 address with or without brackets, optionally
