@@ -28,6 +28,7 @@
 #include <new>
 #include <optional>
 #include <sys/ioctl.h>
+#include <type_traits>
 #include <unistd.h>
 
 namespace boards = edgeloop::boards;
@@ -48,13 +49,24 @@ void fail_allocation(long n) noexcept {
 }
 } // namespace
 
+// The mangled name of operator new(std::size_t) follows std::size_t: _Znwm where it is unsigned long (LP64:
+// amd64, arm64), _Znwj where it is unsigned int (ILP32: armhf). A fixed _Znwm found nothing on armhf, and
+// the first allocation (Boost.Test registering the test cases, before main) aborted.
+constexpr const char* operator_new_symbol = std::is_same_v<std::size_t, unsigned long> ? "_Znwm" : "_Znwj";
+static_assert(std::is_same_v<std::size_t, unsigned long> || std::is_same_v<std::size_t, unsigned int>);
+
 void* operator new(std::size_t size) {
     if (allocations_until_failure > 0 && --allocations_until_failure == 0)
         throw std::bad_alloc();
     using new_function = void* (*)(std::size_t);
-    static const auto next = reinterpret_cast<new_function>(::dlsym(RTLD_NEXT, "_Znwm"));
-    if (next == nullptr)
+    static const auto next = reinterpret_cast<new_function>(::dlsym(RTLD_NEXT, operator_new_symbol));
+    if (next == nullptr) {
+        // No allocation (and so no iostream) here: say what failed with write(2), then stop.
+        static constexpr char message[] =
+            "linux_gpio_test: dlsym(RTLD_NEXT) found no operator new(std::size_t)\n";
+        [[maybe_unused]] const auto written = ::write(STDERR_FILENO, message, sizeof message - 1);
         std::abort();
+    }
     return next(size);
 }
 
