@@ -4,6 +4,7 @@
 
 #include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
+#include "conditions.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "request_plan.hpp"
@@ -352,13 +353,13 @@ int run(const multi_fetch::options& opt) {
             printer->flush();
             ++totals.transfers;
             totals.bytes += info.body_bytes;
-            const bool status_ok = info.status >= 200 && info.status < 300;
+            const bool status_ok = (info.status >= 200 && info.status < 300) || info.not_modified;
             std::string where;
             const bool status_failed = !ec && fail_status && !status_ok;
             bool failed = ec || status_failed || !body->error.empty();
             const bool keep_body = !ec && body->error.empty() && (!status_failed || opt.fail_with_body);
             if (file) {
-                if (!keep_body)
+                if (!keep_body || info.not_modified) // 304: the file there (if any) stays as it is
                     file->discard();
                 else if (file->commit())
                     where = " -> " + file->path();
@@ -366,6 +367,10 @@ int run(const multi_fetch::options& opt) {
                     failed = true;
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
+            }
+            if (const auto why = ec ? std::string() : multi_fetch::save_etag(opt, info); !why.empty()) {
+                failed = true;
+                std::fprintf(stderr, "multi_fetch: %s\n", why.c_str());
             }
             std::string errormsg;
             if (!body->error.empty()) {
@@ -389,10 +394,11 @@ int run(const multi_fetch::options& opt) {
                                    : "The requested URL returned error: " + std::to_string(info.status);
                 std::fprintf(
                     prose,
-                    "%s-==- %s download complete: HTTP %u, %llu bytes%s (elapsed time %lld milliseconds) "
+                    "%s-==- %s download complete: HTTP %u, %llu bytes%s%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
-                    static_cast<unsigned long long>(info.body_bytes), where.c_str(),
+                    static_cast<unsigned long long>(info.body_bytes), info.not_modified ? ", not modified" : "",
+                    where.c_str(),
                     static_cast<long long>(info.elapsed.count()));
             }
             totals.failed += failed;
@@ -419,6 +425,10 @@ int run(const multi_fetch::options& opt) {
         req.expected_sha256 = !entry.sha256.empty()    ? entry.sha256
                               : n <= opt.sha256.size() ? opt.sha256[n - 1]
                                                        : std::string();
+        if (const auto why = multi_fetch::apply_conditions(opt, req, stderr); !why.empty()) {
+            refuse(why);
+            return std::nullopt;
+        }
         return http::transfer{
             .req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };

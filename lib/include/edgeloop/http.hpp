@@ -2,6 +2,7 @@
 
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/connect_options.hpp>
+#include <edgeloop/http/date.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/http/full_response.hpp>
 #include <edgeloop/http/multi.hpp>

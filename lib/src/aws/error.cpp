@@ -135,6 +135,8 @@ bool is_retryable_http(http::error e) noexcept {
     case http::error::invalid_proxy:
     case http::error::proxy_auth_required:
     case http::error::digest_mismatch:
+    case http::error::bad_content_encoding:
+    case http::error::unsupported_content_encoding:
     case http::error::proxy_tunnel_refused:
     case http::error::socks_no_acceptable_method:
     case http::error::socks_auth_failed:

@@ -117,6 +117,10 @@ public:
             return "malformed SOCKS5 answer from the proxy";
         case error::digest_mismatch:
             return "the body's SHA-256 is not the one expected";
+        case error::bad_content_encoding:
+            return "the response body cannot be decoded (corrupt Content-Encoding stream)";
+        case error::unsupported_content_encoding:
+            return "the response's Content-Encoding is not supported";
         }
         return "unknown edgeloop.http error";
     }

@@ -5,6 +5,7 @@
 
 #include "client_state.hpp"
 #include "connector.hpp"
+#include "content_decoder.hpp"
 #include "digest.hpp"
 #include "response_parser.hpp"
 
@@ -19,6 +20,10 @@
 #include <optional>
 
 namespace edgeloop::http::detail {
+
+/// Appends Accept-Encoding (request::decompress) and the conditional request fields to a request head,
+/// each unless the request's own headers have it (fetch_download.cpp).
+void append_download_fields(std::string& head, const request& req);
 
 /// Lives in shared_ptrs held by its pending handlers (and the waiting queue); completes its handler
 /// exactly once (complete()), after which late callbacks only release resources.
@@ -66,6 +71,18 @@ private:
     void read_body();
     void on_body(error_code ec);
     void after_body(const error_code& ec);
+    /// Hands body bytes (raw, or decoded into `owner`) to on_body/on_body_paced, then after_body.
+    void deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
+                 const error_code& ec);
+    // Downloads (fetch_download.cpp): Content-Encoding decoding and the conditional request's answer.
+    /// The final response's validators and 304 into info_.
+    void record_validators();
+    /// Makes decoder_ for the response's Content-Encoding when request::decompress; false: failed.
+    bool start_decoding();
+    /// Decodes the next piece of the pending raw bytes into decoded_ and delivers it.
+    void decode_more(const error_code& ec);
+    /// At the end of the body: false (the transfer failed) when the encoded stream did not end.
+    bool decoded_whole();
     void resume_body(std::uint64_t token, const error_code& ec);
     void fail_io(const error_code& ec, error fallback);
     bool retry_on_fresh_connection(const error_code& ec);
@@ -123,6 +140,9 @@ private:
     std::uint64_t body_file_sent_ = 0;
     std::unique_ptr<response_parser> parser_; ///< made per response
     std::unique_ptr<body_digest> digest_;     ///< request::expected_sha256, when set
+    std::unique_ptr<content_decoder> decoder_; ///< request::decompress and an encoded body
+    std::shared_ptr<unsigned char[]> decoded_; ///< decoded pieces (body_chunk_bytes), as chunk_ for raw
+    std::uint64_t decoded_bytes_ = 0;          ///< of this response's body
     line_normalizer normalizer_;
     bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
     const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head

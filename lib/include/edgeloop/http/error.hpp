@@ -80,6 +80,12 @@ enum class error {
     bad_socks_response,
     /// The body's SHA-256 is not request::expected_sha256 (detail: both digests).
     digest_mismatch,
+    /// request::decompress: the body's gzip or deflate stream is corrupt or ends early (detail names the
+    /// encoding and zlib's reason).
+    bad_content_encoding,
+    /// request::decompress: the response's Content-Encoding is not one the client decodes (gzip, x-gzip,
+    /// deflate, identity; detail names it).
+    unsupported_content_encoding,
 };
 
 const boost::system::error_category& http_category() noexcept;

@@ -54,6 +54,15 @@ struct transfer_info {
     std::string proxy_reason;
     /// The SHA-256 (lower-case hex) of the body delivered, when request::expected_sha256 was set.
     std::string sha256;
+    /// The final response's validators, as received, to store for a later conditional request
+    /// (request::if_none_match, if_modified_since through parse_http_date); empty when absent. A 304
+    /// carries them too.
+    std::string etag;
+    std::string last_modified;
+    /// The final response is 304 Not Modified: a success without a body.
+    bool not_modified = false;
+    /// The Content-Encoding decoded (request::decompress): "gzip" or "deflate"; empty when none was.
+    std::string content_encoding;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
