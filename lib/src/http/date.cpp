@@ -35,7 +35,7 @@ public:
     }
     void expect(std::string_view lit) {
         if (s_.substr(0, lit.size()) != lit)
-            fail();
+            fail(); // (s_ is empty then: nothing to remove)
         else
             s_.remove_prefix(lit.size());
     }
@@ -60,7 +60,8 @@ public:
             ++len;
         if (len < 3)
             fail();
-        s_.remove_prefix(len);
+        else
+            s_.remove_prefix(len);
     }
     std::string_view rest() const { return s_; }
 
