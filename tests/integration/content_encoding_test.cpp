@@ -212,6 +212,20 @@ BOOST_AUTO_TEST_CASE(a_gzip_bomb_stops_at_the_body_limit_without_decoding_past_i
     BOOST_TEST(out.body.size() <= std::size_t{1} << 20);
     BOOST_TEST(out.info.detail.find("decoded (gzip) body over the limit of 1048576 bytes") != std::string::npos,
                out.info.detail);
+    // Without a limit the 10 MiB arrive whole: each raw piece decodes to hundreds of pieces, delivered
+    // in a loop (a recursion per piece overflowed the stack here).
+    std::uint64_t zeros = 0;
+    fetch_outcome whole;
+    http::handlers h;
+    h.on_body = [&](std::span<const std::byte> bytes) {
+        for (const auto b : bytes)
+            zeros += b == std::byte{0};
+    };
+    client.async_fetch(decompressed(server.url("/bomb")), std::move(h), detail::recording_completion(whole));
+    detail::wait_for_completion(ioc, whole, 20s);
+    BOOST_TEST(!whole.ec, http::describe(whole.ec, whole.info));
+    BOOST_TEST(whole.info.body_bytes == std::uint64_t{10} << 20);
+    BOOST_TEST(zeros == std::uint64_t{10} << 20);
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupt_or_truncated_stream_is_its_own_error_naming_the_encoding) {

@@ -768,12 +768,12 @@ void fetch_op::on_body(error_code ec) {
         decoder_->input(bytes);
         return decode_more(ec);
     }
-    if (got > 0)
-        return deliver(bytes, chunk_, ec);
+    if (got > 0 && !deliver(bytes, chunk_, ec))
+        return;
     after_body(ec);
 }
 
-void fetch_op::deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
+bool fetch_op::deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
                        const error_code& ec) {
     info_.body_bytes += bytes.size();
     if (digest_)
@@ -792,14 +792,11 @@ void fetch_op::deliver(std::span<const std::byte> bytes, const std::shared_ptr<u
             });
         };
         h_.on_body_paced(bytes, std::move(resume));
-        return;
+        return false;
     }
-    if (h_.on_body) {
+    if (h_.on_body)
         h_.on_body(bytes);
-        if (completed_)
-            return;
-    }
-    after_body(ec);
+    return !completed_;
 }
 
 void fetch_op::after_body(const error_code& ec) {

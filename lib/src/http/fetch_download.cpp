@@ -69,27 +69,31 @@ bool fetch_op::start_decoding() {
 }
 
 void fetch_op::decode_more(const error_code& ec) {
-    // Room for one byte past the limit at most: a bomb is detected without decoding further.
     const std::uint64_t max = limits().max_body_bytes;
-    std::size_t room = limits().body_chunk_bytes;
-    if (max != std::numeric_limits<std::uint64_t>::max())
-        room = static_cast<std::size_t>(std::min<std::uint64_t>(room, max - decoded_bytes_ + 1));
-    std::string why;
-    const std::size_t n =
-        decoder_->decode(std::span<std::byte>(reinterpret_cast<std::byte*>(decoded_.get()), room), why);
-    if (!why.empty()) {
-        info_.detail = std::move(why);
-        return abort(error::bad_content_encoding);
+    for (;;) {
+        // Room for one byte past the limit at most: a bomb is detected without decoding further.
+        std::size_t room = limits().body_chunk_bytes;
+        if (max != std::numeric_limits<std::uint64_t>::max())
+            room = static_cast<std::size_t>(std::min<std::uint64_t>(room, max - decoded_bytes_ + 1));
+        std::string why;
+        const std::size_t n =
+            decoder_->decode(std::span<std::byte>(reinterpret_cast<std::byte*>(decoded_.get()), room), why);
+        if (!why.empty()) {
+            info_.detail = std::move(why);
+            return abort(error::bad_content_encoding);
+        }
+        decoded_bytes_ += n;
+        if (decoded_bytes_ > max) {
+            info_.detail = "decoded (" + std::string(content_decoder::name(decoder_->which())) +
+                           ") body over the limit of " + std::to_string(max) + " bytes";
+            return abort(error::body_too_large);
+        }
+        if (n == 0)
+            break; // the raw bytes are used up
+        if (!deliver(std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded_.get()), n),
+                     decoded_, ec))
+            return; // completed, or on_body_paced holds the piece: its resume comes back here
     }
-    decoded_bytes_ += n;
-    if (decoded_bytes_ > max) {
-        info_.detail = "decoded (" + std::string(content_decoder::name(decoder_->which())) +
-                       ") body over the limit of " + std::to_string(max) + " bytes";
-        return abort(error::body_too_large);
-    }
-    if (n > 0)
-        return deliver(std::span<const std::byte>(reinterpret_cast<const std::byte*>(decoded_.get()), n),
-                       decoded_, ec);
     after_body(ec);
 }
 

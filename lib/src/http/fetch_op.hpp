@@ -71,15 +71,17 @@ private:
     void read_body();
     void on_body(error_code ec);
     void after_body(const error_code& ec);
-    /// Hands body bytes (raw, or decoded into `owner`) to on_body/on_body_paced, then after_body.
-    void deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
+    /// Hands body bytes (raw, or decoded into `owner`) to on_body or on_body_paced. True: on_body took
+    /// them, go on; false: the transfer completed, or waits for on_body_paced's resume (then after_body).
+    bool deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
                  const error_code& ec);
     // Downloads (fetch_download.cpp): Content-Encoding decoding and the conditional request's answer.
     /// The final response's validators and 304 into info_.
     void record_validators();
     /// Makes decoder_ for the response's Content-Encoding when request::decompress; false: failed.
     bool start_decoding();
-    /// Decodes the next piece of the pending raw bytes into decoded_ and delivers it.
+    /// Decodes the pending raw bytes into decoded_ piece by piece and delivers them (a loop, not a
+    /// recursion: one raw piece may decode to a thousand), then after_body.
     void decode_more(const error_code& ec);
     /// At the end of the body: false (the transfer failed) when the encoded stream did not end.
     bool decoded_whole();
