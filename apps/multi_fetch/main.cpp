@@ -397,8 +397,8 @@ int run(const multi_fetch::options& opt) {
                     "%s-==- %s download complete: HTTP %u, %llu bytes%s%s (elapsed time %lld milliseconds) "
                     "-==-\n",
                     printer->prefix().c_str(), core::redact_url(info.url).c_str(), info.status,
-                    static_cast<unsigned long long>(info.body_bytes), info.not_modified ? ", not modified" : "",
-                    where.c_str(),
+                    static_cast<unsigned long long>(info.body_bytes),
+                    info.not_modified ? ", not modified" : "", where.c_str(),
                     static_cast<long long>(info.elapsed.count()));
             }
             totals.failed += failed;

@@ -23,10 +23,11 @@ namespace {
 /// nginx answering If-Modified-Since with 304 for any date not before the file's (the default, "exact",
 /// wants the very date it sent); download.log has the conditional fields it received.
 struct conditional_nginx {
-    nginx_server nginx{"    if_modified_since before;\n"
-                       "    log_format conditions escape=none '$status \"$http_if_none_match\" \"$http_if_modified_since\" "
-                       "\"$http_if_unmodified_since\"';\n"
-                       "    access_log download.log conditions;\n"};
+    nginx_server nginx{
+        "    if_modified_since before;\n"
+        "    log_format conditions escape=none '$status \"$http_if_none_match\" \"$http_if_modified_since\" "
+        "\"$http_if_unmodified_since\"';\n"
+        "    access_log download.log conditions;\n"};
     boost::asio::io_context ioc;
     http::client client{ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")})};
 
@@ -76,16 +77,20 @@ BOOST_AUTO_TEST_CASE(http_dates_are_written_as_imf_fixdate_and_read_in_every_for
     const auto t = std::chrono::sys_days(std::chrono::year(1994) / 11 / 6) + 8h + 49min + 37s;
     BOOST_TEST(http::format_http_date(t) == "Sun, 06 Nov 1994 08:49:37 GMT");
     BOOST_TEST(http::format_http_date(t + 999ms) == "Sun, 06 Nov 1994 08:49:37 GMT");
-    for (const char* text : {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT",
-                             "Sun Nov  6 08:49:37 1994", "1994-11-06T08:49:37Z", " Sun, 06 Nov 1994 08:49:37 GMT "}) {
+    for (const char* text :
+         {"Sun, 06 Nov 1994 08:49:37 GMT", "Sunday, 06-Nov-94 08:49:37 GMT", "Sun Nov  6 08:49:37 1994",
+          "1994-11-06T08:49:37Z", " Sun, 06 Nov 1994 08:49:37 GMT "}) {
         const auto got = http::parse_http_date(text);
         BOOST_TEST(got.has_value(), text);
         if (got)
             BOOST_TEST((*got == t), text << " -> " << http::format_http_date(*got));
     }
-    BOOST_TEST((http::parse_http_date("1994-11-06") == std::chrono::sys_days(std::chrono::year(1994) / 11 / 6)));
-    for (const char* bad : {"", "yesterday", "no such thing", "ab, 06 Nov 1994 08:49:37 GMT", "Sun, 31 Feb 1994 08:49:37 GMT", "Sun, 06 Nov 1994 25:49:37 GMT",
-                            "Sun, 06 Nov 1994 08:49:37 CET", "1994-11-06T08:49:37", "Sun, 06 Xyz 1994 08:49:37 GMT"})
+    BOOST_TEST(
+        (http::parse_http_date("1994-11-06") == std::chrono::sys_days(std::chrono::year(1994) / 11 / 6)));
+    for (const char* bad :
+         {"", "yesterday", "no such thing", "ab, 06 Nov 1994 08:49:37 GMT", "Sun, 31 Feb 1994 08:49:37 GMT",
+          "Sun, 06 Nov 1994 25:49:37 GMT", "Sun, 06 Nov 1994 08:49:37 CET", "1994-11-06T08:49:37",
+          "Sun, 06 Xyz 1994 08:49:37 GMT"})
         BOOST_TEST(!http::parse_http_date(bad).has_value(), bad);
 }
 
@@ -96,7 +101,8 @@ BOOST_FIXTURE_TEST_CASE(a_stored_etag_gives_304_a_success_without_body, conditio
     BOOST_TEST(!first.info.not_modified);
     BOOST_TEST(first.info.etag.size() > 2u);
     BOOST_TEST(first.info.etag.front() == '"', first.info.etag);
-    BOOST_TEST((http::parse_http_date(first.info.last_modified) == mtime("100k.bin")), first.info.last_modified);
+    BOOST_TEST((http::parse_http_date(first.info.last_modified) == mtime("100k.bin")),
+               first.info.last_modified);
 
     auto req = get(https("/100k.bin"));
     req.if_none_match = first.info.etag;
@@ -108,7 +114,8 @@ BOOST_FIXTURE_TEST_CASE(a_stored_etag_gives_304_a_success_without_body, conditio
     BOOST_TEST(again.info.body_bytes == 0u);
     BOOST_TEST(again.info.etag == first.info.etag);
     BOOST_TEST(nginx.wait_for_access_log(2, 5s).find("304") != std::string::npos);
-    BOOST_TEST(read_file(nginx.dir() + "/download.log").find("304 \"" + first.info.etag + "\"") != std::string::npos,
+    BOOST_TEST(read_file(nginx.dir() + "/download.log").find("304 \"" + first.info.etag + "\"") !=
+                   std::string::npos,
                read_file(nginx.dir() + "/download.log"));
 }
 
@@ -141,7 +148,7 @@ BOOST_FIXTURE_TEST_CASE(if_modified_since_from_a_files_mtime, conditional_nginx)
     BOOST_TEST(older.info.status == 200u);
     BOOST_TEST(older.body == "hello from nginx\n");
     BOOST_TEST(read_file(nginx.dir() + "/download.log")
-                   .find("\"" + http::format_http_date(mtime("hello.txt")) + "\"") != std::string::npos,
+                       .find("\"" + http::format_http_date(mtime("hello.txt")) + "\"") != std::string::npos,
                read_file(nginx.dir() + "/download.log"));
 }
 
@@ -162,8 +169,9 @@ BOOST_FIXTURE_TEST_CASE(multi_fetch_etag_save_then_compare_leaves_the_file_untou
     const std::string dir = make_temp_dir("conditional_etag");
     const std::string etag_file = dir + "/etag";
     const std::string out = dir + "/100k.bin";
-    const std::vector<std::string> common = {"--now", "--cacert", pki::path("ca.crt"), "--etag-compare",
-                                             etag_file, "--etag-save", etag_file, "-o", out, https("/100k.bin")};
+    const std::vector<std::string> common = {
+        "--now", "--cacert", pki::path("ca.crt"), "--etag-compare", etag_file, "--etag-save", etag_file,
+        "-o",    out,        https("/100k.bin")};
     auto first = run_multi_fetch(common);
     BOOST_TEST(first.status == 0, first.output);
     BOOST_TEST((read_file(out) == read_file(nginx.docroot() + "/100k.bin")));
@@ -190,8 +198,8 @@ BOOST_FIXTURE_TEST_CASE(multi_fetch_etag_save_then_compare_leaves_the_file_untou
     BOOST_TEST(read_file(etag_file) != saved);
 
     // --etag-compare alone with no such file: refused before anything is sent.
-    auto missing = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "--etag-compare",
-                                    dir + "/none", "-o", dir + "/x", https("/1k.bin")});
+    auto missing = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "--etag-compare", dir + "/none",
+                                    "-o", dir + "/x", https("/1k.bin")});
     BOOST_TEST(missing.status == 1, missing.output);
     BOOST_TEST(missing.output.find("--etag-compare " + dir + "/none: cannot open") != std::string::npos,
                missing.output);
@@ -203,8 +211,8 @@ BOOST_FIXTURE_TEST_CASE(multi_fetch_time_cond_from_a_file_and_a_date, conditiona
     const std::string out = dir + "/hello.txt";
     write(out, "local");
     std::filesystem::last_write_time(out, std::filesystem::last_write_time(nginx.docroot() + "/hello.txt"));
-    auto by_file = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "-z", out, "-o", out,
-                                    https("/hello.txt")});
+    auto by_file = run_multi_fetch(
+        {"--now", "--cacert", pki::path("ca.crt"), "-z", out, "-o", out, https("/hello.txt")});
     BOOST_TEST(by_file.status == 0, by_file.output);
     BOOST_TEST(by_file.output.find("not modified") != std::string::npos, by_file.output);
     BOOST_TEST(read_file(out) == "local");
@@ -215,13 +223,13 @@ BOOST_FIXTURE_TEST_CASE(multi_fetch_time_cond_from_a_file_and_a_date, conditiona
     BOOST_TEST(read_file(out) == "hello from nginx\n");
 
     // -DATE: If-Unmodified-Since; the file changed after 1994: 412, a failure with --fail.
-    auto unmodified = run_multi_fetch({"--now", "--fail", "--cacert", pki::path("ca.crt"),
-                                       "--time-cond=-1994-11-06", https("/hello.txt")});
+    auto unmodified = run_multi_fetch(
+        {"--now", "--fail", "--cacert", pki::path("ca.crt"), "--time-cond=-1994-11-06", https("/hello.txt")});
     BOOST_TEST(unmodified.status == 1, unmodified.output);
     BOOST_TEST(unmodified.output.find("412") != std::string::npos, unmodified.output);
 
-    auto neither = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "-z", "no such thing",
-                                    https("/hello.txt")});
+    auto neither = run_multi_fetch(
+        {"--now", "--cacert", pki::path("ca.crt"), "-z", "no such thing", https("/hello.txt")});
     BOOST_TEST(neither.status == 0, neither.output);
     BOOST_TEST(neither.output.find("warning: --time-cond no such thing: neither a date") != std::string::npos,
                neither.output);

@@ -210,7 +210,8 @@ BOOST_AUTO_TEST_CASE(a_gzip_bomb_stops_at_the_body_limit_without_decoding_past_i
     BOOST_TEST(out.ec == make_error_code(http::error::body_too_large), http::describe(out.ec, out.info));
     BOOST_TEST(out.info.body_bytes <= std::uint64_t{1} << 20);
     BOOST_TEST(out.body.size() <= std::size_t{1} << 20);
-    BOOST_TEST(out.info.detail.find("decoded (gzip) body over the limit of 1048576 bytes") != std::string::npos,
+    BOOST_TEST(out.info.detail.find("decoded (gzip) body over the limit of 1048576 bytes") !=
+                   std::string::npos,
                out.info.detail);
     // Without a limit the 10 MiB arrive whole: each raw piece decodes to hundreds of pieces, delivered
     // in a loop (a recursion per piece overflowed the stack here).
@@ -241,7 +242,8 @@ BOOST_AUTO_TEST_CASE(a_corrupt_or_truncated_stream_is_its_own_error_naming_the_e
         std::string name, body, detail;
     };
     for (const auto& [name, body, detail] :
-         {expectation{"corrupt", corrupt, "gzip: "}, expectation{"bad crc", bad_crc, "gzip: incorrect data check"},
+         {expectation{"corrupt", corrupt, "gzip: "},
+          expectation{"bad crc", bad_crc, "gzip: incorrect data check"},
           expectation{"truncated", truncated, "gzip: the stream is truncated"},
           expectation{"not gzip", std::string(5000, 'x'), "gzip: incorrect header check"}}) {
         fault_server server(ioc, {fault::answer(response("gzip", body))});
@@ -275,8 +277,8 @@ BOOST_AUTO_TEST_CASE(an_unknown_encoding_is_refused_when_decoding_was_asked) {
 
 BOOST_FIXTURE_TEST_CASE(multi_fetch_compressed_writes_the_decoded_file, gzip_nginx) {
     const std::string dir = make_temp_dir("encoding_out");
-    auto r = run_multi_fetch({"--now", "--compressed", "--cacert", pki::path("ca.crt"), "--output-dir", dir,
-                              https("/100k.bin")});
+    auto r = run_multi_fetch(
+        {"--now", "--compressed", "--cacert", pki::path("ca.crt"), "--output-dir", dir, https("/100k.bin")});
     BOOST_TEST(r.status == 0, r.output);
     BOOST_TEST((read_file(dir + "/100k.bin") == file));
     BOOST_TEST(last_logged(1).rfind("200 \"gzip, deflate\" ", 0) == 0u, last_logged(1));

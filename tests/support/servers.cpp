@@ -233,7 +233,8 @@ nginx_server::nginx_server(std::string http_directives) {
             http_port_ = ports[0];
             https_port_ = ports[1];
             mtls_port_ = ports[2];
-            write_file(conf, nginx_conf(dir_, docroot_, http_port_, https_port_, mtls_port_, http_directives));
+            write_file(conf,
+                       nginx_conf(dir_, docroot_, http_port_, https_port_, mtls_port_, http_directives));
             fs::remove(dir_ + "/nginx.pid");
 
             proc_ = child_process({"nginx", "-p", dir_ + "/", "-c", conf, "-e", error_log_file},

@@ -133,7 +133,9 @@ std::size_t content_decoder::decode(std::span<std::byte> out, std::string& error
         }
         if (rc != Z_OK) {
             error = std::string(name(coding_)) + ": " +
-                    (z_.msg != nullptr ? z_.msg : rc == Z_MEM_ERROR ? "out of memory" : "corrupt stream");
+                    (z_.msg != nullptr   ? z_.msg
+                     : rc == Z_MEM_ERROR ? "out of memory"
+                                         : "corrupt stream");
             pending_ = false;
             return produced;
         }

@@ -28,8 +28,8 @@ public:
 
     /// What a Content-Encoding field value asks for.
     struct selection {
-        bool supported = true;               ///< false: a coding we do not decode (or more than one)
-        std::optional<coding> decode;        ///< nullopt: nothing to decode (absent, identity)
+        bool supported = true;        ///< false: a coding we do not decode (or more than one)
+        std::optional<coding> decode; ///< nullopt: nothing to decode (absent, identity)
     };
     static selection select(std::string_view content_encoding);
     static const char* name(coding c) noexcept { return c == coding::gzip ? "gzip" : "deflate"; }
@@ -57,7 +57,7 @@ private:
     coding coding_;
     z_stream z_{};
     bool initialised_ = false;
-    bool done_ = false;    ///< the stream's end was decoded (bytes after it are ignored, as curl does)
+    bool done_ = false; ///< the stream's end was decoded (bytes after it are ignored, as curl does)
     bool pending_ = false;
     bool output_held_ = false; ///< the last inflate filled its output: more may be waiting in zlib
     std::uint64_t raw_total_ = 0;

@@ -82,7 +82,8 @@ std::optional<std::chrono::system_clock::time_point> make(int year, int month, i
                                           std::chrono::day(unsigned(day))};
     if (!ymd.ok())
         return std::nullopt;
-    return std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(m) + std::chrono::seconds(s);
+    return std::chrono::sys_days(ymd) + std::chrono::hours(h) + std::chrono::minutes(m) +
+           std::chrono::seconds(s);
 }
 
 } // namespace

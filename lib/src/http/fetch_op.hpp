@@ -140,8 +140,8 @@ private:
     int body_fd_ = -1;       ///< body_file, open while its request is sent
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
-    std::unique_ptr<response_parser> parser_; ///< made per response
-    std::unique_ptr<body_digest> digest_;     ///< request::expected_sha256, when set
+    std::unique_ptr<response_parser> parser_;  ///< made per response
+    std::unique_ptr<body_digest> digest_;      ///< request::expected_sha256, when set
     std::unique_ptr<content_decoder> decoder_; ///< request::decompress and an encoded body
     std::shared_ptr<unsigned char[]> decoded_; ///< decoded pieces (body_chunk_bytes), as chunk_ for raw
     std::uint64_t decoded_bytes_ = 0;          ///< of this response's body
