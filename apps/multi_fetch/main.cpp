@@ -4,6 +4,7 @@
 
 #include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
+#include "conditions.hpp"
 #include "options.hpp"
 #include "output.hpp"
 #include "request_plan.hpp"
@@ -365,8 +366,10 @@ int run(const multi_fetch::options& opt) {
             printer->flush();
             ++totals.transfers;
             totals.bytes += info.body_bytes;
-            // -C - on a .part already whole: the 416 says there is nothing more (as curl -C -).
-            const bool status_ok = (info.status >= 200 && info.status < 300) || info.already_complete;
+            // -C - on a .part already whole: the 416 says there is nothing more (as curl -C -); a 304
+            // (--etag-compare, -z) is a success without a body.
+            const bool status_ok =
+                (info.status >= 200 && info.status < 300) || info.already_complete || info.not_modified;
             std::string where;
             const bool status_failed = !ec && fail_status && !status_ok;
             bool failed = ec || status_failed || !body->error.empty();
@@ -376,9 +379,9 @@ int run(const multi_fetch::options& opt) {
                                         ec != http::error::range_mismatch &&
                                         (info.status == 200 || info.status == 206);
             if (file) {
-                if (!keep_body && resumable_part)
+                if ((!keep_body && resumable_part) || (info.not_modified && opt.continue_at))
                     file->keep_part();
-                else if (!keep_body)
+                else if (!keep_body || info.not_modified) // 304: the file there (if any) stays as it is
                     file->discard();
                 else if (file->commit())
                     where = " -> " + file->path();
@@ -386,6 +389,10 @@ int run(const multi_fetch::options& opt) {
                     failed = true;
                     std::fprintf(stderr, "multi_fetch: %s\n", file->error().c_str());
                 }
+            }
+            if (const auto why = ec ? std::string() : multi_fetch::save_etag(opt, info); !why.empty()) {
+                failed = true;
+                std::fprintf(stderr, "multi_fetch: %s\n", why.c_str());
             }
             std::string errormsg;
             if (!body->error.empty()) {
@@ -408,11 +415,11 @@ int run(const multi_fetch::options& opt) {
                                    ? file->error()
                                    : "The requested URL returned error: " + std::to_string(info.status);
                 // Resumed (-C -, --retry): from which byte; retried: how many attempts.
-                std::string resumed;
+                std::string resumed = info.not_modified ? ", not modified" : "";
                 if (info.already_complete)
-                    resumed = ", already complete";
+                    resumed += ", already complete";
                 else if (info.resumed_from > 0)
-                    resumed = ", resumed from byte " + std::to_string(info.resumed_from);
+                    resumed += ", resumed from byte " + std::to_string(info.resumed_from);
                 if (info.attempts > 1)
                     resumed += ", " + std::to_string(info.attempts) + " attempts";
                 std::fprintf(
@@ -458,6 +465,10 @@ int run(const multi_fetch::options& opt) {
         }
         if (opt.limit_rate > 0) // per transfer, as curl's
             req.rate_limit = http::rate_limit(opt.limit_rate);
+        if (const auto why = multi_fetch::apply_conditions(opt, req, stderr); !why.empty()) {
+            refuse(why);
+            return std::nullopt;
+        }
         return http::transfer{
             .req = std::move(req), .callbacks = std::move(h), .on_done = std::move(on_done)};
     };

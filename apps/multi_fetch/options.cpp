@@ -111,6 +111,16 @@ po::options_description describe_options(options& o, double& connect_timeout, do
         ("no-location", "do not follow redirects")
         ("max-redirs", po::value(&o.max_redirs)->value_name("N"), "follow at most N redirects (default 10)")
         ("no-sessionid", "do not resume TLS sessions (switches the session cache off)")
+        ("compressed", "ask for gzip or deflate (Accept-Encoding) and decode the body; -o files, --sha256 and\n"
+         "--max-filesize are about the decoded bytes")
+        ("etag-save", po::value(&o.etag_save)->value_name("FILE"), "write the response's ETag to FILE (- for stdout)")
+        ("etag-compare", po::value(&o.etag_compare)->value_name("FILE"),
+         "send If-None-Match with the ETag in FILE (as --etag-save wrote it); 304 Not Modified: no file is\n"
+         "written or replaced, and the transfer succeeds with \"not modified\"")
+        ("time-cond,z", po::value(&o.time_cond)->value_name("DATE|FILE"),
+         "send If-Modified-Since DATE (or the modification time of FILE); -DATE: If-Unmodified-Since")
+        ("max-filesize", po::value<std::uint64_t>()->value_name("BYTES"),
+         "fail a transfer whose body (decoded, with --compressed) exceeds BYTES; nothing of it is kept")
         ("url-file,K", po::value(&o.url_files)->composing()->value_name("FILE"),
          "read more URLs from FILE (- for stdin), as the transfers run: one per line, or curl config lines url = \"...\"")
         ("verbose,v", po::value<std::vector<std::string>>()->zero_tokens()->composing(),
@@ -255,6 +265,14 @@ options parse_options(int argc, const char* const argv[]) {
     o.retry_all_errors = vm.count("retry-all-errors") > 0;
     o.follow = vm.count("no-location") == 0;
     o.session_cache = vm.count("no-sessionid") == 0;
+    o.compressed = vm.count("compressed") > 0;
+    if (o.compressed && o.continue_at) // the .part holds decoded bytes; a Range counts encoded ones
+        throw usage_error("--continue-at and --compressed go not together: the .part file holds decoded bytes");
+    if (vm.count("max-filesize"))
+        o.max_filesize = vm["max-filesize"].as<std::uint64_t>();
+    for (const auto* name : {"etag-save", "etag-compare", "time-cond"})
+        if (vm.count(name) && vm[name].as<std::string>().empty())
+            throw usage_error(std::string("--") + name + ": expected a value");
     if (vm.count("allow")) {
         for (const auto& list : vm["allow"].as<std::vector<std::string>>()) {
             std::size_t start = 0;

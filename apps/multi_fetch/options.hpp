@@ -101,6 +101,12 @@ struct options {
     bool follow = true;
     unsigned max_redirs = 10;
     bool session_cache = true;
+    // Downloads (conditions.cpp): curl's --compressed, --etag-save, --etag-compare, -z, --max-filesize.
+    bool compressed = false;
+    std::string etag_save;
+    std::string etag_compare;
+    std::string time_cond; ///< -z DATE|FILE, "-" first: If-Unmodified-Since
+    std::optional<std::uint64_t> max_filesize;
     std::vector<std::string> url_files;  ///< read lazily while the transfers run; "-" is stdin
     edgeloop::boards::cli_options board; ///< --board, --button, --led, --sim-fifo, --sim-press-after
 };

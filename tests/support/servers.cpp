@@ -68,7 +68,7 @@ std::string quoted(const std::string& path) {
 }
 
 std::string nginx_conf(const std::string& dir, const std::string& docroot, std::uint16_t http_port,
-                       std::uint16_t https_port, std::uint16_t mtls_port) {
+                       std::uint16_t https_port, std::uint16_t mtls_port, const std::string& extra) {
     const std::string topics = R"(
         location /topics/ {
             default_type application/json;
@@ -110,6 +110,7 @@ std::string nginx_conf(const std::string& dir, const std::string& docroot, std::
     conf += "    types {\n        text/plain txt;\n        application/octet-stream bin;\n    }\n";
     conf += "    default_type application/octet-stream;\n";
     conf += "    keepalive_requests 100000;\n";
+    conf += extra + "\n";
     conf += "    server {\n" + listen(http_port, false) + root + topics + "    }\n";
     conf += "    server {\n" + listen(https_port, true) + root + tls + topics + "    }\n";
     conf += "    server {\n" + listen(mtls_port, true) + root + tls + "        ssl_client_certificate " +
@@ -208,7 +209,7 @@ std::string test_bytes(std::size_t n) {
     return bytes;
 }
 
-nginx_server::nginx_server() {
+nginx_server::nginx_server(std::string http_directives) {
     pki::dir(); // generates the PKI when needed; throws before anything is created
     dir_ = make_temp_dir("edgeloop-nginx-");
     try {
@@ -235,7 +236,8 @@ nginx_server::nginx_server() {
             http_port_ = ports[0];
             https_port_ = ports[1];
             mtls_port_ = ports[2];
-            write_file(conf, nginx_conf(dir_, docroot_, http_port_, https_port_, mtls_port_));
+            write_file(conf,
+                       nginx_conf(dir_, docroot_, http_port_, https_port_, mtls_port_, http_directives));
             fs::remove(dir_ + "/nginx.pid");
 
             proc_ = child_process({"nginx", "-p", dir_ + "/", "-c", conf, "-e", error_log_file},

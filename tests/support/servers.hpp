@@ -59,7 +59,9 @@ std::string test_bytes(std::size_t n);
 /// The temp dir is removed by the destructor unless EDGELOOP_TEST_KEEP_TMP is set in the environment.
 class nginx_server {
 public:
-    nginx_server();
+    /// http_directives: more nginx.conf directives for the http block (e.g. "gzip on;"); a relative
+    /// path in them (a log) is under dir().
+    explicit nginx_server(std::string http_directives = {});
     ~nginx_server();
     nginx_server(const nginx_server&) = delete;
     nginx_server& operator=(const nginx_server&) = delete;

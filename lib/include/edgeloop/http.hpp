@@ -3,6 +3,7 @@
 #include <edgeloop/http/byte_range.hpp>
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/connect_options.hpp>
+#include <edgeloop/http/date.hpp>
 #include <edgeloop/http/error.hpp>
 #include <edgeloop/http/full_response.hpp>
 #include <edgeloop/http/multi.hpp>

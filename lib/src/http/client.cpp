@@ -434,6 +434,7 @@ void fetch_op::write_request() {
     }
     if (!has_user_agent && !opts().user_agent.empty())
         conn_->head.append("User-Agent: ").append(opts().user_agent).append("\r\n");
+    append_download_fields(conn_->head, req_);
     if (!opts().pool.keep_alive)
         conn_->head.append("Connection: close\r\n");
     switch (framing_) {
@@ -728,6 +729,8 @@ void fetch_op::on_header(const error_code& ec) {
         if (completed_)
             return;
     }
+    if (!redirecting_)
+        record_validators();
     if (parser_->is_done())
         return end_of_hop();
     if (redirecting_) {
@@ -738,6 +741,8 @@ void fetch_op::on_header(const error_code& ec) {
     // Beast reads into whatever capacity the buffer has (512 bytes after a small head): give it room for
     // a whole piece, so that each read can fill the chunk buffer rather than trickle into it, but not
     // more than the body still to come (a connection keeps this buffer while it lives).
+    if (!start_decoding())
+        return;
     std::size_t room = limits().body_chunk_bytes;
     if (const auto remaining = parser_->content_length_remaining())
         room = static_cast<std::size_t>(std::min<std::uint64_t>(room, *remaining));
@@ -762,44 +767,52 @@ void fetch_op::on_body(error_code ec) {
         return;
     if (ec == bhttp::error::need_buffer)
         ec = {};
-    const std::size_t got = body_room_ - parser_->body_room();
+    const std::size_t got = body_room_ - parser_->body_room(); // raw bytes, before any decoding
     if (rate_gate_)
         rate_gate_->consume(got);
-    if (got > 0) {
-        info_.body_bytes += got;
-        const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
-        if (digest_)
-            digest_->update(bytes);
-        if (h_.on_body_paced) {
-            // Back-pressure: no read (and no idle deadline) until the consumer resumes. Nothing else
-            // holds the transfer while it waits: it holds itself until resume or completion.
-            disarm();
-            const auto token = ++pause_token_;
-            paused_self_ = shared_from_this();
-            // The buffer travels with resume, so the bytes outlive even a transfer that ends first.
-            auto resume = [weak = weak_from_this(), buffer = chunk_, ex = state_->ex, token, ec] {
-                net::dispatch(ex, [weak, token, ec] {
-                    if (auto self = weak.lock())
-                        self->resume_body(token, ec);
-                });
-            };
-            h_.on_body_paced(bytes, std::move(resume));
-            return;
-        }
-        if (h_.on_body) {
-            h_.on_body(bytes);
-            if (completed_)
-                return;
-        }
+    const std::span<const std::byte> bytes(reinterpret_cast<const std::byte*>(chunk_.get()), got);
+    if (decoder_) { // request::decompress: what is delivered is decoded from these bytes
+        decoder_->input(bytes);
+        return decode_more(ec);
     }
+    if (got > 0 && !deliver(bytes, chunk_, ec))
+        return;
     after_body(ec);
+}
+
+bool fetch_op::deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
+                       const error_code& ec) {
+    info_.body_bytes += bytes.size();
+    if (digest_)
+        digest_->update(bytes);
+    if (h_.on_body_paced) {
+        // Back-pressure: no read (and no idle deadline) until the consumer resumes. Nothing else
+        // holds the transfer while it waits: it holds itself until resume or completion.
+        disarm();
+        const auto token = ++pause_token_;
+        paused_self_ = shared_from_this();
+        // The buffer travels with resume, so the bytes outlive even a transfer that ends first.
+        auto resume = [weak = weak_from_this(), buffer = owner, ex = state_->ex, token, ec] {
+            net::dispatch(ex, [weak, token, ec] {
+                if (auto self = weak.lock())
+                    self->resume_body(token, ec);
+            });
+        };
+        h_.on_body_paced(bytes, std::move(resume));
+        return false;
+    }
+    if (h_.on_body)
+        h_.on_body(bytes);
+    return !completed_;
 }
 
 void fetch_op::after_body(const error_code& ec) {
     if (ec)
         return fail_io(ec, error::read_failed);
+    if (decoder_ && decoder_->pending())
+        return decode_more(ec);
     if (parser_->is_done())
-        return end_of_hop();
+        return decoded_whole() ? end_of_hop() : void();
     read_body();
 }
 

@@ -127,6 +127,10 @@ public:
             return "TLS with the https proxy failed";
         case error::proxy_handshake_timeout:
             return "timed out in the TLS handshake with the https proxy";
+        case error::bad_content_encoding:
+            return "the response body cannot be decoded (corrupt Content-Encoding stream)";
+        case error::unsupported_content_encoding:
+            return "the response's Content-Encoding is not supported";
         }
         return "unknown edgeloop.http error";
     }
@@ -183,6 +187,8 @@ bool is_transient(error e) noexcept {
     case error::range_mismatch:
     case error::range_not_satisfiable:
     case error::resume_file_unreadable:
+    case error::bad_content_encoding:
+    case error::unsupported_content_encoding:
     case error::proxy_tls_failed:
     case error::proxy_tunnel_refused:
     case error::socks_no_acceptable_method:

@@ -5,6 +5,7 @@
 
 #include "client_state.hpp"
 #include "connector.hpp"
+#include "content_decoder.hpp"
 #include "digest.hpp"
 #include "rate_limiter.hpp"
 #include "response_parser.hpp"
@@ -20,6 +21,10 @@
 #include <optional>
 
 namespace edgeloop::http::detail {
+
+/// Appends Accept-Encoding (request::decompress) and the conditional request fields to a request head,
+/// each unless the request's own headers have it (fetch_download.cpp).
+void append_download_fields(std::string& head, const request& req);
 
 /// Lives in shared_ptrs held by its pending handlers (and the waiting queue); completes its handler
 /// exactly once (complete()), after which late callbacks only release resources.
@@ -68,6 +73,20 @@ private:
     bool rate_allows(std::size_t& room); ///< rate_limiter.cpp
     void on_body(error_code ec);
     void after_body(const error_code& ec);
+    /// Hands body bytes (raw, or decoded into `owner`) to on_body or on_body_paced. True: on_body took
+    /// them, go on; false: the transfer completed, or waits for on_body_paced's resume (then after_body).
+    bool deliver(std::span<const std::byte> bytes, const std::shared_ptr<unsigned char[]>& owner,
+                 const error_code& ec);
+    // Downloads (fetch_download.cpp): Content-Encoding decoding and the conditional request's answer.
+    /// The final response's validators and 304 into info_.
+    void record_validators();
+    /// Makes decoder_ for the response's Content-Encoding when request::decompress; false: failed.
+    bool start_decoding();
+    /// Decodes the pending raw bytes into decoded_ piece by piece and delivers them (a loop, not a
+    /// recursion: one raw piece may decode to a thousand), then after_body.
+    void decode_more(const error_code& ec);
+    /// At the end of the body: false (the transfer failed) when the encoded stream did not end.
+    bool decoded_whole();
     void resume_body(std::uint64_t token, const error_code& ec);
     void fail_io(const error_code& ec, error fallback);
     bool retry_on_fresh_connection(const error_code& ec);
@@ -123,14 +142,17 @@ private:
     int body_fd_ = -1;       ///< body_file, open while its request is sent
     std::uint64_t body_file_size_ = 0;
     std::uint64_t body_file_sent_ = 0;
-    std::unique_ptr<response_parser> parser_; ///< made per response
-    std::unique_ptr<body_digest> digest_;     ///< request::expected_sha256, when set
     /// Bandwidth limits (request::rate_limit, client_options::rate_limit): made at the first body read
     /// under one. body_room_: the room given to the parser for this piece; read_cap_: the most read from
     /// the connection at once while reading the body.
     std::shared_ptr<rate_gate> rate_gate_;
     std::size_t body_room_ = 0;
     std::size_t read_cap_ = 65536;
+    std::unique_ptr<response_parser> parser_;  ///< made per response
+    std::unique_ptr<body_digest> digest_;      ///< request::expected_sha256, when set
+    std::unique_ptr<content_decoder> decoder_; ///< request::decompress and an encoded body
+    std::shared_ptr<unsigned char[]> decoded_; ///< decoded pieces (body_chunk_bytes), as chunk_ for raw
+    std::uint64_t decoded_bytes_ = 0;          ///< of this response's body
     line_normalizer normalizer_;
     bool reading_head_ = false;          ///< read_response: for the head (on_header) or the body (on_body)
     const char* refused_body_ = nullptr; ///< why normalizer_ refused body bytes read with the head

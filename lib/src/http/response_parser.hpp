@@ -43,6 +43,10 @@ public:
     const std::string& reason() const noexcept { return reason_; }
     /// The first Location field, empty when none.
     const std::string& location() const noexcept { return location_; }
+    /// Content-Encoding (every value joined with ", "), the first ETag and Last-Modified; empty when absent.
+    const std::string& content_encoding() const noexcept { return content_encoding_; }
+    const std::string& etag() const noexcept { return etag_; }
+    const std::string& last_modified() const noexcept { return last_modified_; }
     /// Every field in order, only when constructed with keep_fields.
     header_list& fields() noexcept { return fields_; }
     /// The words for transfer_info::detail about a failure of this parser (ec: what put() reported).
@@ -85,6 +89,14 @@ private:
             seen_transfer_encoding_ = true;
         } else if (name == boost::beast::http::field::content_length) {
             seen_content_length_ = true;
+        } else if (name == boost::beast::http::field::content_encoding) {
+            if (!content_encoding_.empty())
+                content_encoding_ += ", ";
+            content_encoding_.append(value.data(), value.size());
+        } else if (name == boost::beast::http::field::etag && etag_.empty()) {
+            etag_.assign(value.data(), value.size());
+        } else if (name == boost::beast::http::field::last_modified && last_modified_.empty()) {
+            last_modified_.assign(value.data(), value.size());
         }
         if (keep_fields_)
             fields_.emplace_back(std::string(name_string), std::string(value));
@@ -163,6 +175,9 @@ private:
     unsigned version_ = 11;
     std::string reason_;
     std::string location_;
+    std::string content_encoding_;
+    std::string etag_;
+    std::string last_modified_;
     header_list fields_;
     unsigned char* body_data_ = nullptr;
     std::size_t body_size_ = 0;

@@ -229,7 +229,8 @@ void retry_op::attempt() {
     bool resuming = false;
     if (next_offset_ == held_from_)
         asked_from_ = next_offset_; // nothing delivered since the start (or the last rewind)
-    else if (r.method == "GET" && req_.retry.resume && !validator_.empty()) {
+    else if (r.method == "GET" && req_.retry.resume && !validator_.empty() && !req_.decompress) {
+        // (a decoded body's offsets are not the encoded resource's: request::decompress starts again)
         asked_from_ = next_offset_;
         resuming = true;
     } else
@@ -367,7 +368,6 @@ bool retry_op::transient(const error_code& ec) const {
     if (ec.category() != http_category())
         return false;
     return is_transient(static_cast<error>(ec.value())); // as aws_post's retries
-}
 }
 
 /// The request may be sent again at all: something left of the count, and a request that may be

@@ -94,6 +94,12 @@ enum class error {
     proxy_tls_failed,
     /// The TLS handshake with an https:// proxy did not finish within timeouts::proxy_handshake.
     proxy_handshake_timeout,
+    /// request::decompress: the body's gzip or deflate stream is corrupt or ends early (detail names the
+    /// encoding and zlib's reason).
+    bad_content_encoding,
+    /// request::decompress: the response's Content-Encoding is not one the client decodes (gzip, x-gzip,
+    /// deflate, identity; detail names it).
+    unsupported_content_encoding,
 };
 
 const boost::system::error_category& http_category() noexcept;

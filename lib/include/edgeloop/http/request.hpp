@@ -5,6 +5,7 @@
 #include <edgeloop/http/transfer_retry.hpp>
 #include <edgeloop/http/rate_limit.hpp>
 
+#include <chrono>
 #include <cstddef>
 #include <functional>
 #include <optional>
@@ -82,6 +83,24 @@ struct request {
     /// (client_options::rate_limit; the stricter holds). Keep a copy of the handle to change the limit
     /// while the transfer runs (`lim.set(0)` lifts it). Empty: only the client's. See http::rate_limit.
     http::rate_limit rate_limit;
+    /// Ask for a compressed body and decode it as it streams (curl's --compressed): sends
+    /// `Accept-Encoding: gzip, deflate` (unless the headers have an Accept-Encoding of their own) and
+    /// decodes a body with Content-Encoding gzip (x-gzip) or deflate (zlib-wrapped or raw, as curl
+    /// takes it) through zlib. on_body, transfer_info::body_bytes, limits::max_body_bytes and
+    /// expected_sha256 all see the DECODED bytes: a decompression bomb stops with
+    /// error::body_too_large once the decoded size passes the limit, without decoding further. A
+    /// corrupt or truncated stream fails with error::bad_content_encoding, another coding (br, zstd,
+    /// two codings) with error::unsupported_content_encoding. False: nothing is asked or decoded, and a
+    /// body the server compresses anyway arrives as it is.
+    bool decompress = false;
+    /// Conditional request (RFC 9110 13.1): an ETag stored from an earlier transfer_info::etag, sent as
+    /// `If-None-Match` exactly as given (quotes included; "*" allowed). Empty: not sent.
+    std::string if_none_match;
+    /// Sent as `If-Modified-Since` / `If-Unmodified-Since` (an IMF-fixdate, whole seconds). A 304 Not
+    /// Modified answer is a success with no body (transfer_info::not_modified); a failed
+    /// If-Unmodified-Since is the server's 412.
+    std::optional<std::chrono::system_clock::time_point> if_modified_since;
+    std::optional<std::chrono::system_clock::time_point> if_unmodified_since;
 };
 
 } // namespace edgeloop::http

@@ -62,6 +62,15 @@ struct transfer_info {
     /// request::range from first > 0 was answered 416 with the resource exactly that long: the bytes
     /// before `first` are the whole body (nothing more delivered; status is 416).
     bool already_complete = false;
+    /// The final response's validators, as received, to store for a later conditional request
+    /// (request::if_none_match, if_modified_since through parse_http_date); empty when absent. A 304
+    /// carries them too.
+    std::string etag;
+    std::string last_modified;
+    /// The final response is 304 Not Modified: a success without a body.
+    bool not_modified = false;
+    /// The Content-Encoding decoded (request::decompress): "gzip" or "deflate"; empty when none was.
+    std::string content_encoding;
 };
 
 /// A message for a user: "<host:port>: <reason>[ (<detail>)]", or "ok".
