@@ -267,7 +267,8 @@ options parse_options(int argc, const char* const argv[]) {
     o.session_cache = vm.count("no-sessionid") == 0;
     o.compressed = vm.count("compressed") > 0;
     if (o.compressed && o.continue_at) // the .part holds decoded bytes; a Range counts encoded ones
-        throw usage_error("--continue-at and --compressed go not together: the .part file holds decoded bytes");
+        throw usage_error(
+            "--continue-at and --compressed go not together: the .part file holds decoded bytes");
     if (vm.count("max-filesize"))
         o.max_filesize = vm["max-filesize"].as<std::uint64_t>();
     for (const auto* name : {"etag-save", "etag-compare", "time-cond"})

@@ -90,7 +90,6 @@ public:
     }
 };
 
-
 } // namespace
 
 const boost::system::error_category& aws_category() noexcept {

@@ -2,8 +2,8 @@
 
 #include <edgeloop/http/byte_range.hpp>
 #include <edgeloop/http/options.hpp>
-#include <edgeloop/http/transfer_retry.hpp>
 #include <edgeloop/http/rate_limit.hpp>
+#include <edgeloop/http/transfer_retry.hpp>
 
 #include <chrono>
 #include <cstddef>
