@@ -4,6 +4,7 @@
 #include <edgeloop/http/client.hpp>
 #include <edgeloop/http/date.hpp>
 
+#include <support/app_run.hpp>
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
@@ -48,21 +49,10 @@ struct conditional_nginx {
     }
 };
 
-struct run_result {
-    int status = -1;
-    std::string output;
-};
+using run_result = app_result;
 
 run_result run_multi_fetch(std::vector<std::string> args) {
-    static const std::string dir = make_temp_dir("multi_fetch_conditional");
-    static int n = 0;
-    const std::string log = dir + "/run" + std::to_string(++n) + ".log";
-    args.insert(args.begin(), MULTI_FETCH_BIN);
-    child_process p(args, log);
-    auto status = p.wait_for_exit(30s);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
-                                                  << read_file(log));
-    return {*status, read_file(log)};
+    return run_app(MULTI_FETCH_BIN, std::move(args), "multi_fetch_conditional");
 }
 
 void write(const std::string& path, const std::string& content) {

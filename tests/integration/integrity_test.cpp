@@ -2,6 +2,7 @@
 // multi_fetch's --sha256 and -K sha256 lines (a bad digest leaves no file).
 #include <edgeloop/http/client.hpp>
 
+#include <support/app_run.hpp>
 #include <support/fetch.hpp>
 #include <support/process.hpp>
 #include <support/servers.hpp>
@@ -53,29 +54,10 @@ struct nginx_fixture {
     }
 };
 
-struct run_result {
-    int status = -1;
-    std::string output;
-};
+using run_result = app_result;
 
 run_result run_multi_fetch(std::vector<std::string> args) {
-    static const std::string dir = make_temp_dir("multi_fetch_integrity");
-    static int n = 0;
-    const std::string log = dir + "/run" + std::to_string(++n) + ".log";
-    args.insert(args.begin(), MULTI_FETCH_BIN);
-    child_process p(args, log);
-    auto status = p.wait_for_exit(30s);
-    BOOST_REQUIRE_MESSAGE(status.has_value(), "multi_fetch did not exit in time; output:\n"
-                                                  << read_file(log));
-    return {*status, read_file(log)};
-}
-
-std::vector<std::string> files_in(const std::string& dir) {
-    std::vector<std::string> names;
-    for (const auto& e : std::filesystem::directory_iterator(dir))
-        names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
+    return run_app(MULTI_FETCH_BIN, std::move(args), "multi_fetch_integrity");
 }
 
 } // namespace
