@@ -245,6 +245,51 @@ BOOST_AUTO_TEST_CASE(a_corrupt_or_truncated_stream_is_its_own_error_naming_the_e
     }
 }
 
+BOOST_AUTO_TEST_CASE(concatenated_gzip_members_are_all_decoded_and_other_trailing_bytes_refused) {
+    boost::asio::io_context ioc;
+    const std::string first = test_bytes(70000), second = std::string(30000, 'z') + test_bytes(5000);
+    const std::string two = gzip(first) + gzip(second);
+    const auto head = [](std::size_t length) {
+        return "HTTP/1.1 200 OK\r\nContent-Encoding: gzip\r\nContent-Length: " + std::to_string(length) +
+               "\r\n\r\n";
+    };
+    // Both members in one write, and the second member's start in pieces of its own (the boundary between
+    // reads: its first byte, then the rest).
+    const auto g2 = gzip(second);
+    for (const auto& step :
+         {fault::answer(response("gzip", two)),
+          fault_step{fault::read_request(), fault::send(head(two.size()) + gzip(first)),
+                     fault::send_bytewise(g2.substr(0, 3)), fault::send(g2.substr(3))}}) {
+        fault_server server(ioc, {step});
+        http::client client(ioc.get_executor());
+        auto out = fetch(ioc, client, decompressed(server.url("/two")));
+        BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+        BOOST_TEST((out.body == first + second), out.body.size() << " decoded bytes");
+        BOOST_TEST(out.info.body_bytes == first.size() + second.size());
+    }
+    // After the last member: anything but another member is an error (as curl), and so is a second
+    // member cut short; after a deflate stream nothing may follow.
+    struct expectation {
+        std::string name, encoding, body, detail;
+    };
+    const std::string g1 = gzip(first);
+    for (const auto& [name, encoding, body, detail] :
+         {expectation{"garbage after gzip", "gzip", g1 + "garbage", "gzip: data after the end of the stream"},
+          expectation{"zeros after gzip", "gzip", g1 + std::string(16, '\0'),
+                      "gzip: data after the end of the stream (after 70000 decoded bytes)"},
+          expectation{"second member truncated", "gzip", g1 + g2.substr(0, g2.size() - 4),
+                      "gzip: the stream is truncated"},
+          expectation{"bytes after deflate", "deflate", compress(first, 15) + "x",
+                      "deflate: data after the end of the stream"}}) {
+        fault_server server(ioc, {fault::answer(response(encoding, body))});
+        http::client client(ioc.get_executor());
+        auto out = fetch(ioc, client, decompressed(server.url("/t")));
+        BOOST_TEST(out.ec == make_error_code(http::error::bad_content_encoding),
+                   name << ": " << http::describe(out.ec, out.info));
+        BOOST_TEST(out.info.detail.rfind(detail, 0) == 0u, name << ": " << out.info.detail);
+    }
+}
+
 BOOST_AUTO_TEST_CASE(an_unknown_encoding_is_refused_when_decoding_was_asked) {
     boost::asio::io_context ioc;
     for (const std::string encoding : {"br", "gzip, gzip", "zstd"}) {

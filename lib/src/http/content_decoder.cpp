@@ -68,8 +68,8 @@ bool content_decoder::start(int window_bits) {
 
 void content_decoder::input(std::span<const std::byte> raw) {
     raw_total_ += raw.size();
-    if (done_ || raw.empty()) {
-        pending_ = false; // bytes after the end of the stream are ignored
+    if (raw.empty()) {
+        pending_ = false;
         return;
     }
     if (!initialised_) { // deflate: wait for the two bytes that tell zlib-wrapped from raw
@@ -95,6 +95,27 @@ void content_decoder::input(std::span<const std::byte> raw) {
     pending_ = true;
 }
 
+bool content_decoder::next_member(std::string& error) {
+    // RFC 1952 2.2: a gzip file is a series of members, each with its own header and CRC (gzip -d and
+    // zlib's gzread decode them all). Anything else after the end is refused, as curl refuses it: it
+    // would be bytes no decoder vouched for, spliced onto a checked body.
+    if (coding_ == coding::gzip && *z_.next_in == 0x1f) {
+        if (inflateReset(&z_) != Z_OK) {
+            error = "gzip: cannot start the next member";
+            pending_ = false;
+            return false;
+        }
+        done_ = false;
+        ++members_;
+        return true;
+    }
+    error = std::string(name(coding_)) + ": data after the end of the stream (after " +
+            std::to_string(decoded_total_) + " decoded bytes" +
+            (members_ > 1 ? " in " + std::to_string(members_) + " gzip members" : std::string()) + ")";
+    pending_ = false;
+    return false;
+}
+
 std::size_t content_decoder::decode(std::span<std::byte> out, std::string& error) {
     std::size_t produced = 0;
     while (pending_ && produced < out.size()) {
@@ -104,6 +125,14 @@ std::size_t content_decoder::decode(std::span<std::byte> out, std::string& error
             z_.next_in = reinterpret_cast<Bytef*>(const_cast<std::byte*>(rest_.data()));
             z_.avail_in = static_cast<uInt>(n);
             rest_ = rest_.subspan(n);
+        }
+        if (done_) { // a stream has ended: only another gzip member may follow it
+            if (z_.avail_in == 0) {
+                pending_ = false;
+                break;
+            }
+            if (!next_member(error))
+                return produced;
         }
         if (z_.avail_in == 0 && !output_held_) {
             pending_ = false;
@@ -115,13 +144,14 @@ std::size_t content_decoder::decode(std::span<std::byte> out, std::string& error
         const int rc = inflate(&z_, Z_NO_FLUSH);
         const std::size_t made = room - z_.avail_out;
         produced += made;
+        decoded_total_ += made;
         // A full output buffer may leave decoded bytes inside zlib (the rest of a match): ask again
         // even without new input.
         output_held_ = z_.avail_out == 0;
         if (rc == Z_STREAM_END) {
-            done_ = true;
-            pending_ = false;
-            break;
+            done_ = true; // more input: the top of the loop looks at what follows
+            output_held_ = false;
+            continue;
         }
         if (rc == Z_BUF_ERROR) { // no progress was possible: nothing was held, no input is left
             output_held_ = false;

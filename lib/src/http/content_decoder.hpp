@@ -53,14 +53,18 @@ public:
 
 private:
     bool start(int window_bits);
+    /// After the end of a stream, with input left: starts the next gzip member, or sets `error`.
+    bool next_member(std::string& error);
 
     coding coding_;
     z_stream z_{};
     bool initialised_ = false;
-    bool done_ = false; ///< the stream's end was decoded (bytes after it are ignored, as curl does)
+    bool done_ = false; ///< the end of a stream (of the last gzip member so far) was decoded
+    unsigned members_ = 1; ///< gzip members started
     bool pending_ = false;
     bool output_held_ = false; ///< the last inflate filled its output: more may be waiting in zlib
     std::uint64_t raw_total_ = 0;
+    std::uint64_t decoded_total_ = 0;
     /// deflate: the first two bytes tell a zlib header from raw deflate; they are kept here until both
     /// have come, then decoded before the rest of `rest_`.
     unsigned char probe_[2] = {};
