@@ -128,8 +128,13 @@ void file_sink::rewind(std::uint64_t offset) {
 void file_sink::keep_part() {
     if (file_ == nullptr)
         return;
+    // An empty .part is the start of nothing (a 304, or a cut before the first byte): not kept.
+    struct stat st {};
+    const bool empty = std::fflush(file_) == 0 && ::fstat(::fileno(file_), &st) == 0 && st.st_size == 0;
     std::fclose(file_);
     file_ = nullptr;
+    if (empty && !direct_)
+        std::remove(part_.c_str());
 }
 
 bool file_sink::commit() {

@@ -142,6 +142,60 @@ BOOST_FIXTURE_TEST_CASE(if_modified_since_from_a_files_mtime, conditional_nginx)
                read_file(nginx.dir() + "/download.log"));
 }
 
+BOOST_AUTO_TEST_CASE(a_200_not_newer_than_if_modified_since_is_taken_as_304_as_curl_does) {
+    // nginx with `if_modified_since off` ignores the field and answers 200 with its Last-Modified.
+    nginx_server nginx{"    if_modified_since off;\n"
+                       "    log_format sent '$status $body_bytes_sent \"$http_if_modified_since\"';\n"
+                       "    access_log sent.log sent;\n"};
+    boost::asio::io_context ioc;
+    http::client client{ioc.get_executor(), tls::context({.ca_file = pki::path("ca.crt")})};
+    const auto url = "https://localhost:" + std::to_string(nginx.https_port()) + "/100k.bin";
+    struct stat st {};
+    BOOST_REQUIRE(::stat((nginx.docroot() + "/100k.bin").c_str(), &st) == 0);
+    const auto mtime = std::chrono::system_clock::from_time_t(st.st_mtime);
+
+    auto req = get(url);
+    req.if_modified_since = mtime + 500ms; // sent as the file's own second
+    std::size_t pieces = 0;
+    fetch_outcome same;
+    http::handlers h;
+    h.on_body = [&](std::span<const std::byte>) { ++pieces; };
+    client.async_fetch(req, std::move(h), detail::recording_completion(same));
+    detail::wait_for_completion(ioc, same, 20s);
+    BOOST_TEST(!same.ec, http::describe(same.ec, same.info));
+    BOOST_TEST(same.info.status == 200u);
+    BOOST_TEST(same.info.not_modified);
+    BOOST_TEST(same.info.body_bytes == 0u);
+    BOOST_TEST(pieces == 0u);
+    BOOST_TEST(same.info.detail.find("not newer than If-Modified-Since: taken as 304") != std::string::npos,
+               same.info.detail);
+    BOOST_TEST(nginx.wait_for_access_log(1, 5s).find("200 ") != std::string::npos); // nginx did send 200
+
+    req.if_modified_since = mtime - 1s; // the file is newer: its body
+    auto newer = fetch(ioc, client, req);
+    BOOST_TEST(!newer.ec, http::describe(newer.ec, newer.info));
+    BOOST_TEST(!newer.info.not_modified);
+    BOOST_TEST((newer.body == read_file(nginx.docroot() + "/100k.bin")));
+
+    // multi_fetch -z with the local file's date: the file stays as it is, as with a real 304.
+    const std::string dir = make_temp_dir("conditional_simulated");
+    const std::string out = dir + "/100k.bin";
+    write(out, "local");
+    std::filesystem::last_write_time(out, std::filesystem::last_write_time(nginx.docroot() + "/100k.bin"));
+    auto app = run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "-z", out, "-o", out, url});
+    BOOST_TEST(app.status == 0, app.output);
+    BOOST_TEST(app.output.find("HTTP 200, 0 bytes, not modified") != std::string::npos, app.output);
+    BOOST_TEST(read_file(out) == "local");
+    BOOST_TEST(!std::filesystem::exists(out + ".part"));
+    // With -C - and no .part from an earlier run: none is left behind either.
+    auto resumed =
+        run_multi_fetch({"--now", "--cacert", pki::path("ca.crt"), "-C", "-", "-z", out, "-o", out, url});
+    BOOST_TEST(resumed.status == 0, resumed.output);
+    BOOST_TEST(resumed.output.find("not modified") != std::string::npos, resumed.output);
+    BOOST_TEST(read_file(out) == "local");
+    BOOST_TEST(!std::filesystem::exists(out + ".part"));
+}
+
 BOOST_FIXTURE_TEST_CASE(if_unmodified_since_a_date_before_the_file_is_refused_with_412, conditional_nginx) {
     auto req = get(https("/hello.txt"));
     req.if_unmodified_since = mtime("hello.txt") - 1h;

@@ -256,10 +256,9 @@ BOOST_AUTO_TEST_CASE(concatenated_gzip_members_are_all_decoded_and_other_trailin
     // Both members in one write, and the second member's start in pieces of its own (the boundary between
     // reads: its first byte, then the rest).
     const auto g2 = gzip(second);
-    for (const auto& step :
-         {fault::answer(response("gzip", two)),
-          fault_step{fault::read_request(), fault::send(head(two.size()) + gzip(first)),
-                     fault::send_bytewise(g2.substr(0, 3)), fault::send(g2.substr(3))}}) {
+    for (const auto& step : {fault::answer(response("gzip", two)),
+                             fault_step{fault::read_request(), fault::send(head(two.size()) + gzip(first)),
+                                        fault::send_bytewise(g2.substr(0, 3)), fault::send(g2.substr(3))}}) {
         fault_server server(ioc, {step});
         http::client client(ioc.get_executor());
         auto out = fetch(ioc, client, decompressed(server.url("/two")));

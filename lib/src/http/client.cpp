@@ -729,8 +729,14 @@ void fetch_op::on_header(const error_code& ec) {
         if (completed_)
             return;
     }
-    if (!redirecting_)
+    if (!redirecting_) {
         record_validators();
+        if (time_condition_unmet()) {
+            if (!parser_->is_done())
+                conn_.reset(); // the body is not read: the connection cannot be reused
+            return end_of_hop();
+        }
+    }
     if (parser_->is_done())
         return end_of_hop();
     if (redirecting_) {

@@ -59,7 +59,7 @@ private:
     coding coding_;
     z_stream z_{};
     bool initialised_ = false;
-    bool done_ = false; ///< the end of a stream (of the last gzip member so far) was decoded
+    bool done_ = false;    ///< the end of a stream (of the last gzip member so far) was decoded
     unsigned members_ = 1; ///< gzip members started
     bool pending_ = false;
     bool output_held_ = false; ///< the last inflate filled its output: more may be waiting in zlib

@@ -80,6 +80,8 @@ private:
     // Downloads (fetch_download.cpp): Content-Encoding decoding and the conditional request's answer.
     /// The final response's validators and 304 into info_.
     void record_validators();
+    /// A 200 whose Last-Modified is not newer than request::if_modified_since: taken as a 304.
+    bool time_condition_unmet();
     /// Makes decoder_ for the response's Content-Encoding when request::decompress; false: failed.
     bool start_decoding();
     /// Decodes the pending raw bytes into decoded_ piece by piece and delivers them (a loop, not a

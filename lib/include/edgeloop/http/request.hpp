@@ -98,7 +98,9 @@ struct request {
     std::string if_none_match;
     /// Sent as `If-Modified-Since` / `If-Unmodified-Since` (an IMF-fixdate, whole seconds). A 304 Not
     /// Modified answer is a success with no body (transfer_info::not_modified); a failed
-    /// If-Unmodified-Since is the server's 412.
+    /// If-Unmodified-Since is the server's 412. As curl does, a 200 from a server that ignores
+    /// If-Modified-Since is taken as a 304 too when its Last-Modified is not newer than the time sent
+    /// (and no range was asked): not_modified, status 200, no body read, `detail` saying so.
     std::optional<std::chrono::system_clock::time_point> if_modified_since;
     std::optional<std::chrono::system_clock::time_point> if_unmodified_since;
 };
