@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -163,6 +164,53 @@ BOOST_AUTO_TEST_CASE(a_transfer_under_two_limits_obeys_the_stricter) {
     run_until([&] { return out.done; });
     BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
     BOOST_TEST(out.body == test_bytes(102400));
+}
+
+BOOST_AUTO_TEST_CASE(request_bodies_are_limited_too_in_each_framing) {
+    // PUT to nginx's DAV location: from memory (Content-Length), from a file, and from a body_source
+    // (chunked). At 1 KiB/s 1 MiB takes 17 minutes; without the limit each PUT takes milliseconds.
+    const std::string file = make_temp_dir("rate_upload") + "/body.bin";
+    std::ofstream(file, std::ios::binary) << big;
+    for (const std::string framing : {"memory", "file", "source"}) {
+        BOOST_TEST_CONTEXT(framing) {
+            http::rate_limit slow(1024);
+            auto req = get(https("/uploads/" + framing + ".bin"), slow);
+            req.method = "PUT";
+            std::size_t offered = 0;
+            if (framing == "memory")
+                req.body = big;
+            else if (framing == "file")
+                req.body_file = file;
+            else
+                req.body_source = [&](std::span<std::byte> room) {
+                    const auto n = std::min(room.size(), big.size() - offered);
+                    std::memcpy(room.data(), big.data() + offered, n);
+                    offered += n;
+                    return n;
+                };
+            fetch_outcome out;
+            start(std::move(req), out);
+            run_for(300ms);
+            BOOST_TEST_REQUIRE(!out.done, "the upload is throttled: " << out.ec.message());
+            if (framing == "source")
+                BOOST_TEST(offered < 64 * 1024u, "the source is asked only for what the budget allows");
+            slow.set(0);
+            run_until([&] { return out.done; });
+            BOOST_TEST(!out.ec, http::describe(out.ec, out.info));
+            BOOST_TEST(out.info.status == 201u);
+            BOOST_TEST(read_file(nginx.docroot() + "/uploads/" + framing + ".bin") == big,
+                       "every byte stored, in order");
+        }
+    }
+    // multi_fetch -T: --limit-rate holds for the upload (--max-time ends it).
+    auto r = run_multi_fetch({"--now", "-q", "--cacert", pki::path("ca.crt"), "--limit-rate", "1k",
+                              "--max-time", "1", "-T", file, https("/uploads/app.bin")});
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(r.output.find("total time limit") != std::string::npos, r.output);
+    r = run_multi_fetch(
+        {"--now", "-q", "--cacert", pki::path("ca.crt"), "-T", file, https("/uploads/app2.bin")});
+    BOOST_TEST(r.status == 0, r.output);
+    BOOST_TEST(read_file(nginx.docroot() + "/uploads/app2.bin") == big);
 }
 
 BOOST_AUTO_TEST_CASE(waiting_for_the_budget_is_not_an_idle_server) {

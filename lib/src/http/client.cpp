@@ -459,8 +459,17 @@ void fetch_op::write_request() {
         core::log::write(core::log_level::debug, line);
     }
     ++conn_->requests;
-    if (!next_piece(true))
+    body_sent_ = 0;
+    send_next(true);
+}
+
+void fetch_op::send_next(bool with_head) {
+    if (!send_allows(with_head))
+        return; // waits for its bandwidth budget, then comes back here
+    if (!next_piece(with_head))
         return;
+    if (send_gate_ && staged_body_ > 0)
+        send_gate_->consume(staged_body_);
     write_next();
 }
 
@@ -468,22 +477,35 @@ void fetch_op::write_request() {
 /// and its chunk framing, contiguous where that is cheap, so that a small request is one TLS record and
 /// one system call. Sets last_piece_ when this write ends the request. False: the transfer failed.
 bool fetch_op::next_piece(bool with_head) {
-    const std::size_t capacity = limits().body_chunk_bytes;
+    const std::size_t capacity =
+        send_cap_ == 0 ? limits().body_chunk_bytes : std::min(send_cap_, limits().body_chunk_bytes);
     const std::size_t head = with_head ? conn_->head.size() : 0;
     out_count_ = 1;
     last_piece_ = true;
+    staged_body_ = 0;
     switch (framing_) {
     case framing::none:
     case framing::length: {
         const std::string& body = req_.body;
-        if (body.size() <= capacity) {
-            conn_->out.assign(conn_->head).append(body);
-            out_buffers_[0] = net::buffer(conn_->out);
-        } else { // a large body goes out as it is, not copied
-            out_buffers_[0] = net::buffer(conn_->head);
-            out_buffers_[1] = net::buffer(body);
-            out_count_ = 2;
+        if (send_cap_ == 0 && body_sent_ == 0) { // no send limit: the whole body at once
+            if (body.size() <= capacity) {
+                conn_->out.assign(conn_->head).append(body);
+                out_buffers_[0] = net::buffer(conn_->out);
+            } else { // a large body goes out as it is, not copied
+                out_buffers_[0] = net::buffer(conn_->head);
+                out_buffers_[1] = net::buffer(body);
+                out_count_ = 2;
+            }
+            staged_body_ = body_sent_ = body.size();
+            return true;
         }
+        // Under a send limit: a piece at a time, each no larger than the budget allows.
+        const std::size_t n = std::min(capacity, body.size() - body_sent_);
+        conn_->out.assign(conn_->head.data(), head).append(body, body_sent_, n);
+        body_sent_ += n;
+        staged_body_ = n;
+        last_piece_ = body_sent_ >= body.size();
+        out_buffers_[0] = net::buffer(conn_->out);
         return true;
     }
     case framing::file: {
@@ -509,6 +531,7 @@ bool fetch_op::next_piece(bool with_head) {
             n += static_cast<std::size_t>(got);
         }
         body_file_sent_ += n;
+        staged_body_ = n;
         last_piece_ = body_file_sent_ >= body_file_size_;
         out_buffers_[0] = net::buffer(conn_->out);
         return true;
@@ -528,6 +551,7 @@ bool fetch_op::next_piece(bool with_head) {
             abort(error::invalid_request);
             return false;
         }
+        staged_body_ = n;
         std::size_t end = data_at + n;
         std::size_t begin = data_at;
         if (n > 0) {
@@ -572,11 +596,8 @@ void fetch_op::on_write(error_code ec) {
         return;
     if (ec)
         return fail_io(ec, error::write_failed);
-    if (!last_piece_) {
-        if (!next_piece(false))
-            return;
-        return write_next();
-    }
+    if (!last_piece_)
+        return send_next(false);
     close_body_file();
     read_header();
 }
@@ -1017,6 +1038,8 @@ void fetch_op::complete(const error_code& ec) {
     total_timer_.cancel();
     if (rate_gate_)
         rate_gate_->cancel();
+    if (send_gate_)
+        send_gate_->cancel();
     info_.time_total = since_start();
     info_.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(info_.time_total);
     if (ec && core::log::enabled(core::log_level::debug))

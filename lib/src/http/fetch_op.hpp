@@ -58,6 +58,9 @@ private:
     void begin_hop();
     void enqueue();
     void write_request();
+    /// Stages the next piece (under the send limit, waiting for its budget when spent), then writes it.
+    void send_next(bool with_head);
+    bool send_allows(bool with_head); ///< rate_limiter.cpp
     bool next_piece(bool with_head);
     void write_next();
     void on_write(error_code ec);
@@ -148,6 +151,13 @@ private:
     /// under one. body_room_: the room given to the parser for this piece; read_cap_: the most read from
     /// the connection at once while reading the body.
     std::shared_ptr<rate_gate> rate_gate_;
+    /// The same for request bodies (a gate of their own: the two directions have a budget each). send_cap_:
+    /// the most body bytes the next piece may carry, 0 when no limit applies; staged_body_: the body bytes
+    /// of the piece staged; body_sent_: framing::length, the bytes of req_.body staged so far.
+    std::shared_ptr<rate_gate> send_gate_;
+    std::size_t send_cap_ = 0;
+    std::size_t staged_body_ = 0;
+    std::size_t body_sent_ = 0;
     std::size_t body_room_ = 0;
     std::size_t read_cap_ = 65536;
     std::unique_ptr<response_parser> parser_;  ///< made per response

@@ -78,9 +78,10 @@ double token_bucket::tokens(time_point now) {
 }
 
 rate_gate::rate_gate(boost::asio::any_io_executor ex, std::shared_ptr<rate_limit_state> own,
-                     std::shared_ptr<rate_limit_state> client)
+                     std::shared_ptr<rate_limit_state> client, direction which)
     : own_(std::move(own))
     , client_(std::move(client))
+    , which_(which)
     , timer_(std::move(ex)) {}
 
 rate_gate::~rate_gate() {
@@ -88,25 +89,25 @@ rate_gate::~rate_gate() {
 }
 
 bool rate_gate::limited() const noexcept {
-    return (own_ && !own_->bucket.unlimited()) || (client_ && !client_->bucket.unlimited());
+    return (own_ && !own_->of(which_).unlimited()) || (client_ && !client_->of(which_).unlimited());
 }
 
 std::size_t rate_gate::allowance(std::size_t want) {
     const auto now = token_bucket::clock::now();
     std::uint64_t allowed = want;
     if (own_)
-        allowed = std::min(allowed, own_->bucket.allowance(want, now));
+        allowed = std::min(allowed, own_->of(which_).allowance(want, now));
     if (client_ && allowed != 0)
-        allowed = std::min(allowed, client_->bucket.allowance(want, now));
+        allowed = std::min(allowed, client_->of(which_).allowance(want, now));
     return static_cast<std::size_t>(allowed);
 }
 
 void rate_gate::consume(std::size_t n) {
     const auto now = token_bucket::clock::now();
     if (own_)
-        own_->bucket.consume(n, now);
+        own_->of(which_).consume(n, now);
     if (client_)
-        client_->bucket.consume(n, now);
+        client_->of(which_).consume(n, now);
 }
 
 void rate_gate::wait(std::size_t want, std::function<void()> resume) {
@@ -126,9 +127,9 @@ void rate_gate::arm() {
     const auto now = token_bucket::clock::now();
     auto delay = token_bucket::duration::zero();
     if (own_)
-        delay = std::max(delay, own_->bucket.wait_time(want_, now));
+        delay = std::max(delay, own_->of(which_).wait_time(want_, now));
     if (client_)
-        delay = std::max(delay, client_->bucket.wait_time(want_, now));
+        delay = std::max(delay, client_->of(which_).wait_time(want_, now));
     const auto generation = ++generation_;
     timer_.expires_after(delay); // cancels an earlier wait: its handler finds another generation
     timer_.async_wait([weak = weak_from_this(), generation](const boost::system::error_code&) {
@@ -198,6 +199,35 @@ bool fetch_op::rate_allows(std::size_t& room) {
     return false;
 }
 
+/// Request body pieces under a bandwidth limit: false when the transfer waits for its budget (send_next
+/// runs again when the timer says it has been refilled); otherwise send_cap_ caps the next piece (0: no
+/// limit, the body goes as it would without one).
+bool fetch_op::send_allows(bool with_head) {
+    send_cap_ = 0;
+    if (framing_ == framing::none)
+        return true;
+    if (!send_gate_) {
+        const auto& own = rate_limit_access::state(req_.rate_limit);
+        const auto& client = rate_limit_access::state(state_->opts.rate_limit);
+        if (!own && (!client || client->send_bucket.unlimited()))
+            return true;
+        send_gate_ = std::make_shared<rate_gate>(state_->ex, own, client, direction::send);
+    }
+    if (!send_gate_->limited())
+        return true;
+    const std::size_t want = limits().body_chunk_bytes;
+    if (const std::size_t allowed = send_gate_->allowance(want); allowed > 0) {
+        send_cap_ = allowed;
+        return true;
+    }
+    disarm(); // the write deadline is for the peer taking bytes, not for our own budget
+    send_gate_->wait(want, [self = shared_from_this(), with_head] {
+        if (!self->completed_)
+            self->send_next(with_head);
+    });
+    return false;
+}
+
 } // namespace detail
 
 rate_limit::rate_limit(std::uint64_t bytes_per_second)
@@ -208,7 +238,9 @@ void rate_limit::set(std::uint64_t bytes_per_second) {
         state_ = std::make_shared<detail::rate_limit_state>(bytes_per_second);
         return;
     }
-    state_->bucket.set_rate(bytes_per_second, detail::token_bucket::clock::now());
+    const auto now = detail::token_bucket::clock::now();
+    state_->bucket.set_rate(bytes_per_second, now);
+    state_->send_bucket.set_rate(bytes_per_second, now);
     // A gate re-arms its timer (nothing runs inside this call), so the list does not change under us.
     for (auto* gate : state_->waiting)
         gate->rate_changed();

@@ -64,12 +64,20 @@ private:
 
 class rate_gate;
 
-/// What a rate_limit handle shares: the bucket and the gates waiting on it (told when the rate changes).
+/// Which way the bytes a gate meters go.
+enum class direction : unsigned char { receive, send };
+
+/// What a rate_limit handle shares: a bucket for each direction, at the same rate, and the gates waiting
+/// on either (told when the rate changes). Two buckets, as curl keeps max_recv_speed and max_send_speed
+/// apart: an upload does not spend what downloads under the same limit may read.
 struct rate_limit_state {
     explicit rate_limit_state(std::uint64_t bytes_per_second)
-        : bucket(bytes_per_second, token_bucket::clock::now()) {}
-    token_bucket bucket;
+        : bucket(bytes_per_second, token_bucket::clock::now())
+        , send_bucket(bytes_per_second, token_bucket::clock::now()) {}
+    token_bucket bucket;      ///< response bodies read
+    token_bucket send_bucket; ///< request bodies written
     std::list<rate_gate*> waiting;
+    token_bucket& of(direction d) noexcept { return d == direction::send ? send_bucket : bucket; }
 };
 
 struct rate_limit_access {
@@ -81,7 +89,7 @@ struct rate_limit_access {
 class rate_gate : public std::enable_shared_from_this<rate_gate> {
 public:
     rate_gate(boost::asio::any_io_executor ex, std::shared_ptr<rate_limit_state> own,
-              std::shared_ptr<rate_limit_state> client);
+              std::shared_ptr<rate_limit_state> client, direction which = direction::receive);
     rate_gate(const rate_gate&) = delete;
     rate_gate& operator=(const rate_gate&) = delete;
     ~rate_gate();
@@ -90,7 +98,7 @@ public:
     bool limited() const noexcept;
     /// Bytes a read of up to `want` bytes may take now under both limits (the stricter); 0: wait().
     std::size_t allowance(std::size_t want);
-    /// `n` body bytes were delivered: spent from both budgets.
+    /// `n` body bytes were delivered (or staged to be written): spent from both budgets.
     void consume(std::size_t n);
     /// Calls `resume` once allowance(want) is no longer 0, from the timer's handler (never inside this
     /// call). A rate change re-arms the timer for the new rate. cancel() drops `resume` unrun.
@@ -105,6 +113,7 @@ private:
 
     std::shared_ptr<rate_limit_state> own_;
     std::shared_ptr<rate_limit_state> client_;
+    direction which_;
     boost::asio::steady_timer timer_;
     std::function<void()> resume_;
     std::size_t want_ = 0;

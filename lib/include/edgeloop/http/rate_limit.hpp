@@ -12,17 +12,19 @@ struct rate_limit_access;
 
 /// A bandwidth limit in bytes per second, changeable while transfers run under it (curl's --limit-rate).
 ///
-/// A handle: copies share one limit (one token bucket). Put one in request::rate_limit for a transfer's
-/// own limit, or in client_options::rate_limit for the whole client (client::set_rate_limit); one handle
-/// given to several requests (or clients) makes them share one budget. A transfer under two limits (its
-/// own and its client's) obeys the stricter at every moment. set() takes effect at once for every
+/// A handle: copies share one limit (one token bucket per direction). Put one in request::rate_limit for a
+/// transfer's own limit, or in client_options::rate_limit for the whole client (client::set_rate_limit); one
+/// handle given to several requests (or clients) makes them share one budget. A transfer under two limits
+/// (its own and its client's) obeys the stricter at every moment. set() takes effect at once for every
 /// transfer under the limit, those waiting for it included.
 ///
 /// What is limited: response body bytes as they are read from the connection (a transfer whose budget
 /// is spent issues no read until the loop's timer says it has been refilled: no sleeping, no thread;
-/// other transfers and timers on the loop go on). Reads are at most what the budget allows, so a burst
-/// stays within about 100 ms of the rate; the average holds over any few seconds. Request bodies
-/// (uploads) are not limited. A limit shared by concurrent transfers is shared, not divided fairly.
+/// other transfers and timers on the loop go on), and request body bytes as they are written, with a
+/// budget of their own at the same rate (as curl's max_recv_speed and max_send_speed): each piece written
+/// is at most what the send budget allows. Reads and writes are at most what the budget allows, so a
+/// burst stays within about 100 ms of the rate; the average holds over any few seconds. A limit shared
+/// by concurrent transfers is shared, not divided fairly.
 ///
 /// Threads: not thread-safe; use a handle (set(), bytes_per_second()) on the executor of the client(s)
 /// whose transfers it limits, like every client member but async_fetch.
