@@ -463,8 +463,10 @@ int run(const multi_fetch::options& opt) {
             req.resume_file = file->part_path(); // hashed first for --sha256
             *received = file->resumed_bytes();
         }
-        if (opt.limit_rate > 0) // per transfer, as curl's
-            req.rate_limit = http::rate_limit(opt.limit_rate);
+        // Per transfer, as curl's; a -K group's limit-rate line replaces the command line's.
+        const auto rate = entry.group && entry.group->limit_rate ? *entry.group->limit_rate : opt.limit_rate;
+        if (rate > 0)
+            req.rate_limit = http::rate_limit(rate);
         if (const auto why = multi_fetch::apply_conditions(opt, req, stderr); !why.empty()) {
             refuse(why);
             return std::nullopt;

@@ -399,8 +399,8 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
     else if (name.rfind('-', 0) == 0)
         throw usage_error(where(path, number) + ": unknown option '" + given +
                           "' (not one a -K file can carry)");
-    static const char* const with_value[] = {"url",         "output",   "header", "data",  "data-ascii",
-                                             "data-binary", "data-raw", "json",   "sha256"};
+    static const char* const with_value[] = {"url",         "output",   "header", "data",   "data-ascii",
+                                             "data-binary", "data-raw", "json",   "sha256", "limit-rate"};
     const bool takes_value =
         std::any_of(std::begin(with_value), std::end(with_value), [&](const char* n) { return name == n; });
     if (!takes_value && name != "remote-name" && name != "next")
@@ -456,6 +456,9 @@ std::optional<config_line> parse_config_line(const std::string& path, std::size_
     if (name == "sha256" && !is_sha256_hex(value))
         throw usage_error(where(path, number) + ": sha256: expected 64 hexadecimal digits, got '" + value +
                           "'");
+    if (name == "limit-rate" && !parse_rate(value))
+        throw usage_error(where(path, number) + ": limit-rate: expected bytes per second, a number with an " +
+                          "optional suffix k, m, g or b (1024 multiples, as curl), got '" + value + "'");
     if (value.empty() && (name == "url" || name == "output"))
         throw usage_error(where(path, number) + ": option " + name + ": empty value");
     if (!value.empty() && value.front() == '@' && value.substr(1) == "-" && name != "url" &&

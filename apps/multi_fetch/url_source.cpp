@@ -90,7 +90,7 @@ void url_source::take_line(const config_line& line, std::optional<url_entry>& re
     const auto here = where(name_, line_number_);
     const auto release = [&] {
         if (pending_) {
-            if (group_ && (!group_->headers.empty() || !group_->data.empty()))
+            if (group_ && (!group_->headers.empty() || !group_->data.empty() || group_->limit_rate))
                 pending_->group = group_;
             ready = std::move(pending_);
             pending_.reset();
@@ -140,6 +140,9 @@ void url_source::take_line(const config_line& line, std::optional<url_entry>& re
             throw usage_error(here + ": sha256: give it once, on the line after its url = line (or as \"URL "
                                      "sha256=HEX\" on the URL's own line)");
         pending_->sha256 = line.value;
+    } else if (line.name == "limit-rate") {
+        change_group();
+        group_->limit_rate = parse_rate(line.value); // checked when the line was read
     } else if (line.name == "header") {
         change_group();
         group_->headers.push_back(line.value);

@@ -10,6 +10,7 @@
 
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <deque>
 #include <functional>
 #include <memory>
@@ -20,10 +21,12 @@
 namespace multi_fetch {
 
 /// The per-URL options of a -K file's group (from its start or a `next` line): `header` and `data` lines
-/// (curl config syntax), added to the command line's for the group's URLs.
+/// (curl config syntax), added to the command line's for the group's URLs, and `limit-rate`, which
+/// replaces the command line's --limit-rate for them.
 struct url_group {
     std::vector<std::string> headers;
     std::vector<data_arg> data;
+    std::optional<std::uint64_t> limit_rate; ///< bytes per second, 0: none
     std::string where; ///< "FILE:LINE" of the last line that changed the group, for errors
 };
 

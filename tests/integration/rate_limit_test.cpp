@@ -254,6 +254,32 @@ BOOST_AUTO_TEST_CASE(multi_fetch_limit_rate_delivers_the_file_whole) {
     }
 }
 
+BOOST_AUTO_TEST_CASE(a_url_file_group_carries_its_own_limit_rate) {
+    // 100 KiB at 1 KiB/s: --max-time 1 ends it (exit 1); unlimited, it completes in milliseconds.
+    const std::string dir = make_temp_dir("multi_fetch_rate_k");
+    const auto run_with = [&](const std::string& config, std::vector<std::string> extra = {}) {
+        std::ofstream(dir + "/urls.txt", std::ios::trunc) << config;
+        std::vector<std::string> args = {"--now",      "-q", "--cacert", pki::path("ca.crt"),
+                                         "--max-time", "1",  "-K",       dir + "/urls.txt"};
+        args.insert(args.end(), extra.begin(), extra.end());
+        return run_multi_fetch(args);
+    };
+    const std::string url = "url = \"" + https("/100k.bin") + "\"\n";
+    auto r = run_with("limit-rate = 1k\n" + url);
+    BOOST_TEST(r.status == 1, r.output);
+    BOOST_TEST(r.output.find("total time limit") != std::string::npos, r.output);
+    r = run_with("limit-rate = 1k\nnext\n" + url); // a new group has none
+    BOOST_TEST(r.status == 0, r.output);
+    r = run_with("--limit-rate 0\n" + url, {"--limit-rate", "1k"}); // the group's replaces the command line's
+    BOOST_TEST(r.status == 0, r.output);
+    r = run_with(url, {"--limit-rate", "1k"}); // and without it the command line's holds
+    BOOST_TEST(r.status == 1, r.output);
+    r = run_with("\nlimit-rate: 1.5k\n" + url);
+    BOOST_TEST(r.status == 2, r.output);
+    BOOST_TEST(r.output.find(dir + "/urls.txt:2: limit-rate: expected bytes per second") != std::string::npos,
+               r.output);
+}
+
 BOOST_AUTO_TEST_CASE(multi_fetch_refuses_a_malformed_rate_with_exit_2) {
     for (const std::string rate : {"k", "10x", "1.5k", "10kb", "-1", "0x10", "99999999999999G", "5k5"}) {
         BOOST_TEST_CONTEXT("'" << rate << "'") {
