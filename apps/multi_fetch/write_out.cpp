@@ -57,6 +57,10 @@ std::optional<std::string> variable(const std::string& name, const transfer_repo
         return std::to_string(i.redirects);
     if (name == "num_connects")
         return std::to_string(i.connects);
+    if (name == "num_retries") // curl 8.9's name: the attempts after the first
+        return std::to_string(i.attempts > 0 ? i.attempts - 1 : 0);
+    if (name == "resumed_from") // edgeloop's own: the byte the body delivered last started at
+        return std::to_string(i.resumed_from);
     if (name == "remote_ip")
         return i.remote_ip;
     if (name == "remote_port")
@@ -106,6 +110,8 @@ boost::json::object json_of(const transfer_report& r) {
     o["time_total"] = seconds_number(i.time_total);
     o["num_redirects"] = i.redirects;
     o["num_connects"] = i.connects;
+    o["num_retries"] = i.attempts > 0 ? i.attempts - 1 : 0;
+    o["resumed_from"] = i.resumed_from;
     o["remote_ip"] = i.remote_ip;
     o["remote_port"] = i.remote_port;
     o["ssl_verify_result"] = r.verified ? 0 : 1;

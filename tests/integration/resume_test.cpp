@@ -408,8 +408,8 @@ BOOST_AUTO_TEST_CASE(multi_fetch_retry_resumes_a_cut_download_and_keeps_a_cut_pa
     auto guard = boost::asio::make_work_guard(server_ioc);
     std::thread runner([&] { server_ioc.run(); });
     const std::string dir = make_temp_dir("resume_retry");
-    auto r = run_multi_fetch(
-        {"--now", "--output-dir", dir, "--retry", "2", "--retry-delay", "0.01", server.url("/fw.bin")});
+    auto r = run_multi_fetch({"--now", "--output-dir", dir, "--retry", "2", "--retry-delay", "0.01", "-w",
+                              "retries=%{num_retries} from=%{resumed_from}\\n", server.url("/fw.bin")});
     // Without --retry the cut transfer fails; with -C - its .part stays for the next run.
     const std::string dir2 = make_temp_dir("resume_cut");
     fault_server cutter(server_ioc, {cut(head_200(file.size(), etag), file, 0, 5000, false)});
@@ -425,6 +425,7 @@ BOOST_AUTO_TEST_CASE(multi_fetch_retry_resumes_a_cut_download_and_keeps_a_cut_pa
     BOOST_TEST(r.output.find("HTTP 206, 30000 bytes, resumed from byte 12345, 2 attempts") !=
                    std::string::npos,
                r.output);
+    BOOST_TEST(r.output.find("retries=1 from=12345\n") != std::string::npos, r.output);
     BOOST_TEST(r2.status == 1, r2.output);
     BOOST_TEST(files_in(dir2) == std::vector<std::string>{"fw.bin.part"}, r2.output);
     BOOST_TEST(read_file(dir2 + "/fw.bin.part") == file.substr(0, 5000));
