@@ -20,6 +20,7 @@ TITLES = {
     "k": "(k) one-shot mutual-TLS publish, a process each (aws_post --count 1; curl and libcurl the same POST)",
     "kf": "(k) one-shot fetch, a process each (multi_fetch with one URL; curl and libcurl the same GET)",
     "l": "(l) --limit-rate 1M: one 10 MiB download at 1 MiB/s (~10 s)",
+    "m": "(m) --limit-rate 1M: one 10 MiB upload (PUT -T) at 1 MiB/s (~10 s)",
 }
 OURS = ["edgeloop_bench", "multi_fetch", "multi_fetch_1k", "aws_post", "blinker_idle", "aws_post_file",
         "aws_post_pkcs11", "aws_post_tpm"]
@@ -90,7 +91,7 @@ print("Figures: median [min-max] over runs. CPU = client user+sys per request (m
       " anonymous part\n(RSS without the shared libraries' pages, sampled every 2 ms). Ratios: ours/peer per run,"
       " median [min-max].")
 any_failed = False
-for scen in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "kf", "l"]:
+for scen in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "kf", "l", "m"]:
     clients = [c for c in OURS + PEERS if runs_of(scen, c)]
     if not clients:
         continue
@@ -185,16 +186,17 @@ for scen in ["a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "kf", "l"]:
         rss = med([r["rss"] for r in runs_of(scen, "aws_post")])
         if rss == rss:
             target("one-shot publish peak RSS <= 7 MiB", rss, rss <= 7.0, f"{rss:.1f} MiB (median)")
-    if scen == "l":
+    if scen in ("l", "m"):
         for c in ("multi_fetch", "curl"):
-            got = [tuple(float(x) for x in r["extra"].split(",")) for r in runs_of("l", c) if r["extra"] != "-"]
+            got = [tuple(float(x) for x in r["extra"].split(",")) for r in runs_of(scen, c) if r["extra"] != "-"]
             if not got:
                 continue
             achieved = [size / secs / asked for size, secs, asked in got]
             print(f"  {LABEL.get(c, c)}: achieved {fmt([size / secs / 1024 for size, secs, _ in got], 1)} KiB/s"
                   f" of {got[0][2] / 1024:.0f}; achieved / asked {fmt(achieved, 3)}")
             within = all(abs(x - 1) <= 0.10 for x in achieved)
-            target(f"--limit-rate holds within 10 % over ~10 s ({c})", med(achieved), within,
+            what = "download" if scen == "l" else "upload"
+            target(f"--limit-rate holds within 10 % over ~10 s ({what}, {c})", med(achieved), within,
                    f"achieved / asked {min(achieved):.3f}-{max(achieved):.3f} over {len(achieved)} runs")
     if scen == "e":
         ratio_target("mTLS keep-alive POST rate >= 1.2x libcurl ref", "edgeloop_bench", "libcurl_multi_ref", "rate",
