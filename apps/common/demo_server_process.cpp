@@ -51,10 +51,13 @@ std::string locate_program() {
     std::error_code ec;
     const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (!ec) {
-        const auto beside = (self.parent_path() / program_name).string();
-        if (::access(beside.c_str(), X_OK) == 0)
-            return beside;
-        tried = beside + " (" + errno_text(errno) + "), ";
+        for (const auto& candidate :
+             {self.parent_path() / program_name, self.parent_path() / EDGELOOP_DEMO_SERVER_RELATIVE}) {
+            const auto path = candidate.lexically_normal().string();
+            if (::access(path.c_str(), X_OK) == 0)
+                return path;
+            tried += path + " (" + errno_text(errno) + "), ";
+        }
     }
     const std::string installed = EDGELOOP_DEMO_SERVER_INSTALLED;
     if (::access(installed.c_str(), X_OK) == 0)

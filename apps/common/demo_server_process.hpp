@@ -49,7 +49,8 @@ public:
 ///
 /// The program is, in this order: $EDGELOOP_DEMO_SERVER if set (nothing else is tried then); the
 /// edgeloop-demo-server next to the running program (/proc/self/exe; in a build tree, the link the build
-/// puts there); the installed one (EDGELOOP_DEMO_SERVER_INSTALLED, <libexecdir>/edgeloop/).
+/// puts there); the installed one relative to the program (<bindir>/../<libexecdir>/edgeloop/, for an
+/// install moved elsewhere), then at its absolute installed path (EDGELOOP_DEMO_SERVER_INSTALLED).
 ///
 /// The constructor and issue_client_certificate_pem() wait for the child's answer (at most `timeout`)
 /// before the loop runs; from the first turn of the loop on, the child's lines (the publishes it received)
