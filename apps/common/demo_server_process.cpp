@@ -197,8 +197,9 @@ struct demo_server_process::state {
         });
     }
 
-    /// Waits up to `grace` for the child to exit, then kills it; returns its status.
-    int reap(std::chrono::milliseconds grace) {
+    /// Waits up to `grace` for the child to exit, then kills it; returns its status. `killed`: whether it
+    /// had to be killed.
+    int reap(std::chrono::milliseconds grace, bool* killed = nullptr) {
         if (status)
             return *status;
         const auto deadline = clock_type::now() + grace;
@@ -213,6 +214,8 @@ struct demo_server_process::state {
             }
             if (r == 0 && clock_type::now() >= deadline) {
                 ::kill(pid, SIGKILL);
+                if (killed)
+                    *killed = true;
                 while (::waitpid(pid, &st, 0) < 0 && errno == EINTR) {
                 }
                 break;
@@ -223,18 +226,14 @@ struct demo_server_process::state {
         return st;
     }
 
-    /// A demo_server_error for a child that broke off: its exit status when it ended.
+    /// A demo_server_error for a child that broke off or did not answer, with its exit status.
     [[noreturn]] void fail(const std::string& what) {
-        std::string why;
-        if (ended) {
-            why = describe_status(reap(3s));
-        } else {
-            why = "no answer";
-            ::kill(pid, SIGKILL);
-            reap(0ms);
-        }
+        bool killed = false;
+        // A child that closed its end is exiting (allow it a moment); one that still holds it gets no more.
+        const int st = reap(ended ? 3s : 100ms, &killed);
         throw demo_server_error("demo server " + program + " (pid " + std::to_string(pid) + "): " + what + ": " +
-                                why + (error.empty() ? "" : " (" + error + ")"));
+                                (killed ? std::string("no answer, killed") : describe_status(st)) +
+                                (error.empty() ? "" : " (" + error + ")"));
     }
 };
 
