@@ -105,7 +105,8 @@ inline std::optional<edgeloop::devserver::received_publish> publish_from_json(co
         for (const auto& up : props->as_array()) {
             if (!up.is_object())
                 return std::nullopt;
-            p.user_properties.push_back({string_of(up.as_object(), "name"), string_of(up.as_object(), "value")});
+            p.user_properties.push_back(
+                {string_of(up.as_object(), "name"), string_of(up.as_object(), "value")});
         }
     return p;
 }

@@ -2,8 +2,8 @@
 
 #include "common/demo_protocol.hpp"
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 
 #include <poll.h>
 #include <signal.h>
@@ -63,8 +63,8 @@ std::string locate_program() {
     if (::access(installed.c_str(), X_OK) == 0)
         return installed;
     tried += installed + " (" + errno_text(errno) + ")";
-    throw demo_server_error(std::string("cannot start the demo server: no ") + program_name + " found: tried " +
-                            tried + "; set EDGELOOP_DEMO_SERVER to its path");
+    throw demo_server_error(std::string("cannot start the demo server: no ") + program_name +
+                            " found: tried " + tried + "; set EDGELOOP_DEMO_SERVER to its path");
 }
 
 std::string describe_status(int status) {
@@ -79,13 +79,14 @@ std::string describe_status(int status) {
 } // namespace
 
 struct demo_server_process::state {
-    explicit state(net::any_io_executor ex) : channel(std::move(ex)) {}
+    explicit state(net::any_io_executor ex)
+        : channel(std::move(ex)) {}
 
     std::string program;
     pid_t pid = -1;
-    std::optional<int> status;           ///< once reaped
+    std::optional<int> status;             ///< once reaped
     net::posix::stream_descriptor channel; ///< our end of the socketpair that is the child's stdin and stdout
-    std::string pending;                 ///< bytes read that do not make a whole line yet
+    std::string pending;                   ///< bytes read that do not make a whole line yet
     std::array<char, 16 * 1024> chunk{};
     bool reading = false;  ///< the loop reads the channel (synchronous reads are over)
     bool stopping = false; ///< stop() was called: the child's end is expected
@@ -181,20 +182,22 @@ struct demo_server_process::state {
         self->reading = true;
         if (self->ended || !self->channel.is_open())
             return;
-        self->channel.async_read_some(net::buffer(self->chunk), [self](boost::system::error_code ec, std::size_t n) {
-            if (ec == net::error::operation_aborted)
-                return;
-            if (!ec) {
-                self->pending.append(self->chunk.data(), n);
-                self->handle_lines();
-                read_more(self);
-                return;
-            }
-            self->ended = true;
-            if (!self->stopping)
-                std::fprintf(stderr, "%s (pid %d) ended while the program still ran: --demo's server is gone\n",
-                             self->program.c_str(), static_cast<int>(self->pid));
-        });
+        self->channel.async_read_some(
+            net::buffer(self->chunk), [self](boost::system::error_code ec, std::size_t n) {
+                if (ec == net::error::operation_aborted)
+                    return;
+                if (!ec) {
+                    self->pending.append(self->chunk.data(), n);
+                    self->handle_lines();
+                    read_more(self);
+                    return;
+                }
+                self->ended = true;
+                if (!self->stopping)
+                    std::fprintf(stderr,
+                                 "%s (pid %d) ended while the program still ran: --demo's server is gone\n",
+                                 self->program.c_str(), static_cast<int>(self->pid));
+            });
     }
 
     /// Waits up to `grace` for the child to exit, then kills it; returns its status. `killed`: whether it
@@ -231,8 +234,8 @@ struct demo_server_process::state {
         bool killed = false;
         // A child that closed its end is exiting (allow it a moment); one that still holds it gets no more.
         const int st = reap(ended ? 3s : 100ms, &killed);
-        throw demo_server_error("demo server " + program + " (pid " + std::to_string(pid) + "): " + what + ": " +
-                                (killed ? std::string("no answer, killed") : describe_status(st)) +
+        throw demo_server_error("demo server " + program + " (pid " + std::to_string(pid) + "): " + what +
+                                ": " + (killed ? std::string("no answer, killed") : describe_status(st)) +
                                 (error.empty() ? "" : " (" + error + ")"));
     }
 };
@@ -262,7 +265,8 @@ demo_server_process::demo_server_process(net::any_io_executor ex, const demo_ser
     // Close-on-exec: our end must not reach any other child, or the helper would not see it close.
     int sv[2];
     if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv) != 0)
-        throw demo_server_error("cannot start the demo server " + s.program + ": socketpair: " + errno_text(errno));
+        throw demo_server_error("cannot start the demo server " + s.program +
+                                ": socketpair: " + errno_text(errno));
     posix_spawn_file_actions_t actions;
     posix_spawnattr_t attr;
     ::posix_spawn_file_actions_init(&actions);
@@ -323,7 +327,8 @@ const std::string& demo_server_process::ca_file() const noexcept {
 std::pair<std::string, std::string> demo_server_process::issue_client_certificate_pem() {
     auto& s = *state_;
     if (s.reading)
-        throw std::logic_error("demo_server_process::issue_client_certificate_pem: only before the loop runs");
+        throw std::logic_error(
+            "demo_server_process::issue_client_certificate_pem: only before the loop runs");
     const auto deadline = clock_type::now() + 30s;
     s.certificate.reset();
     if (!s.send_line(protocol::to_line({{"op", "issueClientCertificate"}}), deadline))

@@ -86,8 +86,10 @@ bool read_first_line(std::string& line, std::string& rest) {
 class session {
 public:
     session(asio::io_context& ctx, devserver::options opts, int out_fd, std::string pending)
-        : out_fd_(out_fd), in_(ctx, ::dup(STDIN_FILENO)), signals_(ctx, SIGTERM, SIGINT),
-          pending_(std::move(pending)) {
+        : out_fd_(out_fd)
+        , in_(ctx, ::dup(STDIN_FILENO))
+        , signals_(ctx, SIGTERM, SIGINT)
+        , pending_(std::move(pending)) {
         // Each publish goes to the parent before the server answers it: once the client has its answer,
         // the parent has the line.
         opts.publish_hook = [this](const devserver::received_publish& p) -> unsigned {
@@ -147,8 +149,9 @@ private:
             auto [cert_pem, key_pem] = server_->issue_client_certificate_pem();
             sent = send({{"event", "clientCertificate"}, {"certificatePem", cert_pem}, {"keyPem", key_pem}});
         } else {
-            sent = send({{"event", "error"},
-                         {"message", request ? "unknown op '" + op + "'" : std::string("not a JSON object")}});
+            sent =
+                send({{"event", "error"},
+                      {"message", request ? "unknown op '" + op + "'" : std::string("not a JSON object")}});
         }
         if (!sent)
             stop();
@@ -202,7 +205,8 @@ int main(int argc, char* argv[]) {
             std::fputs(usage, stdout);
             return exit_ok;
         } else {
-            std::fprintf(stderr, "edgeloop-demo-server: unknown or incomplete option '%s'\n%s", argv[i], usage);
+            std::fprintf(stderr, "edgeloop-demo-server: unknown or incomplete option '%s'\n%s", argv[i],
+                         usage);
             return exit_usage;
         }
     }
@@ -217,20 +221,22 @@ int main(int argc, char* argv[]) {
     std::string pending;
     if (access_key_id) {
         if (!read_first_line(line, pending)) {
-            std::fprintf(stderr, "edgeloop-demo-server: --sigv4-access-key-id: stdin ended before the secret key\n");
+            std::fprintf(stderr,
+                         "edgeloop-demo-server: --sigv4-access-key-id: stdin ended before the secret key\n");
             return exit_parent;
         }
         const auto secret = protocol::parse_line(line);
         const std::string key = secret ? protocol::string_of(*secret, "secretAccessKey") : std::string();
         if (key.empty()) {
-            std::fprintf(stderr,
-                         "edgeloop-demo-server: --sigv4-access-key-id: the first line of stdin has no secretAccessKey\n");
+            std::fprintf(stderr, "edgeloop-demo-server: --sigv4-access-key-id: the first line of stdin has "
+                                 "no secretAccessKey\n");
             return exit_usage;
         }
-        opts.sigv4_credentials = aws::signing_credentials{.access_key_id = *access_key_id,
-                                                          .secret_access_key = key,
-                                                          .session_token = protocol::string_of(*secret, "sessionToken"),
-                                                          .expiration = {}};
+        opts.sigv4_credentials =
+            aws::signing_credentials{.access_key_id = *access_key_id,
+                                     .secret_access_key = key,
+                                     .session_token = protocol::string_of(*secret, "sessionToken"),
+                                     .expiration = {}};
     }
 
     try {

@@ -118,7 +118,8 @@ void check_helper_outlives_no_sigkilled_app(std::vector<std::string> argv) {
     BOOST_REQUIRE(status.has_value());
     BOOST_TEST(*status == 128 + SIGKILL);
     // A generous bound: the helper sees its stdin end at once (and gets SIGTERM from PR_SET_PDEATHSIG).
-    BOOST_TEST_REQUIRE(ended_within(helper, 20s), "helper pid " << helper << " still runs after its parent was killed");
+    BOOST_TEST_REQUIRE(ended_within(helper, 20s),
+                       "helper pid " << helper << " still runs after its parent was killed");
     if (!ended_within(helper, 0ms))
         ::kill(helper, SIGKILL);
     BOOST_TEST(files_under(tmp).empty(), "left behind in TMPDIR: " << files_under(tmp).size() << " files");
@@ -132,8 +133,9 @@ BOOST_AUTO_TEST_CASE(a_missing_helper_is_a_named_error_with_its_own_exit_status)
     const std::string missing = "EDGELOOP_DEMO_SERVER=/nonexistent/edgeloop-demo-server";
     const auto post = run_app(AWS_POST_BIN, {"--demo"}, "demo_missing", 30s, {missing});
     BOOST_TEST(post.status == exit_demo_server, post.output);
-    BOOST_TEST(contains(post.output, "aws_post: --demo: cannot start the demo server: "
-                                     "EDGELOOP_DEMO_SERVER=/nonexistent/edgeloop-demo-server: No such file or directory"),
+    BOOST_TEST(contains(post.output,
+                        "aws_post: --demo: cannot start the demo server: "
+                        "EDGELOOP_DEMO_SERVER=/nonexistent/edgeloop-demo-server: No such file or directory"),
                post.output);
     BOOST_TEST(!contains(post.output, "Demo completed"), post.output);
     const auto fetch = run_app(MULTI_FETCH_BIN, {"--demo", "--now"}, "demo_missing", 30s, {missing});
@@ -165,7 +167,8 @@ BOOST_AUTO_TEST_CASE(the_helper_does_not_outlive_a_sigkilled_aws_post) {
 BOOST_AUTO_TEST_CASE(a_helper_that_dies_is_reported_and_the_app_still_stops_cleanly) {
     const std::string dir = make_temp_dir("demo_server_dies");
     child_process app({MULTI_FETCH_BIN, "--demo", "--sim-press-after", "600000"}, dir + "/out.log");
-    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "Press BUTTON_A", 30s), read_file(dir + "/out.log"));
+    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "Press BUTTON_A", 30s),
+                          read_file(dir + "/out.log"));
     const auto helpers = helper_children_of(app.pid());
     BOOST_REQUIRE(helpers.size() == 1u);
     ::kill(helpers.front(), SIGKILL);
@@ -181,13 +184,14 @@ BOOST_AUTO_TEST_CASE(the_decoded_publish_comes_back_over_the_pipe_byte_for_byte)
     // A UTF-8 topic and correlation data that is not UTF-8 (ff fe 01, "//4B" in base64): each byte survives
     // the JSON line from the helper.
     const auto r = run_app(AWS_POST_BIN,
-                           {"--demo", "--topic", "sensors/temp\xC3\xA9rature", "--correlation-data", "\xFF\xFE\x01",
-                            "--user-property", "k=v", "--message-expiry", "4294967295"},
+                           {"--demo", "--topic", "sensors/temp\xC3\xA9rature", "--correlation-data",
+                            "\xFF\xFE\x01", "--user-property", "k=v", "--message-expiry", "4294967295"},
                            "demo_publish");
     BOOST_TEST(r.status == 0, r.output);
-    BOOST_TEST(contains(r.output, "Demo endpoint received: {\"topic\":\"sensors/temp\xC3\xA9rature\",\"qos\":1,"
-                                  "\"retain\":false,\"payloadBytes\":29,\"messageExpiry\":4294967295,"
-                                  "\"userProperties\":[{\"k\":\"v\"}],\"correlationData\":\"//4B\"}"),
+    BOOST_TEST(contains(r.output,
+                        "Demo endpoint received: {\"topic\":\"sensors/temp\xC3\xA9rature\",\"qos\":1,"
+                        "\"retain\":false,\"payloadBytes\":29,\"messageExpiry\":4294967295,"
+                        "\"userProperties\":[{\"k\":\"v\"}],\"correlationData\":\"//4B\"}"),
                r.output);
 }
 
@@ -199,9 +203,11 @@ BOOST_AUTO_TEST_CASE(the_issued_client_key_is_never_written_to_disk) {
     const std::string home = dir + "/home", tmp = dir + "/tmp", cwd = dir + "/cwd";
     for (const auto& d : {home, tmp, cwd})
         std::filesystem::create_directory(d);
-    child_process app({"/usr/bin/env", "-C", cwd, AWS_POST_BIN, "--demo", "-vv", "--count", "3", "--interval", "2000"},
-                      dir + "/out.log", {"HOME=" + home, "TMPDIR=" + tmp});
-    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "(reused connection)", 30s), read_file(dir + "/out.log"));
+    child_process app(
+        {"/usr/bin/env", "-C", cwd, AWS_POST_BIN, "--demo", "-vv", "--count", "3", "--interval", "2000"},
+        dir + "/out.log", {"HOME=" + home, "TMPDIR=" + tmp});
+    BOOST_REQUIRE_MESSAGE(wait_for_text(dir + "/out.log", "(reused connection)", 30s),
+                          read_file(dir + "/out.log"));
     std::vector<std::string> files;
     for (const auto& d : {home, tmp, cwd})
         for (auto& f : files_under(d))
@@ -212,7 +218,8 @@ BOOST_AUTO_TEST_CASE(the_issued_client_key_is_never_written_to_disk) {
     const auto status = app.wait_for_exit(30s);
     BOOST_REQUIRE(status.has_value());
     BOOST_TEST(*status == 0, read_file(dir + "/out.log"));
-    BOOST_TEST(contains(read_file(dir + "/out.log"), "Demo client certificate issued in memory (not written to disk)"));
+    BOOST_TEST(contains(read_file(dir + "/out.log"),
+                        "Demo client certificate issued in memory (not written to disk)"));
     for (const auto& d : {home, tmp, cwd})
         BOOST_TEST(files_under(d).empty(), d << " is not empty after the run");
 }
