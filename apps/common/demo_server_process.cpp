@@ -253,7 +253,8 @@ demo_server_process::demo_server_process(net::any_io_executor ex, const demo_ser
         args.insert(args.end(), {"--alpn", p});
     if (opts.sigv4_credentials)
         args.insert(args.end(), {"--sigv4-access-key-id", opts.sigv4_credentials->access_key_id});
-    args.insert(args.end(), {"--sigv4-region", opts.sigv4_region});
+    if (opts.sigv4_credentials || !opts.credentials_role_alias.empty())
+        args.insert(args.end(), {"--sigv4-region", opts.sigv4_region});
     if (!opts.credentials_role_alias.empty())
         args.insert(args.end(), {"--credentials-role-alias", opts.credentials_role_alias});
     std::vector<char*> argv;
