@@ -1,7 +1,5 @@
 #include "common/demo_server_process.hpp"
 
-#include "common/demo_protocol.hpp"
-
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/post.hpp>
 
@@ -95,8 +93,8 @@ struct demo_server_process::state {
     std::string url_base;
     std::string ca_file;
     std::optional<std::pair<std::string, std::string>> certificate;
-    std::optional<edgeloop::devserver::received_publish> last_publish;
-    std::string error; ///< the child's last {"event":"error"}
+    std::optional<boost::json::object> last_publish; ///< its line (decoded by the header's last_publish())
+    std::string error;                               ///< the child's last {"event":"error"}
 
     int fd() { return channel.native_handle(); }
 
@@ -106,8 +104,7 @@ struct demo_server_process::state {
             return;
         const std::string event = protocol::string_of(*o, "event");
         if (event == "publish") {
-            if (auto p = protocol::publish_from_json(*o))
-                last_publish = std::move(*p);
+            last_publish = std::move(*o);
         } else if (event == "ready") {
             const auto* p = o->if_contains("port");
             if (p && p->is_int64() && p->as_int64() > 0 && p->as_int64() < 65536)
@@ -341,7 +338,7 @@ std::pair<std::string, std::string> demo_server_process::issue_client_certificat
     return pem;
 }
 
-std::optional<edgeloop::devserver::received_publish> demo_server_process::last_publish() {
+std::optional<boost::json::object> demo_server_process::last_publish_line() {
     // What came in since the loop last read (the loop may have been stopped before reading the line of
     // the last publish, which the child wrote before answering it).
     state_->read_until([] { return false; }, clock_type::now());

@@ -4,6 +4,8 @@
 // edgeloop::devserver, instead of linking the server (more than half of each static program; README,
 // "Footprint"). This class has the methods of devserver::server that the apps use.
 
+#include "common/demo_protocol.hpp"
+
 #include <edgeloop/aws/signing_credentials.hpp>
 #include <edgeloop/devserver/received_publish.hpp>
 
@@ -75,8 +77,15 @@ public:
     /// is written to disk. Only before the loop runs (it waits for the answer). Throws demo_server_error.
     std::pair<std::string, std::string> issue_client_certificate_pem();
     /// The most recent publish the server accepted (each is sent to us before it is answered, so after a
-    /// publish's answer came, it is here once the loop stopped); none before the first.
-    std::optional<edgeloop::devserver::received_publish> last_publish();
+    /// publish's answer came, it is here once the loop stopped); none before the first. Decoded here, in
+    /// the header, so that a program that never asks (multi_fetch) does not link the decoder (and with
+    /// it edgeloop's AWS publish code, for base64).
+    std::optional<edgeloop::devserver::received_publish> last_publish() {
+        const auto line = last_publish_line();
+        return line ? demo_protocol::publish_from_json(*line) : std::nullopt;
+    }
+    /// The same as its protocol line.
+    std::optional<boost::json::object> last_publish_line();
     /// Ends the child's stdin: it stops its server and exits; the loop keeps reading its last lines until
     /// it has closed its end. Idempotent.
     void stop();
