@@ -1,6 +1,6 @@
 // multi_fetch: the Azure Sphere "HTTPS cURL Multi" sample on edgeloop. Composition root only: parse the
-// command line, build the TLS context, client, multi and (with --demo) the embedded server, run the
-// reactor.
+// command line, build the TLS context, client, multi and (with --demo) start edgeloop-demo-server, run
+// the reactor.
 
 #include "common/demo_server_process.hpp"
 #include "common/identity_reload.hpp"
