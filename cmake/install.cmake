@@ -5,7 +5,7 @@ include(CMakePackageConfigHelpers)
 
 # Install components (the Debian packages of cmake/package.cmake): runtime (the shared libraries), dev
 # (headers, the .so links or static libraries, CMake config, pkg-config) and tools (the apps, their man
-# pages and systemd unit, the board definitions).
+# pages and systemd unit, the board definitions, edgeloop-demo-server: apps/demo_server/CMakeLists.txt).
 install(TARGETS edgeloop edgeloop_boards edgeloop_devserver EXPORT edgeloopTargets
     ARCHIVE DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT dev
     LIBRARY DESTINATION ${CMAKE_INSTALL_LIBDIR} COMPONENT runtime NAMELINK_COMPONENT dev

@@ -4,7 +4,8 @@
 #   libedgeloop<major>.<minor>  runtime  the shared libraries (SONAME libedgeloop*.so.<major>.<minor>)
 #   libedgeloop-dev             dev      headers, .so links, CMake config, pkg-config
 #   edgeloop-tools              tools    multi_fetch, aws_post, their man pages (help2man), the systemd unit,
-#                                        the board definitions
+#                                        the board definitions, edgeloop-demo-server (their --demo endpoint,
+#                                        in /usr/libexec/edgeloop)
 # CPack rather than dpkg-buildpackage: the install rules are already the package contents, the packages come
 # from the same (cross) build tree as the tests, and dpkg-shlibdeps still computes the library dependencies
 # (CPACK_DEBIAN_PACKAGE_SHLIBDEPS) for the build's architecture, from the :arm64 multiarch packages' shlibs
@@ -87,6 +88,7 @@ set(CPACK_DEBIAN_TOOLS_PACKAGE_DEPENDS "${EDGELOOP_RUNTIME_PACKAGE} ${exact}")
 set(CPACK_COMPONENT_TOOLS_DESCRIPTION "edgeloop tools: multi_fetch and aws_post
  multi_fetch fetches many URLs concurrently (and blinks GPIO boards); aws_post publishes to AWS IoT Core
  with mutual TLS, once or as a systemd store-and-forward service (aws_post.service, not enabled on install).
- Board definitions for multi_fetch --board are in /usr/share/edgeloop/boards.")
+ Board definitions for multi_fetch --board are in /usr/share/edgeloop/boards. The endpoint that --demo
+ starts, edgeloop-demo-server, is in /usr/libexec/edgeloop.")
 
 include(CPack)

@@ -1,16 +1,17 @@
 // aws_post: the coreHTTP mutual-authentication demo on edgeloop. Composition root only: parse the
-// command line, build the credentials, TLS context, client and (with --demo) the embedded AWS IoT-like
-// endpoint, publish with retries on the reactor, map the outcome to an exit status.
+// command line, build the credentials, TLS context, client and (with --demo) start the AWS IoT-like
+// endpoint (edgeloop-demo-server), publish with retries on the reactor, map the outcome to an exit status.
 
 #include "options.hpp"
 #include "spool_mode.hpp"
 
+#include "common/demo_server_process.hpp"
 #include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
 
 #include <edgeloop/aws.hpp>
 #include <edgeloop/core.hpp>
-#include <edgeloop/devserver.hpp>
+#include <edgeloop/devserver/received_publish.hpp>
 #include <edgeloop/http.hpp>
 #include <edgeloop/retry.hpp>
 #include <edgeloop/tls.hpp>
@@ -441,12 +442,12 @@ int run(const aws_post::options& opt) {
         }
     }
 
-    // --demo: an endpoint on this reactor that demands what AWS IoT demands (a client certificate from
-    // its CA; ALPN x-amzn-http-ca when the logical port is 443). The connection goes to its real port;
-    // ALPN follows the logical --port.
-    std::unique_ptr<devserver::server> demo_server;
+    // --demo: an endpoint that demands what AWS IoT demands (a client certificate from its CA; ALPN
+    // x-amzn-http-ca when the logical port is 443), in the edgeloop-demo-server child process. The
+    // connection goes to its real port; ALPN follows the logical --port.
+    std::unique_ptr<app_common::demo_server_process> demo_server;
     if (opt.demo) {
-        devserver::options dopts{.require_client_certificate = !sigv4};
+        app_common::demo_server_options dopts{.require_client_certificate = !sigv4};
         if (opt.port == 443 && !sigv4)
             dopts.alpn = {std::string(aws::alpn_protocol)};
         if (sigv4) {
@@ -455,7 +456,7 @@ int run(const aws_post::options& opt) {
             // --role-alias: the demo endpoint is the credentials provider too.
             dopts.credentials_role_alias = opt.role_alias;
         }
-        demo_server = std::make_unique<devserver::server>(reactor.executor(), dopts);
+        demo_server = std::make_unique<app_common::demo_server_process>(reactor.executor(), dopts);
         if (creds.ca_file.empty())
             creds.ca_file = demo_server->ca_file();
         bool issued = false;
@@ -686,6 +687,9 @@ int main(int argc, char* argv[]) {
         return aws_post::show_spool(opt);
     try {
         return run(opt);
+    } catch (const app_common::demo_server_error& e) { // --demo's server program missing or broken
+        std::fprintf(stderr, "aws_post: --demo: %s\n", e.what());
+        return app_common::exit_demo_server;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "aws_post: %s\n", e.what());
         return aws_post::exit_config;

@@ -1,7 +1,8 @@
 // multi_fetch: the Azure Sphere "HTTPS cURL Multi" sample on edgeloop. Composition root only: parse the
-// command line, build the TLS context, client, multi and (with --demo) the embedded server, run the
-// reactor.
+// command line, build the TLS context, client, multi and (with --demo) start edgeloop-demo-server, run
+// the reactor.
 
+#include "common/demo_server_process.hpp"
 #include "common/identity_reload.hpp"
 #include "common/proxy.hpp"
 #include "conditions.hpp"
@@ -13,7 +14,6 @@
 
 #include <edgeloop/boards.hpp>
 #include <edgeloop/core.hpp>
-#include <edgeloop/devserver.hpp>
 #include <edgeloop/gpio.hpp>
 #include <edgeloop/http.hpp>
 #include <edgeloop/tls.hpp>
@@ -130,7 +130,7 @@ int run(const multi_fetch::options& opt) {
     if (opt.verbose > 0)
         app_common::log_proxy_setting(app_common::to_proxy_options(opt.proxy));
 
-    std::unique_ptr<devserver::server> demo_server;
+    std::unique_ptr<app_common::demo_server_process> demo_server;
     std::vector<std::string> urls = opt.urls;
     tls::options tls_opts{
         .ca_file = opt.cacert,
@@ -138,7 +138,7 @@ int run(const multi_fetch::options& opt) {
         .client_identity = tls::identity::from_arguments(opt.cert, opt.key, opt.pass, {.file = opt.pin_file}),
         .insecure = opt.insecure};
     if (opt.demo) {
-        demo_server = std::make_unique<devserver::server>(reactor.executor());
+        demo_server = std::make_unique<app_common::demo_server_process>(reactor.executor());
         if (urls.empty())
             urls = {demo_server->url("/200?sleep=5000"), demo_server->url("/400?sleep=1000")};
         if (tls_opts.ca_file.empty())
@@ -612,6 +612,9 @@ int main(int argc, char* argv[]) {
     }
     try {
         return run(opt);
+    } catch (const app_common::demo_server_error& e) { // --demo's server program missing or broken
+        std::fprintf(stderr, "multi_fetch: --demo: %s\n", e.what());
+        return app_common::exit_demo_server;
     } catch (const std::exception& e) {
         std::fprintf(stderr, "multi_fetch: %s\n", e.what());
         return multi_fetch::exit_transfer;

@@ -22,13 +22,15 @@ struct app_result {
 
 /// Runs `program` with `args` to its exit, stdout and stderr logged to a fresh file in a directory of
 /// the test binary's own named after `tag`; the case fails (and stops) if it does not exit in `timeout`.
+/// `env`: NAME=VALUE settings added to the program's environment.
 inline app_result run_app(const std::string& program, std::vector<std::string> args, const std::string& tag,
-                          std::chrono::milliseconds timeout = std::chrono::seconds(60)) {
+                          std::chrono::milliseconds timeout = std::chrono::seconds(60),
+                          std::vector<std::string> env = {}) {
     static const std::string dir = make_temp_dir("app_runs");
     static int n = 0;
     const std::string log = dir + "/" + tag + "-" + std::to_string(++n) + ".log";
     args.insert(args.begin(), program);
-    child_process p(std::move(args), log);
+    child_process p(std::move(args), log, std::move(env));
     const auto status = p.wait_for_exit(timeout);
     BOOST_REQUIRE_MESSAGE(status.has_value(), program << " did not exit in time; output:\n"
                                                       << read_file(log));
