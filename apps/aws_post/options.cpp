@@ -71,7 +71,7 @@ po::options_description describe_options(options& o, raw_values& raw) {
         ("no-sni", "send no SNI (AWS IoT refuses such connections; for test servers)")
         ("wait-for-clock", "when the system clock is not set (before the build date or the certificate's\n"
          "notBefore), retry with the backoff until it is, instead of failing at once")
-        ("demo", "publish to an embedded local endpoint that behaves as AWS IoT does (no network needed)")
+        ("demo", "publish to a local endpoint that behaves as AWS IoT does (no network needed), served by edgeloop-demo-server, which is started and stopped with the program")
         ("content-type", po::value(&o.content_type)->value_name("TYPE"),
          "MQTT 5 content type of the message (contentType), e.g. application/json")
         ("response-topic", po::value(&o.response_topic)->value_name("T"),

@@ -71,7 +71,7 @@ po::options_description describe_options(options& o, double& connect_timeout, do
          "Basic authentication from the FILE's entry (machine, login, password) for each URL's host")
         ("location-trusted", "send the credentials to other hosts redirected to as well (default: only to the URL's own)")
         ("now", "start the transfers at once and exit when they are done, instead of waiting for the button")
-        ("demo", "run against an embedded local HTTPS server (no network needed); trusts its CA")
+        ("demo", "run against a local HTTPS server (no network needed), edgeloop-demo-server, started and stopped with the program; trusts its CA")
         ("cacert", po::value(&o.cacert)->value_name("FILE"), "PEM file of trusted CA certificates (default: system store)")
         ("capath", po::value(&o.capath)->value_name("DIR"), "directory of hashed CA certificates")
         ("cert", po::value(&o.cert)->value_name("FILE|URI"),
