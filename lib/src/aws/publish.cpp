@@ -99,7 +99,8 @@ boost::system::result<std::string> detail::origin(std::string_view endpoint, std
         return make_error_code(error::invalid_port);
     std::string host;
     if (urls::parse_ipv6_address(endpoint))
-        host = "[" + std::string(endpoint) + "]";
+        host.append("[").append(endpoint).append("]"); // not "[" + std::string(...): GCC 12's -Wrestrict
+                                                       // false positive at -O3 (GCC bug 105651)
     else if (urls::parse_ipv4_address(endpoint) || is_dns_name(endpoint))
         host = endpoint;
     else

@@ -40,7 +40,8 @@ std::optional<std::uint16_t> parse_port(const char* option, std::string_view ent
     const auto r = std::from_chars(text.data(), text.data() + text.size(), value);
     if (text.empty() || r.ec != std::errc{} || r.ptr != text.data() + text.size() || value == 0 ||
         value > 65535)
-        bad(option, entry, "'" + std::string(text) + "' is not a port (1-65535)");
+        bad(option, entry,
+            std::string("'").append(text).append("' is not a port (1-65535)")); // GCC bug 105651
     return static_cast<std::uint16_t>(value);
 }
 
@@ -101,7 +102,7 @@ name_overrides::name_overrides(const std::vector<std::string>& connect_to,
             boost::system::error_code ec;
             const auto addr = boost::asio::ip::make_address(std::string(text), ec);
             if (ec)
-                bad(option, entry, "'" + std::string(text) + "' is not an IP address");
+                bad(option, entry, std::string("'").append(text).append("' is not an IP address"));
             fx.addresses.push_back(addr);
             if (comma >= rest.size())
                 break;
