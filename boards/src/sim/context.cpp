@@ -226,8 +226,11 @@ void context::reserve_status_row(int rows) {
     // As apt's progress bar does: a scroll region without the last row keeps the application's output
     // (which scrolls above) and the status line (which stays below) from overwriting each other.
     // The newline first makes room, so that shrinking the region does not hide the current line.
-    write_display("\n" + std::string(save_cursor) + "\x1b[1;" + std::to_string(rows - 1) + "r" +
-                  std::string(restore_cursor) + "\x1b[1A");
+    // Appends, not "\n" + std::string(...): GCC 12 -O3 warns of an impossible overlap (bug 105651).
+    std::string text("\n");
+    text.append(save_cursor).append("\x1b[1;").append(std::to_string(rows - 1)).append("r");
+    text.append(restore_cursor).append("\x1b[1A");
+    write_display(text);
     reserved_rows_ = rows;
 }
 
