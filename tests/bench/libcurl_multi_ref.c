@@ -145,8 +145,8 @@ int main(int argc, char** argv) {
             } else {
                 ++failed;
                 if (!first_error[0])
-                    snprintf(first_error, sizeof first_error, "%s (HTTP %ld)", curl_easy_strerror(m->data.result),
-                             status);
+                    snprintf(first_error, sizeof first_error, "%s (HTTP %ld)",
+                             curl_easy_strerror(m->data.result), status);
             }
             curl_multi_remove_handle(multi, e);
             curl_easy_cleanup(e);
