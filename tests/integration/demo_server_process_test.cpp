@@ -59,19 +59,6 @@ std::vector<int> helper_children_of(int parent) {
     return pids;
 }
 
-/// True once `pid` has ended (gone, or a zombie its new parent has not reaped yet), within `limit`.
-bool ended_within(int pid, std::chrono::milliseconds limit) {
-    const auto deadline = std::chrono::steady_clock::now() + limit;
-    for (;;) {
-        const auto st = proc_state(pid);
-        if (!st || st->first == 'Z' || st->first == 'X')
-            return true;
-        if (std::chrono::steady_clock::now() >= deadline)
-            return false;
-        std::this_thread::sleep_for(20ms);
-    }
-}
-
 /// Every regular file under dir (recursively), as paths.
 std::vector<std::string> files_under(const std::string& dir) {
     std::vector<std::string> out;
@@ -91,6 +78,17 @@ bool wait_until(Predicate done, std::chrono::milliseconds limit) {
         std::this_thread::sleep_for(20ms);
     }
     return true;
+}
+
+/// True once `pid` has ended (gone, or a zombie its new parent has not reaped yet), within `limit`. Polled:
+/// the helper is the app's child, not ours, so there is nothing to wait on.
+bool ended_within(int pid, std::chrono::milliseconds limit) {
+    return wait_until(
+        [&] {
+            const auto st = proc_state(pid);
+            return !st || st->first == 'Z' || st->first == 'X';
+        },
+        limit);
 }
 
 /// Kills the app with SIGKILL while its demo server runs, then checks that the helper ends too and

@@ -60,7 +60,8 @@ private:
     void write_request();
     /// Stages the next piece (under the send limit, waiting for its budget when spent), then writes it.
     void send_next(bool with_head);
-    bool send_allows(bool with_head); ///< rate_limiter.cpp
+    bool send_allows(bool with_head);                      ///< rate_limiter.cpp
+    std::shared_ptr<rate_gate> make_gate(direction which); ///< rate_limiter.cpp
     bool next_piece(bool with_head);
     void write_next();
     void on_write(error_code ec);

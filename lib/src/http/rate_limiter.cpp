@@ -169,18 +169,23 @@ void rate_gate::leave() noexcept {
     waiting_ = false;
 }
 
+/// The gate for one direction of this transfer, or null when no limit applies to it (no limit of its own,
+/// and its client's is absent or unlimited): a transfer without limits makes none.
+std::shared_ptr<rate_gate> fetch_op::make_gate(direction which) {
+    const auto& own = rate_limit_access::state(req_.rate_limit);
+    const auto& client = rate_limit_access::state(state_->opts.rate_limit);
+    if (!own && (!client || client->of(which).unlimited()))
+        return nullptr;
+    return std::make_shared<rate_gate>(state_->ex, own, client, which);
+}
+
 /// Body reads under a bandwidth limit: false when the transfer waits for its budget (read_body runs again
 /// when the timer says it has been refilled); otherwise `room` is capped to what the budget allows, and
 /// so is the next read from the connection (a burst stays small).
 bool fetch_op::rate_allows(std::size_t& room) {
     read_cap_ = 65536;
-    if (!rate_gate_) {
-        const auto& own = rate_limit_access::state(req_.rate_limit);
-        const auto& client = rate_limit_access::state(state_->opts.rate_limit);
-        if (!own && (!client || client->bucket.unlimited()))
-            return true; // the common case: no gate, no cost
-        rate_gate_ = std::make_shared<rate_gate>(state_->ex, own, client);
-    }
+    if (!rate_gate_ && !(rate_gate_ = make_gate(direction::receive)))
+        return true; // the common case: no gate, no cost
     if (!rate_gate_->limited())
         return true;
     const std::size_t allowed = rate_gate_->allowance(room);
@@ -206,13 +211,8 @@ bool fetch_op::send_allows(bool with_head) {
     send_cap_ = 0;
     if (framing_ == framing::none)
         return true;
-    if (!send_gate_) {
-        const auto& own = rate_limit_access::state(req_.rate_limit);
-        const auto& client = rate_limit_access::state(state_->opts.rate_limit);
-        if (!own && (!client || client->send_bucket.unlimited()))
-            return true;
-        send_gate_ = std::make_shared<rate_gate>(state_->ex, own, client, direction::send);
-    }
+    if (!send_gate_ && !(send_gate_ = make_gate(direction::send)))
+        return true;
     if (!send_gate_->limited())
         return true;
     const std::size_t want = limits().body_chunk_bytes;
